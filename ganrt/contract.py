@@ -1,0 +1,105 @@
+"""The stream contract: what a generator graph takes and gives.
+
+Kept free of torch and onnx imports at module level so that the runtime can read
+a contract in a deployment that has only onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import ContractError
+
+KINDS = ("step", "clip", "image")
+OUTPUTS = ("rgba8", "float")
+METADATA_KEY = "ganrt.contract"
+CONTRACT_VERSION = 1
+
+# Tensor names per kind, in graph input order.
+INPUT_NAMES = {"step": ("content", "state", "noise"), "clip": ("z",), "image": ("z",)}
+OUTPUT_NAMES = {"step": ("frames", "state_next"), "clip": ("frames",), "image": ("frames",)}
+
+
+@dataclass
+class TensorSpec:
+    """One graph tensor: its name, dtype and shape ("batch" marks a dynamic dim)."""
+
+    name: str
+    dtype: str  # "float32" | "uint8"
+    shape: list[int | str]
+
+
+@dataclass
+class StreamContract:
+    """Everything a runtime needs to stream a model file, with no other file."""
+
+    kind: str
+    model: str
+    config: dict[str, Any]
+    resolution: int
+    frames: int  # T, frames per call of the graph
+    batch: int | str  # fixed B, or "batch" for a dynamic batch
+    output: str  # "rgba8" | "float"
+    precision: str  # "fp32" | "fp16"
+    fps: float
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    dims: dict[str, int] = field(default_factory=dict)  # content/state/noise/z sizes
+    source_sha256: str = ""
+    version: int = CONTRACT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "model") -> "StreamContract":
+        try:
+            raw = json.loads(text)
+            raw["inputs"] = [TensorSpec(**t) for t in raw["inputs"]]
+            raw["outputs"] = [TensorSpec(**t) for t in raw["outputs"]]
+            contract = cls(**raw)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ContractError(f"{where}: the '{METADATA_KEY}' metadata is not a valid contract "
+                                f"({exc}); re-export it with `ganrt export`") from None
+        if contract.version > CONTRACT_VERSION:
+            raise ContractError(f"{where}: contract version {contract.version} is newer than this "
+                                f"ganrt reads ({CONTRACT_VERSION}); upgrade ganrt")
+        if contract.kind not in KINDS:
+            raise ContractError(f"{where}: unknown stream kind '{contract.kind}', expected one of {KINDS}")
+        return contract
+
+    def input(self, name: str) -> TensorSpec:
+        return next(t for t in self.inputs if t.name == name)
+
+    def output_spec(self, name: str) -> TensorSpec:
+        return next(t for t in self.outputs if t.name == name)
+
+    @property
+    def dynamic_batch(self) -> bool:
+        return isinstance(self.batch, str)
+
+    def frame_shape(self) -> tuple[int, ...]:
+        """Shape of one frame as the graph emits it (without B and T)."""
+        r = self.resolution
+        return (r, r, 4) if self.output == "rgba8" else (3, r, r)
+
+
+def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],
+                 resolution: int, output: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """Input and output specs of a graph of this kind, in graph order."""
+    if kind not in KINDS:
+        raise ContractError(f"unknown stream kind '{kind}', expected one of {KINDS}")
+    b, t, r = batch, frames, resolution
+    if kind == "step":
+        inputs = [TensorSpec("content", "float32", [b, dims["content"]]),
+                  TensorSpec("state", "float32", [b, dims["state"]]),
+                  TensorSpec("noise", "float32", [b, t, dims["noise"]])]
+    else:
+        inputs = [TensorSpec("z", "float32", [b, dims["z"]])]
+    frame = [b, t, r, r, 4] if output == "rgba8" else [b, t, 3, r, r]
+    outputs = [TensorSpec("frames", "uint8" if output == "rgba8" else "float32", frame)]
+    if kind == "step":
+        outputs.append(TensorSpec("state_next", "float32", [b, dims["state"]]))
+    return inputs, outputs

@@ -1,0 +1,97 @@
+"""The checkpoint format: one file, a format version, model name, config, weights.
+
+Loaded with `torch.load(weights_only=True)`: a file that would run code on load is
+refused, never executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError
+from .base import VideoGenerator
+from .registry import create_model, list_models
+
+FORMAT = "ganrt-checkpoint"
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(model: VideoGenerator, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
+    """Write atomically: a temp file in the same folder, renamed over `path` when complete."""
+    path = Path(path)
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model.name,
+               "config": model.config_dict(), "state_dict": model.state_dict(), "meta": meta or {}}
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    return path
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call `write(tmp_path)` then rename into place; a failure leaves `path` untouched."""
+    if not path.parent.is_dir():
+        raise CheckpointError(f"{path}: folder {path.parent} does not exist; create it or choose another path")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The checkpoint's payload, validated; every failure is one CheckpointError line."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file; pass a .pt written by `ganrt train`")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: refused to load: the file holds Python objects that would run "
+                              f"code on load ({first[:120]}); only plain ganrt checkpoints are loaded") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or not a torch file: "
+                              f"{str(exc).splitlines()[0][:120]}); re-save it with `ganrt train`") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a ganrt checkpoint (no '{FORMAT}' header); export your own "
+                              f"generator with `ganrt export --factory module:function` instead")
+    if int(payload.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {payload['format_version']} is newer than this "
+                              f"ganrt reads ({FORMAT_VERSION}); upgrade ganrt")
+    if payload.get("model") not in list_models():
+        raise CheckpointError(f"{path}: unknown model '{payload.get('model')}'; this ganrt knows "
+                              f"{', '.join(list_models())}")
+    return payload
+
+
+def load_checkpoint(path: str | Path) -> VideoGenerator:
+    """Rebuild the model from its config and load its weights, in eval mode."""
+    payload = read_checkpoint(path)
+    try:
+        model = create_model(payload["model"], **payload["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: config does not build a {payload['model']}: {exc}") from None
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise CheckpointError(f"{path}: weights do not fit the {payload['model']} config in the file "
+                              f"({detail})") from None
+    return model.eval()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

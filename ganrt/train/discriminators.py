@@ -1,0 +1,68 @@
+"""Image and video discriminators (training only; never exported).
+
+Spectral norm on every layer and a minibatch-standard-deviation feature, the
+usual stabilizers against mode collapse at this scale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+
+class MinibatchStd(nn.Module):
+    """Appends the batch's mean feature std as one channel: collapsed batches stand out."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        std = x.std(dim=0, unbiased=False).mean()  # scalar
+        return torch.cat([x, std.expand(x.shape[0], 1, *x.shape[2:])], dim=1)
+
+
+class ImageDiscriminator(nn.Module):
+    """(N, 3, R, R) -> (N,) realness score."""
+
+    def __init__(self, resolution: int, width: int = 32):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in, size, c_out = 3, resolution, width
+        while size > 4:
+            layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
+            c_in, c_out, size = c_out, min(c_out * 2, 512), size // 2
+        self.body = nn.Sequential(*layers)
+        self.std = MinibatchStd()
+        self.head = nn.Sequential(spectral_norm(nn.Conv2d(c_in + 1, c_in, 3, 1, 1)), nn.LeakyReLU(0.2),
+                                  nn.Flatten(), spectral_norm(nn.Linear(c_in * 16, 1)))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.std(self.body(images))).view(-1)
+
+
+class VideoDiscriminator(nn.Module):
+    """(B, T, 3, R, R) -> (B,) realness score of the motion, with 3-D convolutions."""
+
+    def __init__(self, resolution: int, frames: int, width: int = 32):
+        super().__init__()
+        layers: list[nn.Module] = []
+        c_in, size, length, c_out = 3, resolution, frames, width
+        while size > 4:
+            if length >= 4:  # halve time too while there is time to halve
+                kernel, stride, length = (4, 4, 4), (2, 2, 2), length // 2
+            else:
+                kernel, stride = (3, 4, 4), (1, 2, 2)
+            layers += [spectral_norm(nn.Conv3d(c_in, c_out, kernel, stride, 1)), nn.LeakyReLU(0.2)]
+            c_in, c_out, size = c_out, min(c_out * 2, 512), size // 2
+        self.body = nn.Sequential(*layers)
+        self.std = MinibatchStd()
+        self.head = nn.Sequential(nn.Flatten(), spectral_norm(nn.Linear((c_in + 1) * length * 16, 1)))
+
+    def forward(self, video: torch.Tensor) -> torch.Tensor:
+        x = self.body(video.transpose(1, 2))  # (B, C, T', 4, 4)
+        return self.head(self.std(x)).view(-1)
+
+
+def video_discriminator_fits(frames: int) -> bool:
+    """A video discriminator needs motion to judge: at least two frames."""
+    return frames >= 2 and math.log2(frames).is_integer()

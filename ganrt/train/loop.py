@@ -1,0 +1,178 @@
+"""GAN training of a reference generator on synthetic video, on a CPU.
+
+Hinge loss; an image discriminator on random frames and a 3-D video discriminator
+on whole clips, both spectrally normalized with a minibatch-std feature; an EMA copy
+of the generator, whose BatchNorm statistics are recomputed before every eval-mode
+use; a mode-seeking term (MSGAN) against collapse. For `step` models the recurrent
+state is carried across consecutive chunks (truncated backprop between chunks).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..imaging import frame_grid, save_png, to_uint8_rgb
+from ..models import VideoGenerator, create_model
+from ..models.checkpoint import save_checkpoint
+from .batchnorm import recalibrate_batchnorm
+from .data import SyntheticVideo, VideoDataConfig, mean_frame_difference
+from .discriminators import ImageDiscriminator, VideoDiscriminator, video_discriminator_fits
+from .sampling import CarriedStateSampler, sample_clips, sample_stream
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    model: str = "mocogan"
+    out: str = "generator.pt"
+    data: str = "bouncing"
+    resolution: int = 32
+    frames: int = 16  # T of a training window (clip models: their own T)
+    width: int = 32
+    steps: int = 2000
+    batch: int = 16
+    seed: int = 0
+    lr: float = 2e-4
+    ema_decay: float = 0.999
+    diversity: float = 1.0  # weight of the mode-seeking term; 0 turns it off
+    reset_probability: float = 0.125  # step models: chance a slot restarts its stream per step
+    sample_every: int = 500  # steps between PNG grids (0: never)
+    checkpoint_every: int = 1000
+    threads: int = 0  # torch CPU threads; 0 keeps torch's default
+
+
+class Trainer:
+    """Holds the networks and optimizers; `run` trains and writes the checkpoint."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        torch.manual_seed(cfg.seed)
+        self.gen = torch.Generator().manual_seed(cfg.seed + 1)
+        overrides = {"resolution": cfg.resolution, "width": cfg.width}
+        if cfg.model in ("tgan", "vgan"):
+            overrides["frames"] = cfg.frames
+        self.G = create_model(cfg.model, **overrides).train()
+        self.G_ema = copy.deepcopy(self.G).eval()
+        self.frames = self.G.fixed_frames() or cfg.frames
+        self.data = SyntheticVideo(VideoDataConfig(motion=cfg.data, resolution=cfg.resolution), cfg.seed)
+        self.D_image = ImageDiscriminator(cfg.resolution, width=32)
+        self.D_video = (VideoDiscriminator(cfg.resolution, self.frames, width=32)
+                        if video_discriminator_fits(self.frames) else None)
+        d_params = list(self.D_image.parameters()) + (list(self.D_video.parameters()) if self.D_video else [])
+        self.opt_G = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=(0.5, 0.999))
+        self.opt_D = torch.optim.Adam(d_params, cfg.lr, betas=(0.5, 0.999))
+        self.sampler = (CarriedStateSampler(self.G, cfg.batch, cfg.reset_probability, self.gen)
+                        if self.G.kind == "step" else None)
+
+    def fake_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.sampler is not None:
+            return self.sampler(self.frames)
+        return sample_clips(self.G, self.cfg.batch, self.frames, self.gen)
+
+    def pick_frames(self, video: torch.Tensor, per_clip: int = 2) -> torch.Tensor:
+        """(B, T, 3, H, W) -> (B*per_clip, 3, H, W): random frames for the image discriminator."""
+        b, t = video.shape[:2]
+        index = torch.randint(t, (b, per_clip), generator=self.gen)
+        return video[torch.arange(b)[:, None], index].flatten(0, 1)
+
+    def d_scores(self, video: torch.Tensor) -> list[torch.Tensor]:
+        scores = [self.D_image(self.pick_frames(video))]
+        if self.D_video is not None:
+            scores.append(self.D_video(video))
+        return scores
+
+    def step(self) -> dict[str, float]:
+        real = self.data.sample(self.cfg.batch, self.frames)
+        fake, latent = self.fake_batch()
+        # Discriminator: hinge loss on real vs detached fake.
+        d_loss = sum(F.relu(1 - s).mean() for s in self.d_scores(real))
+        d_loss = d_loss + sum(F.relu(1 + s).mean() for s in self.d_scores(fake.detach()))
+        self.opt_D.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_D.step()
+        # Generator: fool both discriminators, and keep different latents apart.
+        g_loss = -sum(s.mean() for s in self.d_scores(fake))
+        diversity = self.mode_seeking(fake, latent)
+        self.opt_G.zero_grad(set_to_none=True)
+        (g_loss + self.cfg.diversity * diversity).backward()
+        self.opt_G.step()
+        return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item()}
+
+    def mode_seeking(self, fake: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+        """MSGAN: 1 / (|G(a) - G(b)| / |a - b|) over the batch's two halves."""
+        if self.cfg.diversity == 0:
+            return torch.zeros(())
+        half = fake.shape[0] // 2
+        image_gap = (fake[:half] - fake[half:2 * half]).abs().mean()
+        latent_gap = (latent[:half] - latent[half:2 * half]).abs().mean()
+        return 1.0 / (image_gap / latent_gap + 1e-5)
+
+    @torch.no_grad()
+    def update_ema(self, step: int) -> None:
+        decay = min(self.cfg.ema_decay, (1 + step) / (10 + step))  # fast start
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1 - decay)
+
+    def finalize_ema(self) -> VideoGenerator:
+        """The EMA generator with BatchNorm statistics recomputed over long streams."""
+        model, gen = self.G_ema, torch.Generator().manual_seed(self.cfg.seed + 7)
+        if model.kind == "step":
+            sampler = CarriedStateSampler(model, 32, self.cfg.reset_probability, gen)
+            recalibrate_batchnorm(model, lambda: sampler(self.frames), batches=40)
+        else:
+            recalibrate_batchnorm(model, lambda: sample_clips(model, 32, self.frames, gen), batches=40)
+        return model.eval()
+
+    def write_preview(self, path: Path) -> Path:
+        return save_png(preview_grid(self.finalize_ema(), self.frames), path, scale=2)
+
+    def save(self, step: int, wall_seconds: float) -> Path:
+        model = self.finalize_ema()
+        meta = {"train_config": asdict(self.cfg), "steps": step, "wall_seconds": round(wall_seconds, 1),
+                "trained_frames": self.frames,
+                "data_frame_difference": mean_frame_difference(self.data.sample(64, self.frames))}
+        return save_checkpoint(model, self.cfg.out, meta)
+
+
+def preview_grid(model: VideoGenerator, frames: int, seeds: int = 6) -> np.ndarray:
+    """Rows = seeds; columns = frames early and late in one stream (step) or one clip."""
+    if model.kind == "step":
+        columns = [0, 2, 4, 6, 60, 62, 64, 66, 250, 252, 254, 256]
+        video = sample_stream(model, seeds, columns[-1] + 1, frames, seed=1234)[:, columns]
+    else:
+        video = sample_stream(model, seeds, min(frames, 12), frames, seed=1234)
+    return frame_grid(to_uint8_rgb(video.numpy()))
+
+
+def train(cfg: TrainConfig, progress: bool = True) -> Path:
+    """Train, write preview grids along the way and the checkpoint (atomically) at the end."""
+    from tqdm import tqdm
+
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    trainer = Trainer(cfg)
+    out = Path(cfg.out)
+    samples_dir = out.with_name(out.stem + "_samples")
+    start = time.perf_counter()
+    bar = tqdm(range(1, cfg.steps + 1), desc=f"train {cfg.model}", disable=not progress, mininterval=2)
+    for step in bar:
+        losses = trainer.step()
+        trainer.update_ema(step)
+        bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+        if cfg.sample_every and step % cfg.sample_every == 0:
+            samples_dir.mkdir(exist_ok=True)
+            log.info("preview %s", trainer.write_preview(samples_dir / f"step_{step:06d}.png"))
+        if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+            trainer.save(step, time.perf_counter() - start)
+    path = trainer.save(cfg.steps, time.perf_counter() - start)
+    log.info("wrote %s after %d steps in %.0f s", path, cfg.steps, time.perf_counter() - start)
+    return path

@@ -103,3 +103,35 @@ def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],
     if kind == "step":
         outputs.append(TensorSpec("state_next", "float32", [b, dims["state"]]))
     return inputs, outputs
+
+
+def read_contract(path: str) -> StreamContract:
+    """The contract stored in an ONNX file's metadata; a model without one is refused."""
+    import onnx
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except FileNotFoundError:
+        raise ContractError(f"{path}: no such ONNX file") from None
+    except Exception as exc:  # onnx raises DecodeError and friends for foreign bytes
+        raise ContractError(f"{path}: not a readable ONNX model ({type(exc).__name__}); "
+                            f"export one with `ganrt export CKPT`") from None
+    return contract_of(model, str(path))
+
+
+def contract_of(model, where: str) -> StreamContract:
+    """Contract of a loaded onnx.ModelProto, checked against the graph's inputs/outputs."""
+    meta = {p.key: p.value for p in model.metadata_props}
+    if METADATA_KEY not in meta:
+        raise ContractError(f"{where}: has no '{METADATA_KEY}' metadata, so ganrt cannot tell how to "
+                            f"stream it; export it with `ganrt export CKPT` (or `ganrt export --factory "
+                            f"module:function --kind step|clip|image` for your own generator)")
+    contract = StreamContract.from_json(meta[METADATA_KEY], where)
+    graph_inputs = [i.name for i in model.graph.input]
+    graph_outputs = [o.name for o in model.graph.output]
+    expected_in = [t.name for t in contract.inputs]
+    expected_out = [t.name for t in contract.outputs]
+    if graph_inputs != expected_in or graph_outputs != expected_out:
+        raise ContractError(f"{where}: graph tensors {graph_inputs} -> {graph_outputs} do not match its "
+                            f"contract {expected_in} -> {expected_out}; re-export the model")
+    return contract

@@ -1,0 +1,222 @@
+"""torch generator -> ONNX file carrying its stream contract, checked before it lands.
+
+Flow: wrap (rgba8 conversion) -> torch.onnx.export (dynamo) -> contract into
+metadata_props -> parity vs torch on ONNX Runtime CPU -> optional FP16 conversion with
+a PSNR check vs FP32 -> rename into place. A failed check leaves no file behind and
+never touches an existing one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract, tensor_specs
+from ..errors import ExportError, UsageError
+from .checks import all_finite, cpu_session, max_abs_difference, psnr, seeded_batches
+from .fp16 import recurrent_nodes, to_fp16
+from .graph import ExportGraph
+
+log = logging.getLogger(__name__)
+
+FLOAT_TOLERANCE = 1e-4  # max abs, torch vs ORT CPU, float output, FP32
+RGBA8_TOLERANCE = 1  # levels
+FP16_MIN_PSNR = 40.0  # dB against the FP32 graph
+FP16_CHECK_INPUTS = 100
+
+
+@dataclass
+class GeneratorInfo:
+    """What the contract needs to know about a generator that the module cannot say.
+
+    For reference models it comes from the model (`info_of`); for your own generator
+    you declare it (see `ganrt.export.export_generator`).
+    """
+
+    kind: str  # "step" | "clip" | "image"
+    dims: dict[str, int]  # step: content/state/noise sizes; clip/image: {"z": Dz}
+    resolution: int
+    name: str = "custom"
+    fps: float = 15.0
+    fixed_frames: int | None = None  # T the architecture always makes (clip/image kinds)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def info_of(model) -> GeneratorInfo:
+    """GeneratorInfo of a registered reference model (a models.VideoGenerator)."""
+    return GeneratorInfo(kind=model.kind, dims=model.dims(), resolution=model.resolution, name=model.name,
+                         fps=float(model.config.fps), fixed_frames=model.fixed_frames(),
+                         config=model.config_dict())
+
+
+@dataclass
+class ExportOptions:
+    frames: int | None = None  # T per call; None: the model's own (clip/image) or 8 (step)
+    batch: int = 1
+    dynamic_batch: bool = False
+    output: str = "rgba8"
+    precision: str = "fp32"
+    opset: int | None = None
+    check: bool = True
+    force: bool = False
+    source_sha256: str = ""
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    contract: StreamContract
+    seconds: float
+    parity_max_abs: float | None = None  # torch vs ORT CPU (FP32 graph)
+    fp16_psnr_db: float | None = None
+    size_bytes: int = 0
+
+
+def resolve_frames(info: GeneratorInfo, frames: int | None) -> int:
+    if info.fixed_frames is not None:
+        if frames not in (None, info.fixed_frames):
+            raise UsageError(f"--frames {frames}: this {info.name} ({info.kind}) always makes "
+                             f"{info.fixed_frames} frames per call; drop --frames or pass {info.fixed_frames}")
+        return info.fixed_frames
+    frames = 8 if frames is None else frames
+    if not 1 <= frames <= 256:
+        raise UsageError(f"--frames {frames}: expected 1 to 256 frames per call")
+    return frames
+
+
+def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
+    """Validate everything before any work; returns T."""
+    if info.kind not in KINDS:
+        raise UsageError(f"kind '{info.kind}' is not one of {KINDS}")
+    if opts.output not in OUTPUTS:
+        raise UsageError(f"--output {opts.output}: expected one of {OUTPUTS}")
+    if opts.precision not in ("fp32", "fp16"):
+        raise UsageError(f"--precision {opts.precision}: expected fp32 or fp16")
+    if opts.batch < 1 or opts.batch > 1024:
+        raise UsageError(f"--batch {opts.batch}: expected 1 to 1024")
+    if not out.parent.is_dir():
+        raise UsageError(f"{out}: output folder {out.parent} does not exist; create it first")
+    if out.exists() and not opts.force:
+        raise UsageError(f"{out}: already exists; pass --force to replace it")
+    return resolve_frames(info, opts.frames)
+
+
+def make_contract(info: GeneratorInfo, frames: int, opts: ExportOptions) -> StreamContract:
+    batch: int | str = "batch" if opts.dynamic_batch else opts.batch
+    inputs, outputs = tensor_specs(info.kind, batch, frames, info.dims, info.resolution, opts.output)
+    return StreamContract(kind=info.kind, model=info.name, config=info.config, resolution=info.resolution,
+                          frames=frames, batch=batch, output=opts.output, precision=opts.precision,
+                          fps=info.fps, inputs=inputs, outputs=outputs, dims=dict(info.dims),
+                          source_sha256=opts.source_sha256)
+
+
+def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOptions) -> onnx.ModelProto:
+    """torch.onnx.export (dynamo); a batch of 2 as example so a dynamic batch stays dynamic."""
+    example_batch = 2 if opts.dynamic_batch else opts.batch
+    example = next(seeded_batches(contract, 1, example_batch))
+    args = tuple(torch.from_numpy(example[name]) for name in INPUT_NAMES[contract.kind])
+    # ExportGraph.forward(*inputs) takes every input as one varargs parameter.
+    dynamic = (({0: "batch"},) * len(args),) if opts.dynamic_batch else None
+    kwargs = {"opset_version": opts.opset} if opts.opset else {}
+    try:
+        program = torch.onnx.export(graph, args, input_names=list(INPUT_NAMES[contract.kind]),
+                                    output_names=list(OUTPUT_NAMES[contract.kind]), dynamic_shapes=dynamic,
+                                    external_data=False, dynamo=True, verbose=False, **kwargs)
+    except Exception as exc:  # the exporter raises many types; say which op failed
+        raise ExportError(f"torch.onnx.export failed for {contract.model}: "
+                          f"{' '.join(str(exc).split())[:300]}") from exc
+    return program.model_proto
+
+
+def set_contract(model: onnx.ModelProto, contract: StreamContract) -> None:
+    for prop in list(model.metadata_props):
+        if prop.key == METADATA_KEY:
+            model.metadata_props.remove(prop)
+    model.metadata_props.add(key=METADATA_KEY, value=contract.to_json())
+    model.producer_name = "ganrt"
+
+
+def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    with torch.no_grad():
+        result = graph(*(torch.from_numpy(feeds[n]) for n in INPUT_NAMES[contract.kind]))
+    result = result if isinstance(result, tuple) else (result,)
+    return [r.numpy() for r in result]
+
+
+def check_parity(graph: nn.Module, path: str, contract: StreamContract, batch: int) -> float:
+    """torch vs ORT CPU on seeded inputs; raises ExportError past tolerance."""
+    session = cpu_session(path)
+    worst = 0.0
+    for feeds in seeded_batches(contract, 3, batch, seed=1):
+        expected = run_torch(graph, contract, feeds)
+        got = session.run(None, feeds)
+        if not all_finite(got):
+            raise ExportError(f"{contract.model}: ONNX Runtime produced NaN/Inf")
+        worst = max(worst, *(max_abs_difference(e, g) for e, g in zip(expected, got)))
+    limit = RGBA8_TOLERANCE if contract.output == "rgba8" else FLOAT_TOLERANCE
+    if worst > limit:
+        raise ExportError(f"{contract.model}: torch and ONNX Runtime differ by {worst:.3g} "
+                          f"(allowed {limit}); the graph does not export faithfully")
+    return worst
+
+
+def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: int) -> float:
+    """PSNR of the FP16 graph's frames against the FP32 graph's over 100 seeded inputs."""
+    reference, test = cpu_session(fp32_path), cpu_session(fp16_path)
+    calls = max(1, FP16_CHECK_INPUTS // batch)
+    ref_frames, test_frames = [], []
+    for feeds in seeded_batches(contract, calls, batch, seed=2):
+        expected, got = reference.run(None, feeds), test.run(None, feeds)
+        if not all_finite(got):
+            raise ExportError(f"{contract.model}: the FP16 graph produced NaN/Inf (overflow); "
+                              f"export with --precision fp32")
+        ref_frames.append(expected[0])
+        test_frames.append(got[0])
+    peak = 255.0 if contract.output == "rgba8" else 2.0
+    value = psnr(np.concatenate(ref_frames), np.concatenate(test_frames), peak)
+    if value < FP16_MIN_PSNR:
+        raise ExportError(f"{contract.model}: FP16 frames reach only {value:.1f} dB PSNR against FP32 "
+                          f"(need {FP16_MIN_PSNR}); export with --precision fp32")
+    return value
+
+
+def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts: ExportOptions) -> ExportReport:
+    """Export any generator module of a known kind; the file lands only if every check passed."""
+    out = Path(out)
+    frames = check_options(info, out, opts)
+    start = time.perf_counter()
+    graph = ExportGraph(module.eval(), info.kind, opts.output).eval()
+    contract = make_contract(info, frames, opts)
+    fp32 = trace_to_onnx(graph, contract, opts)
+    check_batch = 3 if opts.dynamic_batch else opts.batch
+    report = ExportReport(path=out, contract=contract, seconds=0.0)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
+        fp32_contract = make_contract(info, frames, ExportOptions(**{**opts.__dict__, "precision": "fp32"}))
+        set_contract(fp32, fp32_contract)
+        fp32_path = os.path.join(tmp, "fp32.onnx")
+        onnx.save(fp32, fp32_path)
+        if opts.check:
+            report.parity_max_abs = check_parity(graph, fp32_path, contract, check_batch)
+        final_path = fp32_path
+        if opts.precision == "fp16":
+            half = to_fp16(fp32, recurrent_nodes(fp32) if info.kind == "step" else set())
+            set_contract(half, contract)
+            final_path = os.path.join(tmp, "fp16.onnx")
+            onnx.save(half, final_path)
+            if opts.check:
+                report.fp16_psnr_db = check_fp16(fp32_path, final_path, contract, check_batch)
+        os.replace(final_path, out)
+    report.seconds = time.perf_counter() - start
+    report.size_bytes = out.stat().st_size
+    log.info("exported %s in %.1f s", out, report.seconds)
+    return report

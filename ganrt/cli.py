@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from .errors import GanrtError
 
@@ -48,6 +49,71 @@ def add_train(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    try:
+        from .export import ExportOptions, export_checkpoint, export_generator, load_factory
+    except ImportError as exc:
+        raise GanrtError(f"export needs PyTorch and onnxscript ({exc}); pip install 'ganrt[export]'") from None
+    opts = ExportOptions(frames=args.frames, batch=args.batch, dynamic_batch=args.dynamic_batch,
+                         output=args.output, precision=args.precision, opset=args.opset,
+                         check=not args.no_check, force=args.force)
+    if args.factory:
+        if not (args.kind and args.dims and args.resolution):
+            raise GanrtError("--factory needs --kind, --dims and --resolution (e.g. --kind image "
+                             "--dims z=100 --resolution 64)")
+        module = load_factory(args.factory)()
+        out = args.out or f"{args.factory.split(':')[-1]}.onnx"
+        report = export_generator(module, out, kind=args.kind, dims=parse_dims(args.dims),
+                                  resolution=args.resolution, name=args.name or args.factory,
+                                  fps=args.fps, fixed_frames=args.frames if args.kind == "clip" else None,
+                                  opts=opts)
+    else:
+        if not args.checkpoint:
+            raise GanrtError("ganrt export: pass a checkpoint (CKPT) or --factory module:function")
+        out = args.out or str(Path(args.checkpoint).with_suffix(".onnx"))
+        report = export_checkpoint(args.checkpoint, out, opts)
+    checks = [f"parity max abs {report.parity_max_abs:.3g}"] if report.parity_max_abs is not None else []
+    if report.fp16_psnr_db is not None:
+        checks.append(f"FP16 PSNR {report.fp16_psnr_db:.1f} dB")
+    print(f"wrote {report.path} ({report.size_bytes / 1e6:.2f} MB, {report.contract.kind}, "
+          f"T={report.contract.frames}, {report.contract.precision}, {report.contract.output}) in "
+          f"{report.seconds:.1f} s" + (f"; {', '.join(checks)}" if checks else "; checks skipped"))
+    return 0
+
+
+def parse_dims(text: str) -> dict[str, int]:
+    """'content=50,state=16,noise=10' -> {'content': 50, ...}"""
+    try:
+        return {k.strip(): int(v) for k, v in (item.split("=") for item in text.split(","))}
+    except ValueError:
+        raise GanrtError(f"--dims {text}: expected name=size pairs, e.g. z=100 or "
+                         f"content=50,state=16,noise=10") from None
+
+
+def add_export(sub) -> None:
+    p = sub.add_parser("export", help="checkpoint (or your own generator) -> ONNX with its stream contract")
+    p.add_argument("checkpoint", nargs="?", help="a .pt written by `ganrt train`")
+    p.add_argument("-o", "--out", help="ONNX file to write (default: CKPT with .onnx)")
+    p.add_argument("--frames", type=int, help="T, frames per call (step default 8; clip: the model's own)")
+    batch = p.add_mutually_exclusive_group()
+    batch.add_argument("--batch", type=int, default=1, help="fixed batch size B")
+    batch.add_argument("--dynamic-batch", action="store_true", help="batch dimension left dynamic")
+    p.add_argument("--precision", choices=["fp32", "fp16"], default="fp32")
+    p.add_argument("--output", choices=["rgba8", "float"], default="rgba8",
+                   help="rgba8: display-ready uint8 frames; float: [-1,1] NCHW for checks")
+    p.add_argument("--opset", type=int, help="ONNX opset (default: the exporter's)")
+    p.add_argument("--no-check", action="store_true", help="skip the parity and FP16 checks")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    byo = p.add_argument_group("your own generator")
+    byo.add_argument("--factory", help="module:function returning your nn.Module")
+    byo.add_argument("--kind", choices=["step", "clip", "image"])
+    byo.add_argument("--dims", help="input sizes: z=100, or content=50,state=16,noise=10")
+    byo.add_argument("--resolution", type=int)
+    byo.add_argument("--name", help="model name recorded in the contract")
+    byo.add_argument("--fps", type=float, default=15.0, help="frame rate the model was made for")
+    p.set_defaults(func=cmd_export)
+
+
 def not_built(name: str):
     def run(args: argparse.Namespace) -> int:
         raise GanrtError(f"ganrt {name}: not built yet in this version")
@@ -59,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train(sub)
-    for name in ("export", "build", "view", "render", "bench", "doctor"):
+    add_export(sub)
+    for name in ("build", "view", "render", "bench", "doctor"):
         sub.add_parser(name, help="not built yet").set_defaults(func=not_built(name))
     return parser
 

@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,15 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     # ExportGraph.forward(*inputs) takes every input as one varargs parameter.
     dynamic = (({0: "batch"},) * len(args),) if opts.dynamic_batch else None
     kwargs = {"opset_version": opts.opset} if opts.opset else {}
+    log.info("tracing %s (%s, T=%d, batch %s) to ONNX", contract.model, contract.kind, contract.frames,
+             contract.batch)
     try:
-        program = torch.onnx.export(graph, args, input_names=list(INPUT_NAMES[contract.kind]),
-                                    output_names=list(OUTPUT_NAMES[contract.kind]), dynamic_shapes=dynamic,
-                                    external_data=False, dynamo=True, verbose=False, **kwargs)
+        with warnings.catch_warnings():  # the exporter's own deprecation chatter
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(graph, args, input_names=list(INPUT_NAMES[contract.kind]),
+                                        output_names=list(OUTPUT_NAMES[contract.kind]),
+                                        dynamic_shapes=dynamic, external_data=False, dynamo=True,
+                                        verbose=False, **kwargs)
     except Exception as exc:  # the exporter raises many types; say which op failed
         raise ExportError(f"torch.onnx.export failed for {contract.model}: "
                           f"{' '.join(str(exc).split())[:300]}") from exc
@@ -206,6 +212,7 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
         fp32_path = os.path.join(tmp, "fp32.onnx")
         onnx.save(fp32, fp32_path)
         if opts.check:
+            log.info("checking parity: torch vs ONNX Runtime CPU")
             report.parity_max_abs = check_parity(graph, fp32_path, contract, check_batch)
         final_path = fp32_path
         if opts.precision == "fp16":
@@ -214,6 +221,7 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
             final_path = os.path.join(tmp, "fp16.onnx")
             onnx.save(half, final_path)
             if opts.check:
+                log.info("checking FP16 against FP32 on %d seeded inputs", FP16_CHECK_INPUTS)
                 report.fp16_psnr_db = check_fp16(fp32_path, final_path, contract, check_batch)
         os.replace(final_path, out)
     report.seconds = time.perf_counter() - start

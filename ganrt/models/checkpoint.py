@@ -59,8 +59,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: refused to load: the file holds Python objects that would run "
                               f"code on load ({first[:120]}); only plain ganrt checkpoints are loaded") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or not a torch file: "
-                              f"{str(exc).splitlines()[0][:120]}); re-save it with `ganrt train`") from None
+        reason = str(exc).split(". ")[0].splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint, truncated or not a torch file "
+                              f"({reason}); re-save it with `ganrt train`") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a ganrt checkpoint (no '{FORMAT}' header); export your own "
                               f"generator with `ganrt export --factory module:function` instead")

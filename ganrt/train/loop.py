@@ -138,8 +138,9 @@ class Trainer:
     def save(self, step: int, wall_seconds: float) -> Path:
         model = self.finalize_ema()
         meta = {"train_config": asdict(self.cfg), "steps": step, "wall_seconds": round(wall_seconds, 1),
-                "trained_frames": self.frames,
-                "data_frame_difference": mean_frame_difference(self.data.sample(64, self.frames))}
+                "trained_frames": self.frames}
+        if self.frames > 1:  # the data's motion, the yardstick for the model's
+            meta["data_frame_difference"] = mean_frame_difference(self.data.sample(64, self.frames))
         return save_checkpoint(model, self.cfg.out, meta)
 
 

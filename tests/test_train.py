@@ -1,0 +1,32 @@
+import pytest
+
+from ganrt.cli import main
+from ganrt.models import list_models
+from ganrt.models.checkpoint import load_checkpoint, read_checkpoint
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_training_smoke(name, tiny_checkpoints):
+    """A few real optimisation steps per model end in a loadable checkpoint."""
+    payload = read_checkpoint(tiny_checkpoints[name])
+    assert payload["model"] == name and payload["meta"]["steps"] == 2
+    if payload["meta"]["trained_frames"] > 1:
+        assert 0 < payload["meta"]["data_frame_difference"] < 1
+    else:
+        assert "data_frame_difference" not in payload["meta"]
+    assert not load_checkpoint(tiny_checkpoints[name]).training
+
+
+def test_cli_train_writes_checkpoint_and_grid(tmp_path, capsys):
+    out = tmp_path / "x.pt"
+    assert main(["train", "--model", "mocogan", "--steps", "20", "--batch", "4", "--width", "8",
+                 "--sample-every", "10", "--out", str(out)]) == 0
+    assert out.is_file() and "wrote" in capsys.readouterr().out
+    grids = sorted((tmp_path / "x_samples").glob("*.png"))
+    assert [g.name for g in grids] == ["step_000010.png", "step_000020.png"]
+
+
+def test_cli_train_unknown_model(tmp_path, capsys):
+    assert main(["train", "--model", "nope", "--out", str(tmp_path / "x.pt")]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()

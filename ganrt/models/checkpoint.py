@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -52,12 +53,16 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file; pass a .pt written by `ganrt train`")
+    if not zipfile.is_zipfile(path):  # torch.save always writes a zip archive
+        raise CheckpointError(f"{path}: not a readable checkpoint, truncated or not a torch file (no zip "
+                              f"archive found); re-save it with `ganrt train`")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        what = found.group(1) if found else "non-tensor objects"
         raise CheckpointError(f"{path}: refused to load: the file holds Python objects that would run "
-                              f"code on load ({first[:120]}); only plain ganrt checkpoints are loaded") from None
+                              f"code on load ({what}); only plain ganrt checkpoints are loaded") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         reason = str(exc).split(". ")[0].splitlines()[0][:120] if str(exc) else type(exc).__name__
         raise CheckpointError(f"{path}: not a readable checkpoint, truncated or not a torch file "

@@ -1,0 +1,9 @@
+"""Backends behind one interface, seeded stream inputs, and FrameStream.
+
+Nothing here imports torch unless the torch backend is chosen.
+"""
+
+from .backends import Backend, open_backend
+from .stream import Frame, FrameStream, StreamCounters
+
+__all__ = ["Backend", "open_backend", "Frame", "FrameStream", "StreamCounters"]

@@ -1,0 +1,134 @@
+"""The backend interface, in the shape of Polygraphy's runners.
+
+    with SomeBackend(path, contract) as backend:      # activate: load, allocate nothing yet
+        binding = backend.bind(buffers)               # once: buffers the caller owns
+        backend.run(binding)                          # hot path: writes the output buffers
+
+`bind` checks names, shapes and dtypes once, so `run` checks nothing and allocates
+nothing. Each backend says where its buffers live (`device`: "cpu" or "cuda") and
+what precision it computes in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import numpy as np
+
+from ...contract import StreamContract
+from ...errors import BackendError
+from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+
+log = logging.getLogger(__name__)
+
+
+class Backend:
+    name = "backend"
+    device = "cpu"
+
+    def __init__(self, model_path: str, contract: StreamContract, batch: int):
+        self.model_path, self.contract, self.batch = model_path, contract, batch
+        self.active = False
+
+    @property
+    def precision(self) -> str:
+        return self.contract.precision
+
+    # --- lifecycle -------------------------------------------------------------
+    def __enter__(self) -> "Backend":
+        self.activate()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def activate(self) -> None:
+        if not self.active:
+            self.activate_impl()
+            self.active = True
+
+    def close(self) -> None:
+        if self.active:
+            self.close_impl()
+            self.active = False
+
+    # --- buffers -------------------------------------------------------------
+    def allocate(self, name: str) -> Any:
+        """A buffer for tensor `name` where this backend wants it (host by default)."""
+        spec = self.spec(name)
+        return np.zeros(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
+
+    def spec(self, name: str):
+        for t in self.contract.inputs + self.contract.outputs:
+            if t.name == name:
+                return t
+        raise BackendError(f"{self.model_path}: no tensor '{name}' in the contract")
+
+    def bind(self, buffers: Mapping[str, Any]) -> Any:
+        """Check buffers once and prepare a binding for `run`."""
+        if not self.active:
+            raise BackendError(f"{self.name}: bind() before activate()")
+        names = [t.name for t in self.contract.inputs + self.contract.outputs]
+        missing = [n for n in names if n not in buffers]
+        if missing:
+            raise BackendError(f"{self.name}: no buffer for {', '.join(missing)}")
+        for n in names:
+            self.check_buffer(n, buffers[n])
+        state_in, state_out = buffers.get("state"), buffers.get("state_next")
+        if state_in is not None and buffer_address(state_in) == buffer_address(state_out):
+            raise BackendError(f"{self.name}: state and state_next share one buffer; ping-pong two buffers")
+        return self.bind_impl({n: buffers[n] for n in names})
+
+    def check_buffer(self, name: str, buffer: Any) -> None:
+        spec = self.spec(name)
+        shape, dtype = concrete_shape(spec, self.batch), np.dtype(DTYPES[spec.dtype])
+        if tuple(buffer.shape) != shape or np.dtype(buffer.dtype) != dtype:
+            raise BackendError(f"{self.name}: buffer '{name}' is {buffer.dtype}{tuple(buffer.shape)}, "
+                               f"the model wants {dtype}{shape}")
+        if isinstance(buffer, np.ndarray) and not buffer.flags.c_contiguous:
+            raise BackendError(f"{self.name}: buffer '{name}' must be C-contiguous")
+
+    def run(self, binding: Any) -> None:
+        """Write outputs into the bound buffers (on `device`; asynchronous on CUDA)."""
+        self.run_impl(binding)
+
+    def synchronize(self) -> None:
+        """Wait until the last run's outputs are complete (no-op on the host)."""
+
+    # Moving data where buffers live; the host versions (here) are plain copies.
+    def upload(self, dst: Any, src: np.ndarray) -> None:
+        """Host array -> a buffer of this backend."""
+        np.copyto(dst, src)
+
+    def copy(self, dst: Any, src: Any) -> None:
+        """Buffer -> buffer, both this backend's (the state ping-pong)."""
+        np.copyto(dst, src)
+
+    def download(self, dst: np.ndarray, src: Any, offset: int = 0) -> None:
+        """`dst.nbytes` bytes of a buffer, from byte `offset`, -> host array (complete on return)."""
+        np.copyto(dst, src.reshape(-1).view(np.uint8)[offset:offset + dst.nbytes].view(dst.dtype).reshape(dst.shape))
+
+    # --- hooks -----------------------------------------------------------------
+    def activate_impl(self) -> None:
+        raise NotImplementedError
+
+    def bind_impl(self, buffers: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def run_impl(self, binding: Any) -> None:
+        raise NotImplementedError
+
+    def close_impl(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.precision}, outputs on {self.device})"
+
+
+def buffer_address(buffer: Any) -> int | None:
+    if buffer is None:
+        return None
+    if isinstance(buffer, DeviceBuffer):
+        return buffer.ptr
+    return buffer.ctypes.data

@@ -1,0 +1,175 @@
+"""ONNX Runtime backends: `ort-cpu`, and `ort-cuda` with IO binding into caller-owned
+device buffers, its own CUDA stream, and optional CUDA graphs (one per binding)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from ...errors import BackendError
+from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+from .base import Backend
+
+log = logging.getLogger(__name__)
+
+
+def import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise BackendError(f"onnxruntime is not installed ({exc}); pip install 'ganrt[cpu]' "
+                           f"(or 'ganrt[gpu]' for CUDA)") from None
+    return onnxruntime
+
+
+class OrtCpuBackend(Backend):
+    name = "ort-cpu"
+    device = "cpu"
+    provider = "CPUExecutionProvider"
+
+    def __init__(self, model_path: str, contract, batch: int, threads: int = 0):
+        super().__init__(model_path, contract, batch)
+        self.threads = threads
+        self.session = None
+
+    def session_options(self):
+        ort = import_onnxruntime()
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        return options
+
+    def providers(self) -> list[Any]:
+        return [self.provider]
+
+    def activate_impl(self) -> None:
+        ort = import_onnxruntime()
+        try:
+            self.session = ort.InferenceSession(self.model_path, self.session_options(),
+                                                providers=self.providers())
+        except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
+            raise BackendError(f"{self.model_path}: onnxruntime could not load it: "
+                               f"{' '.join(str(exc).split())[:200]}") from None
+        running = self.session.get_providers()
+        if running[0] != self.provider:  # ORT silently falls back; never accept that
+            raise BackendError(f"{self.name}: onnxruntime runs {running[0]}, not {self.provider}")
+
+    def bind_impl(self, buffers: dict[str, Any]) -> Any:
+        io = self.session.io_binding()
+        for spec in self.contract.inputs:
+            buffer = buffers[spec.name]
+            io.bind_input(spec.name, self.device, 0, buffer.dtype, list(buffer.shape), address(buffer))
+        for spec in self.contract.outputs:
+            buffer = buffers[spec.name]
+            io.bind_output(spec.name, self.device, 0, buffer.dtype, list(buffer.shape), address(buffer))
+        return io
+
+    def run_impl(self, binding: Any) -> None:
+        self.session.run_with_iobinding(binding)
+
+    def close_impl(self) -> None:
+        self.session = None
+
+
+class OrtCudaBackend(OrtCpuBackend):
+    """CUDA provider on a stream of our own; buffers are DeviceBuffers we allocate."""
+
+    name = "ort-cuda"
+    device = "cuda"
+    provider = "CUDAExecutionProvider"
+
+    def __init__(self, model_path: str, contract, batch: int, cuda_graph: bool = False):
+        super().__init__(model_path, contract, batch)
+        self.cuda_graph = cuda_graph
+        self.stream = None
+        self.allocations: list[DeviceBuffer] = []
+        self.run_options: list[Any] = []
+
+    def providers(self) -> list[Any]:
+        options = {"device_id": 0, "user_compute_stream": str(self.stream),
+                   "cudnn_conv_algo_search": "HEURISTIC"}
+        if self.cuda_graph:
+            options["enable_cuda_graph"] = "1"
+        return [(self.provider, options)]
+
+    def activate_impl(self) -> None:
+        from .. import cuda
+
+        self.stream = cuda.create_stream()
+        super().activate_impl()
+
+    def allocate(self, name: str) -> DeviceBuffer:
+        from .. import cuda
+
+        spec = self.spec(name)
+        buffer = cuda.device_buffer(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
+        self.allocations.append(buffer)
+        return buffer
+
+    def bind_impl(self, buffers: dict[str, Any]) -> Any:
+        ort = import_onnxruntime()
+        io = super().bind_impl(buffers)
+        options = ort.RunOptions()
+        options.add_run_config_entry("disable_synchronize_execution_providers", "1")
+        if self.cuda_graph:  # one captured graph per binding: addresses differ per slot
+            options.add_run_config_entry("gpu_graph_id", str(len(self.run_options) + 1))
+        self.run_options.append(options)
+        return io, options
+
+    def run_impl(self, binding: Any) -> None:
+        io, options = binding
+        self.session.run_with_iobinding(io, options)
+
+    def synchronize(self) -> None:
+        from .. import cuda
+
+        cuda.synchronize(self.stream)
+
+    def upload(self, dst, src) -> None:
+        from .. import cuda
+
+        cuda.copy_host_to_device(dst, src, self.stream)
+
+    def copy(self, dst, src) -> None:
+        from .. import cuda
+
+        cuda.copy_device_to_device(dst, src, self.stream)
+
+    def download(self, dst, src, offset: int = 0) -> None:
+        from .. import cuda
+
+        cuda.copy_device_to_host(dst, src, self.stream, offset)
+        cuda.synchronize(self.stream)
+
+    def close_impl(self) -> None:
+        from .. import cuda
+
+        self.session = None
+        for buffer in self.allocations:
+            cuda.free(buffer)
+        self.allocations.clear()
+        if self.stream is not None:
+            cuda.destroy_stream(self.stream)
+            self.stream = None
+
+
+def address(buffer: Any) -> int:
+    return buffer.ptr if isinstance(buffer, DeviceBuffer) else buffer.ctypes.data
+
+
+def ort_cuda_usable() -> tuple[bool, str]:
+    """Whether the CUDA provider really loads here, and if not, why (for auto and doctor)."""
+    try:
+        ort = import_onnxruntime()
+    except BackendError as exc:
+        return False, str(exc)
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return False, "this onnxruntime build has no CUDAExecutionProvider (install onnxruntime-gpu)"
+    from .. import cuda
+
+    ok, reason = cuda.device_available()
+    return (ok, reason) if not ok else (True, "CUDAExecutionProvider available")

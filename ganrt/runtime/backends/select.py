@@ -1,0 +1,141 @@
+"""Choosing a backend for a model file, and saying why in one line.
+
+engine -> tensorrt; ONNX -> ort-cuda if it really loads, else ort-cpu; checkpoint ->
+exported on the fly into a cache keyed by its sha256 (or run by torch if asked).
+Never a silent fallback: the reason is logged and returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...contract import StreamContract, read_contract
+from ...errors import BackendError, UsageError
+from ..buffers import resolve_batch
+from .base import Backend
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "tensorrt", "ort-cuda", "ort-cpu", "torch", "torch-cuda")
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+
+
+@dataclass
+class BackendChoice:
+    backend: Backend
+    contract: StreamContract
+    model_path: str
+    reason: str  # one line: what runs and why
+
+
+def demo_model(kind: str) -> Path:
+    """The bundled demo model: 'onnx' (plays without torch) or 'pt' (the checkpoint)."""
+    path = DEMO_DIR / f"demo.{kind}"
+    if not path.is_file():
+        raise UsageError(f"the bundled demo model {path} is missing; reinstall ganrt or pass a MODEL")
+    return path
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("GANRT_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "ganrt")
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def onnx_for_checkpoint(checkpoint: Path, frames: int | None) -> Path:
+    """Export a checkpoint once into the cache (keyed by its sha256 and T); reuse afterwards."""
+    from ...export import ExportOptions, export_checkpoint
+    from ...models.checkpoint import file_sha256
+
+    cached = cache_dir() / f"{file_sha256(checkpoint)[:16]}-T{frames or 'default'}.onnx"
+    if not cached.is_file():
+        log.info("exporting %s to %s (once; cached by checkpoint hash)", checkpoint, cached)
+        export_checkpoint(checkpoint, cached, ExportOptions(frames=frames, dynamic_batch=True))
+    return cached
+
+
+def open_backend(model: str | Path | None = None, backend: str = "auto", batch: int | None = None,
+                 frames: int | None = None, cuda_graph: bool = False, threads: int = 0) -> BackendChoice:
+    """Open (activate) the backend that will play `model`; see the module docstring."""
+    if backend not in BACKENDS:
+        raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
+    path = Path(model) if model else demo_model("pt" if backend.startswith("torch") else "onnx")
+    if not path.is_file():
+        raise UsageError(f"{path}: no such model file; pass a .pt, .onnx or .engine")
+    suffix = path.suffix.lower()
+    if backend.startswith("torch"):
+        return open_torch(path, backend, batch, frames, cuda_graph, threads)
+    if suffix == ".pt":
+        path = onnx_for_checkpoint(path, frames)
+        suffix = ".onnx"
+    if suffix == ".engine":
+        return open_tensorrt(path, backend, batch, cuda_graph)
+    if suffix != ".onnx":
+        raise UsageError(f"{path}: expected a .pt, .onnx or .engine file")
+    if backend == "tensorrt":
+        raise UsageError(f"{path}: the tensorrt backend plays .engine files; build one with `ganrt build {path}`")
+    return open_onnxruntime(path, backend, batch, cuda_graph, threads)
+
+
+def activated(choice: BackendChoice) -> BackendChoice:
+    choice.backend.activate()
+    log.info("backend: %s", choice.reason)
+    return choice
+
+
+def open_onnxruntime(path: Path, backend: str, batch, cuda_graph: bool, threads: int) -> BackendChoice:
+    from .ort import OrtCpuBackend, OrtCudaBackend, ort_cuda_usable
+
+    contract = read_contract(str(path))
+    b = resolve_batch(contract, batch)
+    if backend in ("auto", "ort-cuda"):
+        usable, why = ort_cuda_usable()
+        if usable:
+            choice = BackendChoice(OrtCudaBackend(str(path), contract, b, cuda_graph), contract, str(path),
+                                   f"ort-cuda: {path.name} on onnxruntime CUDA")
+            try:
+                return activated(choice)
+            except BackendError as exc:
+                if backend == "ort-cuda":
+                    raise
+                why = str(exc)
+        elif backend == "ort-cuda":
+            raise BackendError(f"ort-cuda cannot run here: {why}")
+        reason = f"ort-cpu: {path.name} on onnxruntime CPU (ort-cuda not used: {why})"
+    else:
+        reason = f"ort-cpu: {path.name} on onnxruntime CPU (asked for)"
+    return activated(BackendChoice(OrtCpuBackend(str(path), contract, b, threads), contract, str(path), reason))
+
+
+def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool) -> BackendChoice:
+    from .tensorrt import TensorRTBackend, read_sidecar
+
+    if backend not in ("auto", "tensorrt"):
+        raise UsageError(f"{path}: an engine plays only on the tensorrt backend; pass the .onnx for {backend}")
+    contract = read_sidecar(path)["contract"]
+    b = resolve_batch(contract, batch)
+    return activated(BackendChoice(TensorRTBackend(str(path), contract, b, cuda_graph=True), contract,
+                                   str(path), f"tensorrt: {path.name} (engine)"))
+
+
+def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int) -> BackendChoice:
+    try:
+        from .torch_backend import TorchBackend, checkpoint_contract
+    except ImportError as exc:
+        raise BackendError(f"the torch backend needs PyTorch ({exc})") from None
+    if path.suffix.lower() != ".pt":
+        raise UsageError(f"{path}: the torch backend plays checkpoints (.pt), not {path.suffix} files")
+    device = "cuda" if backend == "torch-cuda" else "cpu"
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise BackendError("torch-cuda cannot run here: torch.cuda.is_available() is False")
+    contract = checkpoint_contract(str(path), frames)
+    b = resolve_batch(contract, batch)
+    backend_obj = TorchBackend(str(path), contract, b, device=device, cuda_graph=cuda_graph, threads=threads)
+    return activated(BackendChoice(backend_obj, contract, str(path), f"torch: {path.name} on {device} (asked for)"))

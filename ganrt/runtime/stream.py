@@ -1,0 +1,264 @@
+"""FrameStream: a producer thread runs the backend chunk after chunk into a ring of
+slots; the display side takes frames at the content frame rate.
+
+Each slot holds one chunk (B, T, ...) of frames, written by the backend in place.
+The producer may fill chunk n only once the consumer is done with chunk n - slots,
+so a full ring makes the producer wait (backpressure) and latency stays bounded by
+slots x T frames. A seed change flushes the ring. Counters: produced, shown, dropped
+(skipped because the display fell behind) and late (a frame was due but not ready).
+
+The producer's loop allocates nothing: input buffers, bindings, frame views and Frame
+records are all made in `start`. On CUDA backends the producer synchronizes the
+backend stream before publishing a chunk, so the consumer never waits on the GPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import BackendError, UsageError
+from .backends.base import Backend
+from .buffers import concrete_shape
+from .inputs import make_inputs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamCounters:
+    produced: int = 0  # frames (per stream) the backend has made
+    shown: int = 0  # frames handed to the consumer
+    dropped: int = 0  # frames skipped because the consumer fell behind
+    late: int = 0  # times a frame was due but not yet produced
+    chunks: int = 0
+    compute_seconds: float = 0.0  # producer time inside backend.run (+ sync)
+
+
+@dataclass
+class Frame:
+    """One content frame of every stream in the batch; valid until the next take."""
+
+    index: int  # position in the stream (frames since start or last flush)
+    slot: int
+    t: int
+    pixels: Any  # host: (B, H, W, 4) or (B, 3, H, W) view; CUDA: the slot's DeviceBuffer
+    offset: int = 0  # byte offset of this frame inside a CUDA slot (batch 1)
+    seed: int = 0
+
+
+@dataclass
+class _Ring:
+    produced: int = 0  # chunks published since the last flush base
+    base: int = 0  # chunk index the current seed starts at
+    next_chunk: int = 0  # consumer: chunk of the next frame
+    next_t: int = 0
+    held: int = -1  # chunk of the last frame returned (its slot must not be overwritten)
+    epoch: int = 0
+    pending_seed: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class FrameStream:
+    """Streams frames from an activated backend. Use as a context manager."""
+
+    def __init__(self, backend: Backend, seed: int = 0, slots: int = 4, walk_seconds: float = 2.0,
+                 own_backend: bool = True):
+        if slots < 2:
+            raise UsageError(f"slots={slots}: a ring needs at least 2 slots")
+        self.backend, self.contract = backend, backend.contract
+        self.seed, self.slots, self.own_backend = seed, slots, own_backend
+        self.frames_per_chunk = self.contract.frames
+        self.walk_frames = max(1, round(walk_seconds * self.contract.fps))
+        self.counters = StreamCounters()
+        self.cond = threading.Condition()
+        self.ring = _Ring()
+        self.thread: threading.Thread | None = None
+        self.stopping = False
+        self.error: BaseException | None = None
+        # playback clock (display side)
+        self.paused, self.speed = False, 1.0
+        self.clock_frames, self.clock_last = 0.0, None
+
+    # --- set-up ----------------------------------------------------------------
+    def start(self) -> "FrameStream":
+        b = self.backend
+        input_names = [t.name for t in self.contract.inputs]
+        self.host_inputs = {n: np.zeros(concrete_shape(b.spec(n), b.batch), np.float32) for n in input_names}
+        on_host = b.device == "cpu"
+        self.device_inputs = self.host_inputs if on_host else {n: b.allocate(n) for n in input_names}
+        self.state_next = b.allocate("state_next") if self.contract.kind == "step" else None
+        self.slot_frames = [b.allocate("frames") for _ in range(self.slots)]
+        self.bindings = [b.bind({**self.device_inputs, "frames": frames,
+                                 **({"state_next": self.state_next} if self.state_next is not None else {})})
+                         for frames in self.slot_frames]
+        self.inputs = make_inputs(self.contract, self.host_inputs, self.seed, self.walk_frames)
+        self.upload(self.inputs.reset(self.seed))
+        self.frame_records = [[self.make_frame(s, t) for t in range(self.frames_per_chunk)]
+                              for s in range(self.slots)]
+        self.thread = threading.Thread(target=self.produce, name="ganrt-producer", daemon=True)
+        self.thread.start()
+        return self
+
+    def make_frame(self, slot: int, t: int) -> Frame:
+        pixels = self.slot_frames[slot]
+        if isinstance(pixels, np.ndarray):
+            return Frame(index=0, slot=slot, t=t, pixels=pixels[:, t])
+        frame_bytes = pixels.nbytes // (pixels.shape[0] * self.frames_per_chunk)
+        return Frame(index=0, slot=slot, t=t, pixels=pixels, offset=t * frame_bytes)
+
+    def upload(self, names) -> None:
+        if self.backend.device != "cpu":
+            for n in names:
+                self.backend.upload(self.device_inputs[n], self.host_inputs[n])
+
+    def __enter__(self) -> "FrameStream":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- producer --------------------------------------------------------------
+    def produce(self) -> None:
+        try:
+            while self.wait_for_free_slot():
+                self.run_chunk()
+        except BaseException as exc:  # surfaced to the consumer, never swallowed
+            log.debug("producer failed", exc_info=True)
+            with self.cond:
+                self.error = exc
+                self.cond.notify_all()
+
+    def wait_for_free_slot(self) -> bool:
+        """Block while the ring is full; apply a pending seed change. False: stop."""
+        with self.cond:
+            while True:
+                if self.stopping:
+                    return False
+                if self.ring.pending_seed is not None:
+                    self.flush_locked()
+                # Chunks held..produced must sit in distinct slots: the held one is on screen.
+                if self.ring.produced < max(self.ring.held, 0) + self.slots:
+                    return True
+                self.cond.wait()
+
+    def flush_locked(self) -> None:
+        ring = self.ring
+        ring.base = ring.held + 1  # the chunk on screen stays; everything after it goes
+        ring.produced = ring.next_chunk = ring.base
+        ring.next_t, ring.epoch = 0, ring.epoch + 1
+        self.seed, ring.pending_seed = ring.pending_seed, None
+        self.upload(self.inputs.reset(self.seed))
+        self.clock_frames = float(ring.base * self.frames_per_chunk)
+
+    def run_chunk(self) -> None:
+        ring = self.ring
+        slot = ring.produced % self.slots
+        started = time.perf_counter()
+        self.upload(self.inputs.next_chunk())
+        self.backend.run(self.bindings[slot])
+        if self.state_next is not None:  # carry the state: ping-pong by copy
+            self.backend.copy(self.device_inputs["state"], self.state_next)
+        self.backend.synchronize()
+        with self.cond:
+            self.counters.compute_seconds += time.perf_counter() - started
+            self.counters.chunks += 1
+            self.counters.produced += self.frames_per_chunk
+            ring.produced += 1
+            self.cond.notify_all()
+
+    # --- consumer --------------------------------------------------------------
+    def take(self, timeout: float | None = 10.0) -> Frame:
+        """The next frame in order (render, tests). Blocks until it is produced."""
+        with self.cond:
+            ring = self.ring
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while ring.next_chunk >= ring.produced:
+                self.raise_if_failed()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise BackendError(f"no frame within {timeout} s: the backend is stalled")
+                self.cond.wait(remaining)
+            self.counters.shown += 1
+            return self.pop_locked()
+
+    def pop_locked(self) -> Frame:
+        ring = self.ring
+        frame = self.frame_records[ring.next_chunk % self.slots][ring.next_t]
+        frame.index = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.next_t
+        frame.seed = self.seed
+        if ring.held != ring.next_chunk:
+            ring.held = ring.next_chunk
+            self.cond.notify_all()  # the previous slot is free now
+        ring.next_t += 1
+        if ring.next_t == self.frames_per_chunk:
+            ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
+        return frame
+
+    def poll(self, now: float | None = None) -> Frame | None:
+        """The frame due now at the content frame rate x speed (viewer); None keeps the last.
+
+        Frames the display was too slow to show are counted as dropped; a due frame not
+        yet produced counts as late.
+        """
+        now = time.perf_counter() if now is None else now
+        with self.cond:
+            self.raise_if_failed()
+            if self.clock_last is not None and not self.paused:
+                self.clock_frames += (now - self.clock_last) * self.contract.fps * self.speed
+            self.clock_last = now
+            ring = self.ring
+            due = int(self.clock_frames) - ring.base * self.frames_per_chunk
+            position = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.next_t
+            frame = None
+            while position <= due:
+                if ring.next_chunk >= ring.produced:
+                    self.counters.late += 1
+                    self.clock_frames = float(ring.base * self.frames_per_chunk + position)
+                    break
+                if frame is not None:  # superseded before it reached the screen
+                    self.counters.dropped += 1
+                frame = self.pop_locked()
+                position += 1
+            if frame is not None:
+                self.counters.shown += 1
+            return frame
+
+    # --- controls ----------------------------------------------------------------
+    def set_seed(self, seed: int) -> None:
+        """Restart every stream from `seed`; frames already in the ring are discarded."""
+        with self.cond:
+            self.ring.pending_seed = seed
+            self.cond.notify_all()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = min(8.0, max(0.125, speed))
+
+    def buffered_chunks(self) -> int:
+        with self.cond:
+            return self.ring.produced - self.ring.next_chunk
+
+    def raise_if_failed(self) -> None:
+        if self.error is not None:
+            raise BackendError(f"the stream's backend failed: {self.error}") from self.error
+
+    # --- shutdown ----------------------------------------------------------------
+    def close(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+            if self.thread.is_alive():
+                log.warning("producer thread did not stop within 30 s")
+            self.thread = None
+        if self.own_backend:
+            self.backend.close()

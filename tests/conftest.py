@@ -27,3 +27,19 @@ def tiny_checkpoints(tmp_path_factory):
 
 def pytest_report_header(config):
     return f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """On-the-fly exports go to a per-session temp cache, never ~/.cache."""
+    monkeypatch.setenv("GANRT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tiny_checkpoints, tmp_path_factory):
+    """Dynamic-batch rgba8 exports of the tiny checkpoints: {name: path}."""
+    from ganrt.export import ExportOptions, export_checkpoint
+
+    folder = tmp_path_factory.mktemp("onnx")
+    return {name: export_checkpoint(ckpt, folder / f"{name}.onnx", ExportOptions(dynamic_batch=True)).path
+            for name, ckpt in tiny_checkpoints.items()}

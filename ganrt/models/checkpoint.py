@@ -7,17 +7,16 @@ refused, never executed.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, UsageError
+from ..fileio import atomic_output
 from .base import VideoGenerator
 from .registry import create_model, list_models
 
@@ -30,22 +29,12 @@ def save_checkpoint(model: VideoGenerator, path: str | Path, meta: dict[str, Any
     path = Path(path)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "model": model.name,
                "config": model.config_dict(), "state_dict": model.state_dict(), "meta": meta or {}}
-    atomic_write(path, lambda tmp: torch.save(payload, tmp))
-    return path
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call `write(tmp_path)` then rename into place; a failure leaves `path` untouched."""
-    if not path.parent.is_dir():
-        raise CheckpointError(f"{path}: folder {path.parent} does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        with atomic_output(path) as tmp:
+            torch.save(payload, tmp)
+    except UsageError as exc:
+        raise CheckpointError(str(exc)) from None
+    return path
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

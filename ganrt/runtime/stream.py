@@ -48,8 +48,18 @@ class Frame:
     slot: int
     t: int
     pixels: Any  # host: (B, H, W, 4) or (B, 3, H, W) view; CUDA: the slot's DeviceBuffer
-    offset: int = 0  # byte offset of this frame inside a CUDA slot (batch 1)
+    offset: int = 0  # byte offset of this frame inside a CUDA slot, stream 0
     seed: int = 0
+
+    def to_host(self, backend: Backend, out: np.ndarray) -> np.ndarray:
+        """Copy this frame of every stream into `out` (B, ...) on the host."""
+        if isinstance(self.pixels, np.ndarray):
+            np.copyto(out, self.pixels)
+            return out
+        chunk_bytes = self.pixels.nbytes // self.pixels.shape[0]  # one stream's T frames
+        for b in range(out.shape[0]):  # (B, T, ...) layout: stream b's frame t
+            backend.download(out[b], self.pixels, b * chunk_bytes + self.offset)
+        return out
 
 
 @dataclass
@@ -88,6 +98,7 @@ class FrameStream:
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
         b = self.backend
+        b.activate()  # idempotent; open_backend has usually done it
         input_names = [t.name for t in self.contract.inputs]
         self.host_inputs = {n: np.zeros(concrete_shape(b.spec(n), b.batch), np.float32) for n in input_names}
         on_host = b.device == "cpu"

@@ -1,0 +1,116 @@
+"""`ganrt render`, `view` (file fallback), `doctor`, backend choice, and a torch-free runtime."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import imageio.v2 as imageio
+import pytest
+
+from ganrt.cli import main
+from ganrt.errors import BackendError, ContractError, UsageError
+from ganrt.runtime import open_backend
+from ganrt.runtime.backends.tensorrt import check_sidecar_matches_machine, sidecar_path
+
+
+def test_render_mp4_of_the_demo(tmp_path, capsys):
+    out = tmp_path / "demo.mp4"
+    assert main(["render", "-o", str(out), "--seconds", "2"]) == 0
+    reader = imageio.get_reader(str(out))
+    assert reader.get_meta_data()["fps"] == 15 and reader.count_frames() == 30
+    first, last = reader.get_data(0), reader.get_data(29)
+    assert first.shape == (256, 256, 3) and (first != last).any()
+    assert "backend ort-cpu" in capsys.readouterr().out
+
+
+def test_render_gif_grid_and_folder(tmp_path):
+    assert main(["render", "-o", str(tmp_path / "g.gif"), "--seconds", "1", "--grid", "4"]) == 0
+    assert imageio.mimread(str(tmp_path / "g.gif"))[0].shape[:2] == (256, 256)
+    assert main(["render", "-o", str(tmp_path / "frames") + "/", "--seconds", "0.5", "--fps", "30"]) == 0
+    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 15
+
+
+def test_render_bad_inputs(tmp_path, capsys):
+    assert main(["render", "-o", str(tmp_path / "x.avi")]) == 2
+    assert "expected an .mp4, .gif or a folder" in capsys.readouterr().err
+    assert main(["render", str(tmp_path / "missing.onnx"), "-o", str(tmp_path / "x.mp4")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.mp4"))
+
+
+def test_view_without_viewer_renders_a_file(tmp_path, capsys):
+    out = tmp_path / "v.mp4"
+    assert main(["view", "-o", str(out), "--seconds", "0.5"]) == 0
+    assert out.is_file() and "not built yet" in capsys.readouterr().out
+
+
+def test_doctor_says_what_runs_and_why_not(capsys):
+    assert main(["doctor"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    by_name = {line.split()[1]: line for line in lines}
+    assert by_name["ort-cpu"].startswith("ok")
+    for name in ("ort-cuda", "tensorrt"):  # no GPU on CI: each says why
+        assert name in by_name and len(by_name[name].split(None, 2)[2]) > 10
+
+
+def test_auto_reports_why_not_cuda():
+    choice = open_backend(None, "auto")
+    assert choice.backend.name in ("ort-cpu", "ort-cuda")
+    if choice.backend.name == "ort-cpu":
+        assert "ort-cuda not used:" in choice.reason
+    choice.backend.close()
+
+
+def test_explicit_backend_never_falls_back():
+    try:
+        import onnxruntime
+
+        has_cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    except ImportError:
+        has_cuda = False
+    if has_cuda:
+        pytest.skip("this machine has onnxruntime CUDA; the refusal is for machines without it")
+    with pytest.raises(BackendError, match="ort-cuda cannot run here"):
+        open_backend(None, "ort-cuda")
+    with pytest.raises(UsageError, match="tensorrt backend plays .engine files"):
+        open_backend(None, "tensorrt")
+
+
+def test_engine_without_sidecar_or_tensorrt(tmp_path):
+    engine = tmp_path / "m.engine"
+    engine.write_bytes(b"\0" * 16)
+    with pytest.raises(ContractError, match="no sidecar"):
+        open_backend(engine)
+    from ganrt.runtime.backends.select import demo_model
+    from ganrt.contract import read_contract
+
+    contract = json.loads(read_contract(str(demo_model("onnx"))).to_json())
+    sidecar_path(engine).write_text(json.dumps({"tensorrt_version": "10.13.0", "gpu": "NVIDIA H100",
+                                                "compute_capability": "9.0", "contract": contract}))
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        with pytest.raises(BackendError, match="TensorRT is not installed"):
+            open_backend(engine)
+
+
+def test_engine_for_another_machine_is_refused():
+    sidecar = {"tensorrt_version": "10.13.0", "gpu": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}
+    check_sidecar_matches_machine("m.engine", sidecar, "10.13.0", "NVIDIA H100 80GB HBM3", "9.0")
+    with pytest.raises(BackendError, match="built with TensorRT 10.13.0, this machine has 11.0.0"):
+        check_sidecar_matches_machine("m.engine", sidecar, "11.0.0", "NVIDIA H100 80GB HBM3", "9.0")
+    with pytest.raises(BackendError, match="built for NVIDIA H100.*this GPU is NVIDIA H200"):
+        check_sidecar_matches_machine("m.engine", sidecar, "10.13.0", "NVIDIA H200", "9.0")
+
+
+def test_runtime_and_render_never_import_torch(tmp_path):
+    code = textwrap.dedent(f"""
+        import sys
+        from ganrt.render import render
+        render(None, {str(tmp_path / 'x.gif')!r}, seconds=0.5, progress=False)
+        assert "torch" not in sys.modules, "the runtime imported torch"
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -170,6 +170,30 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from .export.engine import build_engine
+
+    batches = tuple(int(b) for b in args.batches.split(","))
+    if len(batches) != 3 or not 1 <= batches[0] <= batches[1] <= batches[2]:
+        raise GanrtError(f"--batches {args.batches}: expected MIN,OPT,MAX with 1 <= MIN <= OPT <= MAX")
+    path = build_engine(args.model, args.out, batches=batches, workspace_gb=args.workspace_gb,
+                        opt_level=args.opt_level, timing_cache=args.timing_cache, force=args.force)
+    print(f"wrote {path} and {path.name}.json")
+    return 0
+
+
+def add_build(sub) -> None:
+    p = sub.add_parser("build", help="ONNX -> TensorRT engine (strongly typed; FP16 from the ONNX)")
+    p.add_argument("model", help="an ONNX from `ganrt export` (use --precision fp16 for an FP16 engine)")
+    p.add_argument("-o", "--out", help="engine path (default: MODEL with .engine)")
+    p.add_argument("--batches", default="1,1,4", help="MIN,OPT,MAX batch for a dynamic-batch ONNX")
+    p.add_argument("--workspace-gb", type=float, default=4.0)
+    p.add_argument("--opt-level", type=int, default=3, help="builder optimization level 0-5")
+    p.add_argument("--timing-cache", help="file to read and update (rebuilds get much faster)")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_build)
+
+
 def not_built(name: str):
     def run(args: argparse.Namespace) -> int:
         raise GanrtError(f"ganrt {name}: not built yet in this version")
@@ -185,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_render(sub)
     add_view(sub)
     sub.add_parser("doctor", help="what this machine can run, and why not").set_defaults(func=cmd_doctor)
-    for name in ("build", "bench"):
+    add_build(sub)
+    for name in ("bench",):
         sub.add_parser(name, help="not built yet").set_defaults(func=not_built(name))
     return parser
 

@@ -8,7 +8,8 @@ from ganrt.contract import read_contract
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.export.checks import cpu_session
 from ganrt.latents import draw_inputs
-from ganrt.models.checkpoint import file_sha256, load_checkpoint, read_checkpoint
+from ganrt.fileio import file_sha256
+from ganrt.models.checkpoint import load_checkpoint, read_checkpoint
 from ganrt.runtime.backends.select import demo_model
 from ganrt.train.data import VideoDataConfig
 from ganrt.train.quality import stream_quality

@@ -1,6 +1,7 @@
 """torch -> ONNX (with the stream contract), FP32 -> FP16 ONNX, ONNX -> TensorRT engine.
 
-Importing this package imports torch (exporting needs it; playing does not).
+Exporting needs torch; building an engine (`engine.py`) does not, so the names below
+load on first use instead of at import.
 """
 
 import logging
@@ -9,8 +10,15 @@ import logging
 for _name in ("onnxscript", "onnx_ir", "torch.onnx", "torch.onnx._internal.exporter._registration"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
-from .api import export_checkpoint, export_generator, load_factory  # noqa: E402
-from .onnx_export import ExportOptions, ExportReport, GeneratorInfo, export_module  # noqa: E402
+_LAZY = {"export_checkpoint": "api", "export_generator": "api", "load_factory": "api",
+         "ExportOptions": "onnx_export", "ExportReport": "onnx_export", "GeneratorInfo": "onnx_export",
+         "export_module": "onnx_export", "build_engine": "engine"}
+__all__ = sorted(_LAZY)
 
-__all__ = ["export_checkpoint", "export_generator", "load_factory", "ExportOptions", "ExportReport",
-           "GeneratorInfo", "export_module"]
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ganrt.export' has no attribute '{name}'")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -19,7 +19,8 @@ from torch import nn
 from ..contract import INPUT_NAMES, KINDS
 from ..errors import UsageError
 from ..latents import draw_inputs
-from ..models.checkpoint import file_sha256, load_checkpoint
+from ..fileio import file_sha256
+from ..models.checkpoint import load_checkpoint
 from .onnx_export import ExportOptions, ExportReport, GeneratorInfo, export_module, info_of
 
 

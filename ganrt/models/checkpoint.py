@@ -6,7 +6,6 @@ refused, never executed.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import re
 import zipfile
@@ -82,11 +81,3 @@ def load_checkpoint(path: str | Path) -> VideoGenerator:
         raise CheckpointError(f"{path}: weights do not fit the {payload['model']} config in the file "
                               f"({detail})") from None
     return model.eval()
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

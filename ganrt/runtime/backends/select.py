@@ -49,7 +49,7 @@ def cache_dir() -> Path:
 def onnx_for_checkpoint(checkpoint: Path, frames: int | None) -> Path:
     """Export a checkpoint once into the cache (keyed by its sha256 and T); reuse afterwards."""
     from ...export import ExportOptions, export_checkpoint
-    from ...models.checkpoint import file_sha256
+    from ...fileio import file_sha256
 
     cached = cache_dir() / f"{file_sha256(checkpoint)[:16]}-T{frames or 'default'}.onnx"
     if not cached.is_file():

@@ -16,7 +16,8 @@ from .base import Backend
 def checkpoint_contract(checkpoint: str, frames: int | None, output: str = "rgba8") -> StreamContract:
     """The contract an export of this checkpoint would carry (dynamic batch, fp32)."""
     from ...export.onnx_export import ExportOptions, info_of, make_contract, resolve_frames
-    from ...models.checkpoint import file_sha256, load_checkpoint
+    from ...fileio import file_sha256
+    from ...models.checkpoint import load_checkpoint
 
     info = info_of(load_checkpoint(checkpoint))
     opts = ExportOptions(dynamic_batch=True, output=output, source_sha256=file_sha256(checkpoint))

@@ -194,10 +194,42 @@ def add_build(sub) -> None:
     p.set_defaults(func=cmd_build)
 
 
-def not_built(name: str):
-    def run(args: argparse.Namespace) -> int:
-        raise GanrtError(f"ganrt {name}: not built yet in this version")
-    return run
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from .bench import markdown_table, plot, run_bench
+    from .runtime.backends.select import demo_model
+
+    model = args.model or str(demo_model("onnx"))
+    checkpoint = args.checkpoint or (str(demo_model("pt")) if not args.model else None)
+    backends = args.backends.split(",")
+    if any(b.startswith("torch") for b in backends) and not checkpoint:
+        raise GanrtError("the torch backends need the checkpoint: pass --checkpoint CKPT")
+    reports = [run_bench(model, checkpoint, backends, batch=b, threads=args.threads, warmup=args.warmup,
+                         duration=args.duration) for b in args.batch]
+    for report in reports:
+        print(markdown_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], indent=2))
+        print(f"wrote {args.json}")
+    if args.plot:
+        plot(reports, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="latency and throughput, trtexec-style, backends side by side")
+    p.add_argument("model", nargs="?", help=".onnx or .engine (default: the bundled demo)")
+    p.add_argument("--checkpoint", help="the .pt the torch backends run (default: the demo's)")
+    p.add_argument("--backends", default="ort-cpu,torch", help="comma-separated, e.g. ort-cpu,torch")
+    p.add_argument("--batch", type=int, nargs="+", default=[1])
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core)")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds")
+    p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    p.add_argument("--json", help="write the results as JSON")
+    p.add_argument("--plot", help="write a PNG bar chart")
+    p.set_defaults(func=cmd_bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,8 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_view(sub)
     sub.add_parser("doctor", help="what this machine can run, and why not").set_defaults(func=cmd_doctor)
     add_build(sub)
-    for name in ("bench",):
-        sub.add_parser(name, help="not built yet").set_defaults(func=not_built(name))
+    add_bench(sub)
     return parser
 
 

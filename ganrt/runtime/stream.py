@@ -94,6 +94,7 @@ class FrameStream:
         # playback clock (display side)
         self.paused, self.speed = False, 1.0
         self.clock_frames, self.clock_last = 0.0, None
+        self.last_index = -1
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
@@ -159,10 +160,14 @@ class FrameStream:
                 self.cond.wait()
 
     def flush_locked(self) -> None:
+        """Discard every chunk after the one on screen and restart the inputs.
+
+        Consumer-owned fields stay untouched: the consumer's next chunk is already
+        held + 1 (it finishes the chunk on screen first), which is the new base.
+        """
         ring = self.ring
-        ring.base = ring.held + 1  # the chunk on screen stays; everything after it goes
-        ring.produced = ring.next_chunk = ring.base
-        ring.next_t, ring.epoch = 0, ring.epoch + 1
+        ring.base = ring.produced = ring.held + 1
+        ring.epoch += 1
         self.seed, ring.pending_seed = ring.pending_seed, None
         self.upload(self.inputs.reset(self.seed))
         self.clock_frames = float(ring.base * self.frames_per_chunk)
@@ -186,8 +191,11 @@ class FrameStream:
     # --- consumer --------------------------------------------------------------
     def take(self, timeout: float | None = 10.0) -> Frame:
         """The next frame in order (render, tests). Blocks until it is produced."""
+        ring = self.ring
+        if ring.next_t > 0:  # inside the held chunk: complete and never overwritten, no lock
+            self.counters.shown += 1
+            return self.advance()
         with self.cond:
-            ring = self.ring
             deadline = None if timeout is None else time.monotonic() + timeout
             while ring.next_chunk >= ring.produced:
                 self.raise_if_failed()
@@ -199,13 +207,19 @@ class FrameStream:
             return self.pop_locked()
 
     def pop_locked(self) -> Frame:
+        """First frame of a new chunk: hold it (freeing the previous slot) and take it."""
+        ring = self.ring
+        ring.held = ring.next_chunk
+        self.last_index = (ring.next_chunk - ring.base) * self.frames_per_chunk - 1
+        self.cond.notify_all()  # the previous slot is free now
+        return self.advance()
+
+    def advance(self) -> Frame:
+        """Take frame next_t of the held chunk; only the consumer thread calls this."""
         ring = self.ring
         frame = self.frame_records[ring.next_chunk % self.slots][ring.next_t]
-        frame.index = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.next_t
-        frame.seed = self.seed
-        if ring.held != ring.next_chunk:
-            ring.held = ring.next_chunk
-            self.cond.notify_all()  # the previous slot is free now
+        self.last_index += 1
+        frame.index, frame.seed = self.last_index, self.seed
         ring.next_t += 1
         if ring.next_t == self.frames_per_chunk:
             ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
@@ -234,7 +248,7 @@ class FrameStream:
                     break
                 if frame is not None:  # superseded before it reached the screen
                     self.counters.dropped += 1
-                frame = self.pop_locked()
+                frame = self.advance() if ring.next_t > 0 else self.pop_locked()
                 position += 1
             if frame is not None:
                 self.counters.shown += 1

@@ -1,0 +1,234 @@
+"""What `ganrt bench` and benchmarks/ measure, the way trtexec reports it.
+
+For each backend: the bare loop (bind once, run back to back: latency per call with
+min/mean/median/p90/p95/p99/max, throughput = frames / total wall time, after a
+warm-up, for a stated duration) and FrameStream (frames/s a consumer receives).
+Ratios are taken within one run; on CPU the roofline is the machine's own sgemm rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .runtime.backends import open_backend
+from .runtime.stream import FrameStream
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LatencyStats:
+    min: float
+    mean: float
+    median: float
+    p90: float
+    p95: float
+    p99: float
+    max: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> "LatencyStats":
+        ms = np.asarray(seconds) * 1e3
+        return cls(*(float(v) for v in (ms.min(), ms.mean(), np.median(ms), *np.percentile(ms, [90, 95, 99]),
+                                        ms.max())))
+
+
+@dataclass
+class BackendResult:
+    backend: str
+    description: str
+    batch: int
+    frames_per_call: int
+    calls: int
+    latency_ms: LatencyStats  # host wall time of one call (on CPU: compute time)
+    throughput_fps: float  # frames (all streams) per second, bare loop
+    stream_fps: float  # frames per second through FrameStream (all streams)
+    gflops: float  # achieved, from the graph's FLOPs
+
+
+@dataclass
+class BenchReport:
+    model: str
+    machine: dict
+    warmup_s: float
+    duration_s: float
+    flops_per_frame: float
+    sgemm_gflops: float | None
+    results: list[BackendResult] = field(default_factory=list)
+
+    def ratio(self, numerator: str, denominator: str, key: str = "throughput_fps") -> float:
+        by = {r.backend: r for r in self.results}
+        return getattr(by[numerator], key) / getattr(by[denominator], key)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def machine_info() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()}
+
+
+def graph_flops_per_frame(onnx_path: str, frames_per_call: int) -> float:
+    """FLOPs (2 x MACs) of Conv, ConvTranspose and Gemm per frame, from inferred shapes at batch 1."""
+    import onnx
+
+    model = onnx.load(onnx_path)
+    for value in list(model.graph.input) + list(model.graph.output):  # pin a dynamic batch to 1
+        for dim in value.type.tensor_type.shape.dim[:1]:
+            if dim.dim_param:
+                dim.dim_value = 1
+    model = onnx.shape_inference.infer_shapes(model)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output)}
+    shapes.update({t.name: list(t.dims) for t in model.graph.initializer})
+    total = 0.0
+    for node in model.graph.node:
+        if node.op_type in ("Conv", "ConvTranspose"):
+            w, x, y = shapes.get(node.input[1]), shapes.get(node.input[0]), shapes.get(node.output[0])
+            if w and x and y:
+                spatial = np.prod(x[2:] if node.op_type == "ConvTranspose" else y[2:])
+                total += 2.0 * np.prod(w) * spatial * x[0]
+        elif node.op_type in ("Gemm", "MatMul"):
+            a, b = shapes.get(node.input[0]), shapes.get(node.input[1])
+            if a and b:
+                total += 2.0 * np.prod(a) * b[-1] if node.op_type == "MatMul" else 2.0 * a[0] * a[1] * (
+                    b[0] if any(a.name == "transB" and a.i for a in node.attribute) else b[1])
+    return total / frames_per_call
+
+
+def sgemm_gflops(threads: int, size: int = 1024, seconds: float = 1.0) -> float | None:
+    """The CPU's own single-precision matrix-multiply rate (torch), the roofline."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * size ** 3 * count / (time.perf_counter() - start) / 1e9
+
+
+def bare_loop(backend, warmup: float, duration: float) -> tuple[list[float], float]:
+    """Run back to back into fixed buffers; returns per-call latencies and total wall time."""
+    buffers = {t.name: backend.allocate(t.name) for t in backend.contract.inputs + backend.contract.outputs}
+    rng = np.random.default_rng(0)
+    for spec in backend.contract.inputs:
+        backend.upload(buffers[spec.name], rng.standard_normal(buffers[spec.name].shape).astype(np.float32)
+                       .clip(-1, 1) if spec.name == "state" else
+                       rng.standard_normal(buffers[spec.name].shape).astype(np.float32))
+    binding = backend.bind(buffers)
+    end = time.perf_counter() + warmup
+    while time.perf_counter() < end:
+        backend.run(binding)
+        backend.synchronize()
+    latencies, start = [], time.perf_counter()
+    while time.perf_counter() - start < duration:
+        t0 = time.perf_counter()
+        backend.run(binding)
+        backend.synchronize()
+        latencies.append(time.perf_counter() - t0)
+    return latencies, time.perf_counter() - start
+
+
+def stream_loop(backend, warmup: float, duration: float) -> float:
+    """Frames per second (all streams) a consumer receives from FrameStream."""
+    with FrameStream(backend, seed=0, own_backend=False) as stream:
+        end = time.perf_counter() + warmup
+        while time.perf_counter() < end:
+            stream.take()
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < duration:
+            stream.take()
+            count += 1
+        return count * backend.batch / (time.perf_counter() - start)
+
+
+def bench_backend(model: str | None, name: str, batch: int, threads: int, warmup: float, duration: float,
+                  flops_per_frame: float) -> BackendResult:
+    choice = open_backend(model, name, batch=batch, threads=threads)
+    backend = choice.backend
+    try:
+        latencies, wall = bare_loop(backend, warmup, duration)
+        frames = len(latencies) * backend.batch * backend.contract.frames
+        throughput = frames / wall
+        stream_fps = stream_loop(backend, warmup, duration)
+    finally:
+        backend.close()
+    return BackendResult(backend=name, description=backend.describe(), batch=backend.batch,
+                         frames_per_call=backend.contract.frames, calls=len(latencies),
+                         latency_ms=LatencyStats.of(latencies), throughput_fps=throughput,
+                         stream_fps=stream_fps, gflops=throughput * flops_per_frame / 1e9)
+
+
+def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batch: int = 1, threads: int = 0,
+              warmup: float = 1.0, duration: float = 3.0, progress: bool = True) -> BenchReport:
+    """Bench each backend on the same model; `torch` runs `checkpoint`, the others `onnx_model`."""
+    from tqdm import tqdm
+
+    threads = threads or os.cpu_count() or 1
+    contract_frames = open_backend(onnx_model, "ort-cpu", batch=batch).contract.frames
+    report = BenchReport(model=os.path.basename(onnx_model), machine=machine_info(), warmup_s=warmup,
+                         duration_s=duration, flops_per_frame=graph_flops_per_frame(onnx_model, contract_frames),
+                         sgemm_gflops=sgemm_gflops(threads))
+    report.machine["threads"] = threads
+    for name in tqdm(backends, desc="bench", disable=not progress):
+        model = checkpoint if name.startswith("torch") else onnx_model
+        report.results.append(bench_backend(model, name, batch, threads, warmup, duration, report.flops_per_frame))
+    return report
+
+
+def markdown_table(report: BenchReport) -> str:
+    """The README's table, made from a report (never typed by hand)."""
+    rows = ["| backend | batch | median latency (ms) | p99 (ms) | bare loop (frames/s) | FrameStream (frames/s) "
+            "| stream / bare | GFLOP/s | % of sgemm |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for r in report.results:
+        roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops else "-"
+        rows.append(f"| {r.description} | {r.batch} | {r.latency_ms.median:.2f} | {r.latency_ms.p99:.2f} | "
+                    f"{r.throughput_fps:.0f} | {r.stream_fps:.0f} | {r.stream_fps / r.throughput_fps:.2f} | "
+                    f"{r.gflops:.1f} | {roof} |")
+    return "\n".join(rows)
+
+
+def plot(reports: list[BenchReport], path: str) -> None:
+    """Bars: bare loop vs FrameStream throughput per backend and batch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, bare, stream = [], [], []
+    for report in reports:
+        for r in report.results:
+            labels.append(f"{r.backend}\nB={r.batch}")
+            bare.append(r.throughput_fps)
+            stream.append(r.stream_fps)
+    x = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(1.6 * len(labels) + 2, 4))
+    ax.bar(x - 0.2, bare, 0.4, label="bare backend loop")
+    ax.bar(x + 0.2, stream, 0.4, label="FrameStream")
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("frames / s (all streams)")
+    machine = reports[0].machine
+    ax.set_title(f"{reports[0].model} on {machine['cpu']} ({machine['threads']} threads)", fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 
 from ...errors import BackendError
-from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+from ..buffers import DeviceBuffer
 from .base import Backend
+from .cuda_buffers import CudaBuffersMixin
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class OrtCpuBackend(Backend):
         self.session = None
 
 
-class OrtCudaBackend(OrtCpuBackend):
+class OrtCudaBackend(CudaBuffersMixin, OrtCpuBackend):
     """CUDA provider on a stream of our own; buffers are DeviceBuffers we allocate."""
 
     name = "ort-cuda"
@@ -102,14 +102,6 @@ class OrtCudaBackend(OrtCpuBackend):
         self.stream = cuda.create_stream()
         super().activate_impl()
 
-    def allocate(self, name: str) -> DeviceBuffer:
-        from .. import cuda
-
-        spec = self.spec(name)
-        buffer = cuda.device_buffer(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
-        self.allocations.append(buffer)
-        return buffer
-
     def bind_impl(self, buffers: dict[str, Any]) -> Any:
         ort = import_onnxruntime()
         io = super().bind_impl(buffers)
@@ -124,37 +116,9 @@ class OrtCudaBackend(OrtCpuBackend):
         io, options = binding
         self.session.run_with_iobinding(io, options)
 
-    def synchronize(self) -> None:
-        from .. import cuda
-
-        cuda.synchronize(self.stream)
-
-    def upload(self, dst, src) -> None:
-        from .. import cuda
-
-        cuda.copy_host_to_device(dst, src, self.stream)
-
-    def copy(self, dst, src) -> None:
-        from .. import cuda
-
-        cuda.copy_device_to_device(dst, src, self.stream)
-
-    def download(self, dst, src, offset: int = 0) -> None:
-        from .. import cuda
-
-        cuda.copy_device_to_host(dst, src, self.stream, offset)
-        cuda.synchronize(self.stream)
-
     def close_impl(self) -> None:
-        from .. import cuda
-
         self.session = None
-        for buffer in self.allocations:
-            cuda.free(buffer)
-        self.allocations.clear()
-        if self.stream is not None:
-            cuda.destroy_stream(self.stream)
-            self.stream = None
+        self.release_cuda()
 
 
 def address(buffer: Any) -> int:

@@ -14,8 +14,9 @@ from typing import Any
 
 from ...contract import StreamContract
 from ...errors import BackendError, ContractError
-from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+from ..buffers import DeviceBuffer, concrete_shape
 from .base import Backend
+from .cuda_buffers import CudaBuffersMixin
 
 
 def import_tensorrt():
@@ -55,7 +56,7 @@ def check_sidecar_matches_machine(engine: str | Path, sidecar: dict[str, Any], t
                            f"(sm {capability}); rebuild it here with `ganrt build`")
 
 
-class TensorRTBackend(Backend):
+class TensorRTBackend(CudaBuffersMixin, Backend):
     name = "tensorrt"
     device = "cuda"
 
@@ -83,14 +84,6 @@ class TensorRTBackend(Backend):
         for spec in self.contract.inputs:  # fixes the dynamic batch, if any
             if not self.context.set_input_shape(spec.name, concrete_shape(spec, self.batch)):
                 raise BackendError(f"{self.model_path}: batch {self.batch} is outside the engine's profile")
-
-    def allocate(self, name: str) -> DeviceBuffer:
-        from .. import cuda
-
-        spec = self.spec(name)
-        buffer = cuda.device_buffer(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
-        self.allocations.append(buffer)
-        return buffer
 
     def set_addresses(self, buffers: dict[str, DeviceBuffer]) -> None:
         for name, buffer in buffers.items():
@@ -131,27 +124,6 @@ class TensorRTBackend(Backend):
             self.set_addresses(binding["buffers"])
             self.execute()
 
-    def synchronize(self) -> None:
-        from .. import cuda
-
-        cuda.synchronize(self.stream)
-
-    def upload(self, dst, src) -> None:
-        from .. import cuda
-
-        cuda.copy_host_to_device(dst, src, self.stream)
-
-    def copy(self, dst, src) -> None:
-        from .. import cuda
-
-        cuda.copy_device_to_device(dst, src, self.stream)
-
-    def download(self, dst, src, offset: int = 0) -> None:
-        from .. import cuda
-
-        cuda.copy_device_to_host(dst, src, self.stream, offset)
-        cuda.synchronize(self.stream)
-
     def close_impl(self) -> None:
         from .. import cuda
 
@@ -161,9 +133,4 @@ class TensorRTBackend(Backend):
             cudart.cudaGraphDestroy(graph)
         self.graphs.clear()
         self.context = self.engine = None
-        for buffer in self.allocations:
-            cuda.free(buffer)
-        self.allocations.clear()
-        if self.stream is not None:
-            cuda.destroy_stream(self.stream)
-            self.stream = None
+        self.release_cuda()

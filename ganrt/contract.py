@@ -134,4 +134,20 @@ def contract_of(model, where: str) -> StreamContract:
     if graph_inputs != expected_in or graph_outputs != expected_out:
         raise ContractError(f"{where}: graph tensors {graph_inputs} -> {graph_outputs} do not match its "
                             f"contract {expected_in} -> {expected_out}; re-export the model")
+    for value, spec in zip(list(model.graph.input) + list(model.graph.output), contract.inputs + contract.outputs):
+        dtype, shape = graph_tensor(value)
+        if dtype != spec.dtype or len(shape) != len(spec.shape) or any(
+                isinstance(want, int) and got != want for got, want in zip(shape, spec.shape)):
+            raise ContractError(f"{where}: tensor '{spec.name}' is {dtype}{shape} in the graph but "
+                                f"{spec.dtype}{spec.shape} in its contract; re-export the model")
     return contract
+
+
+_ONNX_DTYPES = {1: "float32", 2: "uint8", 10: "float16"}
+
+
+def graph_tensor(value) -> tuple[str, list[int | str]]:
+    """(dtype name, shape with dim names for dynamic dims) of an ONNX ValueInfo."""
+    tensor = value.type.tensor_type
+    shape = [d.dim_param if d.dim_param else d.dim_value for d in tensor.shape.dim]
+    return _ONNX_DTYPES.get(tensor.elem_type, f"onnx-type-{tensor.elem_type}"), shape

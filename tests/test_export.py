@@ -148,3 +148,16 @@ def test_cli_export_prints_summary(tiny_checkpoints, tmp_path, capsys):
     assert main(["export", str(tiny_checkpoints["dcgan"]), "-o", str(out), "--precision", "fp16"]) == 0
     printed = capsys.readouterr().out
     assert "wrote" in printed and "FP16 PSNR" in printed and out.is_file()
+
+
+def test_contract_that_contradicts_the_graph_is_refused(tiny_checkpoints, tmp_path):
+    out = tmp_path / "m.onnx"
+    export_checkpoint(tiny_checkpoints["dcgan"], out)
+    model = onnx.load(str(out))
+    meta = next(p for p in model.metadata_props if p.key == METADATA_KEY)
+    contract = json.loads(meta.value)
+    contract["outputs"][0]["shape"][-1] = 3  # claims RGB where the graph makes RGBA
+    meta.value = json.dumps(contract)
+    onnx.save(model, str(out))
+    with pytest.raises(ContractError, match="tensor 'frames' is uint8.*in its contract; re-export"):
+        read_contract(str(out))

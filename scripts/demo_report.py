@@ -1,0 +1,83 @@
+"""Write ganrt/demo/README.md from the demo checkpoint's own metadata and a fresh
+measurement of its stream against the data (nothing typed by hand).
+
+    python scripts/demo_report.py
+"""
+
+import json
+from pathlib import Path
+
+from ganrt.contract import read_contract
+from ganrt.models.checkpoint import load_checkpoint, read_checkpoint
+from ganrt.runtime.backends.select import demo_model
+from ganrt.train.data import VideoDataConfig
+from ganrt.train.quality import stream_quality
+
+COMMAND = ("ganrt train --model mocogan --data bouncing --resolution 32 --frames 8 --width 16 "
+           "--steps 10000 --batch 16 --seed 0 --threads 1 --out ganrt/demo/demo.pt")
+
+
+def resolution_reason() -> str:
+    """From benchmarks/results/train-speed.json (python benchmarks/train_speed.py)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "train-speed.json"
+    if not path.is_file():
+        return "run `python benchmarks/train_speed.py` to measure the training speed of both sizes."
+    record = json.loads(path.read_text())
+    speed = {row["resolution"]: row["steps_per_second"] for row in record["results"]}
+    hour64 = speed[64] * 3600
+    return (f"the same recipe measured {speed[32]:.2f} steps/s at 32x32 (width 16) and {speed[64]:.2f} "
+            f"steps/s at 64x64 (width 32) on this CPU ({record['machine']['threads']} threads; "
+            f"`benchmarks/train_speed.py`): an hour buys about {hour64:,.0f} steps at 64x64, too few for a GAN "
+            f"here (shared/notes/training.md: 2,000 steps at 64x64 collapsed).")
+
+
+def main() -> None:
+    payload = read_checkpoint(demo_model("pt"))
+    meta, cfg = payload["meta"], payload["meta"]["train_config"]
+    quality = stream_quality(load_checkpoint(demo_model("pt")),
+                             VideoDataConfig(motion=cfg["data"], resolution=cfg["resolution"]))
+    contract = read_contract(str(demo_model("onnx")))
+    speed_line = resolution_reason()
+    windows = " | ".join(f"{r:.2f}" for r in quality.ratios)
+    text = f"""# The bundled demo model
+
+`demo.pt` is a `{payload['model']}` ({cfg['resolution']}x{cfg['resolution']}, decoder width {cfg['width']},
+content {payload['config']['content_dim']}-d, GRU state {payload['config']['motion_dim']}-d) trained by
+`ganrt train` on synthetic bouncing shapes; `demo.onnx` is its export (T={contract.frames}, dynamic batch,
+{contract.precision}, {contract.output}), which plays without PyTorch. Rebuild both with
+`scripts/make_demo.sh`, which runs:
+
+```bash
+{COMMAND}
+ganrt export ganrt/demo/demo.pt -o ganrt/demo/demo.onnx --dynamic-batch --force
+```
+
+- Training: {meta['steps']} steps, batch {cfg['batch']}, windows of T={cfg['frames']} with the recurrent state
+  carried across consecutive windows (a slot restarts with probability {cfg['reset_probability']} per step),
+  hinge loss, image + video discriminators with spectral norm and minibatch std, EMA generator with
+  BatchNorm statistics recomputed over long streams, mode-seeking weight {cfg['diversity']};
+  {meta['wall_seconds'] / 60:.0f} min wall time on one core of the 2-core CPU machine (the other core was in
+  use for development meanwhile).
+- Why 32x32 and not 64x64: {speed_line}
+
+## Motion against the data (eval mode, as exported)
+
+Mean |frame[t+1] - frame[t]| in [-1, 1] units, {len(quality.window_differences)} windows of 100 frames of a
+1,000-frame stream (4 seeds, state carried), divided by the same figure for the training data
+({quality.data_difference:.4f}). Below 0.5 the stream would be freezing; above 2 flickering.
+
+| window | {' | '.join(str(i) for i in range(len(quality.ratios)))} |
+|---|{'---|' * len(quality.ratios)}
+| ratio to data | {windows} |
+
+Pixel std over the stream {quality.frame_std:.3f} (constant frames would be 0); mean |seed 0 - seed 1|
+{quality.seed_distance:.3f}; NaN-free: {quality.finite}. `tests/test_demo_model.py` holds these bounds.
+Produced by `python scripts/demo_report.py`.
+"""
+    out = demo_model("pt").parent / "README.md"
+    out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

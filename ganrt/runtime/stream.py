@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -69,9 +69,7 @@ class _Ring:
     next_chunk: int = 0  # consumer: chunk of the next frame
     next_t: int = 0
     held: int = -1  # chunk of the last frame returned (its slot must not be overwritten)
-    epoch: int = 0
     pending_seed: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class FrameStream:
@@ -167,7 +165,6 @@ class FrameStream:
         """
         ring = self.ring
         ring.base = ring.produced = ring.held + 1
-        ring.epoch += 1
         self.seed, ring.pending_seed = ring.pending_seed, None
         self.upload(self.inputs.reset(self.seed))
         self.clock_frames = float(ring.base * self.frames_per_chunk)

@@ -233,7 +233,8 @@ def add_bench(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganrt", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="ganrt", description="Take a trained GAN video generator to the "
+                                     "screen in real time: train, export, build, render, view, bench.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True)
     add_train(sub)

@@ -29,14 +29,14 @@ def concrete_shape(spec: TensorSpec, batch: int) -> tuple[int, ...]:
     return tuple(batch if isinstance(d, str) else int(d) for d in spec.shape)
 
 
-def resolve_batch(contract: StreamContract, batch: int | None) -> int:
+def resolve_batch(contract: StreamContract, batch: int | None, where: str = "model") -> int:
     """The batch to run: the contract's fixed B, or the caller's choice for a dynamic one."""
     from ..errors import UsageError
 
     if not contract.dynamic_batch:
         if batch not in (None, contract.batch):
-            raise UsageError(f"this model was exported for batch {contract.batch}, not {batch}; "
-                             f"re-export with --dynamic-batch to choose the batch at run time")
+            raise UsageError(f"{where}: exported for batch {contract.batch}, not {batch}; re-export it "
+                             f"with --dynamic-batch to choose the batch (--grid) at run time")
         return int(contract.batch)
     return batch or 1
 

@@ -91,7 +91,7 @@ def open_onnxruntime(path: Path, backend: str, batch, cuda_graph: bool, threads:
     from .ort import OrtCpuBackend, OrtCudaBackend, ort_cuda_usable
 
     contract = read_contract(str(path))
-    b = resolve_batch(contract, batch)
+    b = resolve_batch(contract, batch, str(path))
     if backend in ("auto", "ort-cuda"):
         usable, why = ort_cuda_usable()
         if usable:
@@ -117,7 +117,7 @@ def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool) -> BackendC
     if backend not in ("auto", "tensorrt"):
         raise UsageError(f"{path}: an engine plays only on the tensorrt backend; pass the .onnx for {backend}")
     contract = read_sidecar(path)["contract"]
-    b = resolve_batch(contract, batch)
+    b = resolve_batch(contract, batch, str(path))
     return activated(BackendChoice(TensorRTBackend(str(path), contract, b, cuda_graph=True), contract,
                                    str(path), f"tensorrt: {path.name} (engine)"))
 
@@ -136,6 +136,6 @@ def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, thread
         if not torch.cuda.is_available():
             raise BackendError("torch-cuda cannot run here: torch.cuda.is_available() is False")
     contract = checkpoint_contract(str(path), frames)
-    b = resolve_batch(contract, batch)
+    b = resolve_batch(contract, batch, str(path))
     backend_obj = TorchBackend(str(path), contract, b, device=device, cuda_graph=cuda_graph, threads=threads)
     return activated(BackendChoice(backend_obj, contract, str(path), f"torch: {path.name} on {device} (asked for)"))

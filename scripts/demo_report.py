@@ -31,6 +31,21 @@ def resolution_reason() -> str:
             f"here (shared/notes/training.md: 2,000 steps at 64x64 collapsed).")
 
 
+def loop_text(quality) -> str:
+    if quality.loop_ratio > 0.25:
+        return (f"No loop found: the stream is closest to itself at a lag of {quality.loop_lag} frames, still "
+                f"{quality.loop_ratio:.2f}x as far apart as the data at that lag.")
+    return (f"Frame t comes back to within {quality.loop_ratio:.2f}x of the data's difference at a lag of "
+            f"{quality.loop_lag} frames: the stream repeats itself with that period. The cause is measured "
+            f"too: fresh noise changes a chunk's frames by only {quality.noise_effect:.3f} (the frames "
+            f"move {quality.data_difference * quality.ratios[0]:.3f} per step), so the GRU runs a limit "
+            f"cycle that ignores its noise, and the training's video discriminator (windows of "
+            f"{read_checkpoint(demo_model('pt'))['meta']['trained_frames']} frames) cannot see a longer "
+            f"period. The fix is in training, not in the runtime: a mode-seeking term on the motion noise "
+            f"(same content, different noise), and a video discriminator over windows longer than the "
+            f"period. The demo stays honest about it until retrained.")
+
+
 def main() -> None:
     payload = read_checkpoint(demo_model("pt"))
     meta, cfg = payload["meta"], payload["meta"]["train_config"]
@@ -72,6 +87,11 @@ Mean |frame[t+1] - frame[t]| in [-1, 1] units, {len(quality.window_differences)}
 
 Pixel std over the stream {quality.frame_std:.3f} (constant frames would be 0); mean |seed 0 - seed 1|
 {quality.seed_distance:.3f}; NaN-free: {quality.finite}. `tests/test_demo_model.py` holds these bounds.
+
+## Known defect: the motion loops
+
+{loop_text(quality)}
+
 Produced by `python scripts/demo_report.py`.
 """
     out = demo_model("pt").parent / "README.md"

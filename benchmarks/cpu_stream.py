@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from ganrt.bench import markdown_table, plot, run_bench
+from ganrt.bench import BenchReport, markdown_table, plot, run_bench
 from ganrt.runtime.backends.select import demo_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -50,7 +50,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=0, help="0: every core")
     parser.add_argument("--name", default="cpu-stream")
+    parser.add_argument("--replot", action="store_true", help="redraw the PNG from the recorded JSON only")
     args = parser.parse_args()
+    if args.replot:
+        record = json.loads((RESULTS / f"{args.name}.json").read_text())
+        plot([BenchReport.from_dict(r) for r in record["reports"]], str(RESULTS / f"{args.name}.png"))
+        return
     large_onnx, large_pt = large_model(RESULTS.parent / ".work")
     runs = [(str(demo_model("onnx")), str(demo_model("pt")), 1), (str(demo_model("onnx")), str(demo_model("pt")), 4),
             (large_onnx, large_pt, 1)]

@@ -69,6 +69,11 @@ class BenchReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, raw: dict) -> "BenchReport":
+        results = [BackendResult(**{**r, "latency_ms": LatencyStats(**r["latency_ms"])}) for r in raw["results"]]
+        return cls(**{**raw, "results": results})
+
 
 def machine_info() -> dict:
     cpu = platform.processor() or platform.machine()
@@ -217,17 +222,17 @@ def plot(reports: list[BenchReport], path: str) -> None:
     labels, bare, stream = [], [], []
     for report in reports:
         for r in report.results:
-            labels.append(f"{r.backend}\nB={r.batch}")
+            labels.append(f"{report.model}\n{r.backend}, B={r.batch}")
             bare.append(r.throughput_fps)
             stream.append(r.stream_fps)
     x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(1.6 * len(labels) + 2, 4))
+    fig, ax = plt.subplots(figsize=(2.2 * len(labels) + 2, 4))
     ax.bar(x - 0.2, bare, 0.4, label="bare backend loop")
     ax.bar(x + 0.2, stream, 0.4, label="FrameStream")
     ax.set_xticks(x, labels)
     ax.set_ylabel("frames / s (all streams)")
     machine = reports[0].machine
-    ax.set_title(f"{reports[0].model} on {machine['cpu']} ({machine['threads']} threads)", fontsize=9)
+    ax.set_title(f"{machine['cpu']}, {machine['threads']} threads", fontsize=9)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .contract import read_contract
+from .latents import draw_inputs
 from .runtime.backends import open_backend
 from .runtime.stream import FrameStream
 
@@ -132,12 +134,11 @@ def sgemm_gflops(threads: int, size: int = 1024, seconds: float = 1.0) -> float 
 
 def bare_loop(backend, warmup: float, duration: float) -> tuple[list[float], float]:
     """Run back to back into fixed buffers; returns per-call latencies and total wall time."""
-    buffers = {t.name: backend.allocate(t.name) for t in backend.contract.inputs + backend.contract.outputs}
-    rng = np.random.default_rng(0)
-    for spec in backend.contract.inputs:
-        backend.upload(buffers[spec.name], rng.standard_normal(buffers[spec.name].shape).astype(np.float32)
-                       .clip(-1, 1) if spec.name == "state" else
-                       rng.standard_normal(buffers[spec.name].shape).astype(np.float32))
+    contract = backend.contract
+    buffers = {t.name: backend.allocate(t.name) for t in contract.inputs + contract.outputs}
+    feeds = draw_inputs(contract.kind, contract.dims, backend.batch, contract.frames, np.random.default_rng(0))
+    for name, values in feeds.items():
+        backend.upload(buffers[name], values)
     binding = backend.bind(buffers)
     end = time.perf_counter() + warmup
     while time.perf_counter() < end:
@@ -188,7 +189,7 @@ def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batc
     from tqdm import tqdm
 
     threads = threads or os.cpu_count() or 1
-    contract_frames = open_backend(onnx_model, "ort-cpu", batch=batch).contract.frames
+    contract_frames = read_contract(onnx_model).frames
     report = BenchReport(model=os.path.basename(onnx_model), machine=machine_info(), warmup_s=warmup,
                          duration_s=duration, flops_per_frame=graph_flops_per_frame(onnx_model, contract_frames),
                          sgemm_gflops=sgemm_gflops(threads))

@@ -3,9 +3,11 @@ headless. A batch of B streams is tiled into one grid."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,44 +49,34 @@ def tile(frames_rgb: np.ndarray, canvas: np.ndarray, scale: int) -> np.ndarray:
     return canvas
 
 
-class FrameSink:
-    """Writes RGB frames to .mp4 / .gif / a folder, atomically for single files."""
+def is_folder(out: Path) -> bool:
+    return out.suffix == "" or str(out).endswith(os.sep)
 
-    def __init__(self, out: Path, fps: float):
-        self.out, self.fps, self.count = out, fps, 0
-        self.folder = out.suffix == "" or str(out).endswith(os.sep)
-        if self.folder:
-            out.mkdir(parents=True, exist_ok=True)
-            return
-        if out.suffix.lower() not in (".mp4", ".gif"):
-            raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
-        import imageio.v2 as imageio
 
-        self.atomic = atomic_output(out)
-        self.tmp = self.atomic.__enter__()
-        if out.suffix.lower() == ".mp4":
-            self.writer = imageio.get_writer(self.tmp, fps=fps, codec="libx264", quality=8,
-                                             pixelformat="yuv420p", macro_block_size=16)
-        else:
-            self.writer = imageio.get_writer(self.tmp, mode="I", duration=1000 / fps, loop=0)
+class FolderWriter:
+    """PNG frames in a folder, with imageio's writer interface."""
 
-    def write(self, image: np.ndarray) -> None:
-        if self.folder:
-            from PIL import Image
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.count = folder, 0
 
-            Image.fromarray(image).save(self.out / f"frame_{self.count:06d}.png")
-        else:
-            self.writer.append_data(image)
+    def append_data(self, image: np.ndarray) -> None:
+        from PIL import Image
+
+        Image.fromarray(image).save(self.folder / f"frame_{self.count:06d}.png")
         self.count += 1
 
-    def close(self, keep: bool) -> None:
-        if self.folder:
-            return
-        self.writer.close()
-        if keep:
-            self.atomic.__exit__(None, None, None)
-        else:
-            self.atomic.__exit__(RuntimeError, RuntimeError("render failed"), None)
+    def close(self) -> None:
+        pass
+
+
+def open_writer(path: str, suffix: str, fps: float):
+    import imageio.v2 as imageio
+
+    if suffix == ".mp4":
+        return imageio.get_writer(path, fps=fps, codec="libx264", quality=8, pixelformat="yuv420p",
+                                  macro_block_size=16)
+    return imageio.get_writer(path, mode="I", duration=1000 / fps, loop=0)
 
 
 def auto_scale(resolution: int, rows: int) -> int:
@@ -95,13 +87,13 @@ def auto_scale(resolution: int, rows: int) -> int:
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
            progress: bool = True) -> RenderReport:
-    import time
-
     from tqdm import tqdm
 
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
+    if not is_folder(out) and out.suffix.lower() not in (".mp4", ".gif"):
+        raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
     choice = open_backend(model, backend, batch=grid)
     contract = choice.contract
     fps = fps or contract.fps
@@ -110,22 +102,22 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
     scale = scale or auto_scale(contract.resolution, rows)
     r = contract.resolution * scale
     canvas = np.zeros((rows * r, cols * r, 3), np.uint8)
-    host = np.zeros(concrete_shape(contract.output_spec("frames"), grid)[:1] +
-                    concrete_shape(contract.output_spec("frames"), grid)[2:],
-                    np.uint8 if contract.output == "rgba8" else np.float32)
-    sink = FrameSink(out, fps)
-    ok, start = False, time.perf_counter()
-    try:
-        with FrameStream(choice.backend, seed=seed) as stream:
-            frame = stream.take()
-            for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
-                wanted = math.floor(i * contract.fps / fps)  # content frame shown at output frame i
-                while frame.index < wanted:
-                    frame = stream.take()
-                frame.to_host(choice.backend, host)
-                sink.write(tile(to_uint8_rgb(host), canvas, scale))
-            counters = stream.counters
-        ok = True
-    finally:
-        sink.close(keep=ok)
-    return RenderReport(out, total, fps, time.perf_counter() - start, choice.reason, counters)
+    b, _, *frame_shape = concrete_shape(contract.output_spec("frames"), grid)  # (B, T, ...)
+    host = np.zeros((b, *frame_shape), np.uint8 if contract.output == "rgba8" else np.float32)
+    start = time.perf_counter()
+    with contextlib.ExitStack() as files:
+        # A single file is written beside `out` and renamed only when every frame is in.
+        target = out if is_folder(out) else files.enter_context(atomic_output(out))
+        writer = FolderWriter(out) if is_folder(out) else open_writer(target, out.suffix.lower(), fps)
+        try:
+            with FrameStream(choice.backend, seed=seed) as stream:
+                frame = stream.take()
+                for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
+                    wanted = math.floor(i * contract.fps / fps)  # content frame shown at output frame i
+                    while frame.index < wanted:
+                        frame = stream.take()
+                    frame.to_host(choice.backend, host)
+                    writer.append_data(tile(to_uint8_rgb(host), canvas, scale))
+        finally:
+            writer.close()
+    return RenderReport(out, total, fps, time.perf_counter() - start, choice.reason, stream.counters)

@@ -114,3 +114,25 @@ def test_runtime_and_render_never_import_torch(tmp_path):
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_failed_render_keeps_the_old_file(tmp_path, monkeypatch):
+    from ganrt.render import render
+    from ganrt.runtime.stream import FrameStream
+
+    out = tmp_path / "keep.mp4"
+    out.write_bytes(b"a good video")
+    calls = {"n": 0}
+    original = FrameStream.take
+
+    def take_then_fail(self, timeout=10.0):  # the stream breaks after a few frames
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise BackendError("device lost")
+        return original(self, timeout)
+
+    monkeypatch.setattr(FrameStream, "take", take_then_fail)
+    with pytest.raises(BackendError, match="device lost"):
+        render(None, out, seconds=2, progress=False)
+    assert out.read_bytes() == b"a good video"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]  # no temp file left

@@ -119,7 +119,9 @@ class TorchBackend(Backend):
     def download(self, dst, src, offset: int = 0) -> None:
         if isinstance(src, np.ndarray):
             return super().download(dst, src, offset)
-        flat = self.as_tensor(src).reshape(-1).view(__import__("torch").uint8)
+        import torch
+
+        flat = self.as_tensor(src).reshape(-1).view(torch.uint8)
         dst.reshape(-1).view(np.uint8)[:] = flat[offset:offset + dst.nbytes].cpu().numpy()
 
     def close_impl(self) -> None:

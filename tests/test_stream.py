@@ -141,3 +141,18 @@ def test_producer_loop_allocates_nothing(tiny_onnx):
     keep = [tracemalloc.Filter(True, "*ganrt/runtime/*"), tracemalloc.Filter(True, "*numpy*")]
     grown = sum(stat.size_diff for stat in after.filter_traces(keep).compare_to(before.filter_traces(keep), "lineno"))
     assert grown < 2048, f"the stream retained {grown} bytes over 400 frames"
+
+
+def test_slerp_walk_endpoints_and_norm():
+    from ganrt.runtime.inputs import slerp_into
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 128)).astype(np.float32)
+    out, scratch = np.empty_like(a), np.empty_like(a)
+    slerp_into(out, a, b, 0.0, scratch)
+    np.testing.assert_allclose(out, a, atol=1e-5)
+    slerp_into(out, a, b, 1.0, scratch)
+    np.testing.assert_allclose(out, b, atol=1e-5)
+    slerp_into(out, a, b, 0.5, scratch)  # stays on the Gaussian shell, unlike a straight line
+    assert abs(np.linalg.norm(out) / np.sqrt(np.linalg.norm(a) * np.linalg.norm(b)) - 1) < 0.1
+    assert np.linalg.norm((a + b) / 2) < 0.8 * np.linalg.norm(out)

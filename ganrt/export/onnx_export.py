@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,7 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
     check_batch = 3 if opts.dynamic_batch else opts.batch
     report = ExportReport(path=out, contract=contract, seconds=0.0)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-        fp32_contract = make_contract(info, frames, ExportOptions(**{**opts.__dict__, "precision": "fp32"}))
+        fp32_contract = make_contract(info, frames, replace(opts, precision="fp32"))
         set_contract(fp32, fp32_contract)
         fp32_path = os.path.join(tmp, "fp32.onnx")
         onnx.save(fp32, fp32_path)

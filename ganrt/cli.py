@@ -19,7 +19,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                          f"pip install torch, then pip install 'ganrt[export]'") from None
     cfg = TrainConfig(model=args.model, out=args.out, data=args.data, resolution=args.resolution,
                       frames=args.frames, width=args.width, steps=args.steps, batch=args.batch,
-                      seed=args.seed, lr=args.lr, diversity=args.diversity,
+                      seed=args.seed, lr=args.lr, diversity=args.diversity, motion_diversity=args.motion_diversity,
                       sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
                       threads=args.threads)
     try:
@@ -43,6 +43,8 @@ def add_train(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--diversity", type=float, default=1.0, help="mode-seeking weight (0: off)")
+    p.add_argument("--motion-diversity", type=float, default=1.0,
+                   help="step models: weight of the motion-noise mode-seeking term (0: off)")
     p.add_argument("--sample-every", type=int, default=500, help="steps between PNG grids")
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")

@@ -30,3 +30,20 @@ def test_cli_train_unknown_model(tmp_path, capsys):
     assert main(["train", "--model", "nope", "--out", str(tmp_path / "x.pt")]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_motion_seeking_pushes_a_noise_deaf_gru_to_listen():
+    """A GRU that all but ignores its noise (the demo's old limit cycle) gets nearly the
+    full penalty, and its gradient reaches the noise weights."""
+    import torch
+
+    from ganrt.train.loop import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig(model="mocogan", resolution=32, width=8, frames=4, batch=4))
+    with torch.no_grad():
+        trainer.G.motion.gates_x.weight.mul_(1e-4)
+    fake, _ = trainer.fake_batch()
+    penalty = trainer.motion_seeking(fake)
+    assert penalty.item() > 0.99
+    penalty.backward()
+    assert trainer.G.motion.gates_x.weight.grad.abs().sum() > 0

@@ -4,7 +4,9 @@ Hinge loss; an image discriminator on random frames and a 3-D video discriminato
 on whole clips, both spectrally normalized with a minibatch-std feature; an EMA copy
 of the generator, whose BatchNorm statistics are recomputed before every eval-mode
 use; a mode-seeking term (MSGAN) against collapse. For `step` models the recurrent
-state is carried across consecutive chunks (truncated backprop between chunks).
+state is carried across consecutive chunks (truncated backprop between chunks), and a
+second mode-seeking term on the motion noise keeps the GRU from settling into a
+noise-independent limit cycle (the first demo model looped every 24 frames so).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class TrainConfig:
     lr: float = 2e-4
     ema_decay: float = 0.999
     diversity: float = 1.0  # weight of the mode-seeking term; 0 turns it off
+    motion_diversity: float = 1.0  # step models: weight of the motion-noise term; 0 turns it off
     reset_probability: float = 0.125  # step models: chance a slot restarts its stream per step
     sample_every: int = 500  # steps between PNG grids (0: never)
     checkpoint_every: int = 1000
@@ -102,10 +105,11 @@ class Trainer:
         # Generator: fool both discriminators, and keep different latents apart.
         g_loss = -sum(s.mean() for s in self.d_scores(fake))
         diversity = self.mode_seeking(fake, latent)
+        motion = self.motion_seeking(fake)
         self.opt_G.zero_grad(set_to_none=True)
-        (g_loss + self.cfg.diversity * diversity).backward()
+        (g_loss + self.cfg.diversity * diversity + self.cfg.motion_diversity * motion).backward()
         self.opt_G.step()
-        return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item()}
+        return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item(), "motion": motion.item()}
 
     def mode_seeking(self, fake: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
         """MSGAN: 1 / (|G(a) - G(b)| / |a - b|) over the batch's two halves."""
@@ -115,6 +119,20 @@ class Trainer:
         image_gap = (fake[:half] - fake[half:2 * half]).abs().mean()
         latent_gap = (latent[:half] - latent[half:2 * half]).abs().mean()
         return 1.0 / (image_gap / latent_gap + 1e-5)
+
+    # Frames should differ by at least this much per unit of noise difference when one
+    # window is replayed with other noise (mean |n1 - n2| of N(0, 1) draws is 1.13; the
+    # data moves ~0.05 a frame in [-1, 1] units).
+    MOTION_GAP_TARGET = 0.05
+
+    def motion_seeking(self, fake: torch.Tensor) -> torch.Tensor:
+        """Hinge on |G(noise a) - G(noise b)| / |a - b| for one window: zero once the noise
+        moves the frames enough, so it never fights the discriminators for more jitter."""
+        if self.sampler is None or self.cfg.motion_diversity == 0:
+            return torch.zeros(())
+        other, other_noise = self.sampler.replay_with_other_noise()
+        ratio = (fake - other).abs().mean() / (self.sampler.noise - other_noise).abs().mean()
+        return F.relu(1 - ratio / self.MOTION_GAP_TARGET)
 
     @torch.no_grad()
     def update_ema(self, step: int) -> None:

@@ -35,9 +35,18 @@ class CarriedStateSampler:
         self.content = torch.where(reset[:, None], fresh_content, self.content)
         self.state = torch.where(reset[:, None], fresh_state, self.state)
         noise = torch.randn(self.batch, frames, d["noise"], generator=self.gen)
+        # Kept for the motion mode-seeking term: the same window replayed with other noise.
+        self.window_start, self.noise = self.state, noise
         video, state_next = self.model(self.content, self.state, noise)
         self.state = state_next.detach()
         return video, self.content
+
+    def replay_with_other_noise(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last window again from the same content and state, with fresh noise:
+        (frames (B, T, 3, H, W), noise (B, T, Dn))."""
+        noise = torch.randn(self.noise.shape, generator=self.gen)
+        video, _ = self.model(self.content, self.window_start, noise)
+        return video, noise
 
 
 def sample_clips(model: VideoGenerator, batch: int, frames: int, gen: torch.Generator

@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=0, help="0: every core")
+    parser.add_argument("--rounds", type=int, default=5, help="bare and stream alternate this many times")
     parser.add_argument("--name", default="cpu-stream")
     parser.add_argument("--replot", action="store_true", help="redraw the PNG from the recorded JSON only")
     args = parser.parse_args()
@@ -60,13 +61,15 @@ def main() -> None:
     runs = [(str(demo_model("onnx")), str(demo_model("pt")), 1), (str(demo_model("onnx")), str(demo_model("pt")), 4),
             (large_onnx, large_pt, 1)]
     reports = [run_bench(onnx_path, pt, ["ort-cpu", "torch"], batch=batch, threads=args.threads,
-                         warmup=args.warmup, duration=args.duration) for onnx_path, pt, batch in runs]
+                         warmup=args.warmup, duration=args.duration, rounds=args.rounds)
+               for onnx_path, pt, batch in runs]
     RESULTS.mkdir(exist_ok=True)
     record = {"commit": commit(), "reports": [r.to_dict() for r in reports],
               "ratios": [{"model": r.model, "batch": r.results[0].batch,
                           "ort_cpu_stream_over_torch_stream": r.ratio("ort-cpu", "torch", "stream_fps"),
                           "ort_cpu_over_torch_bare": r.ratio("ort-cpu", "torch"),
-                          "ort_cpu_stream_over_bare": r.results[0].stream_fps / r.results[0].throughput_fps}
+                          "ort_cpu_stream_over_bare": r.results[0].stream_over_bare,
+                          "ort_cpu_stream_over_bare_rounds": r.results[0].round_ratios}
                          for r in reports]}
     for report, (onnx_path, _, _) in zip(reports, runs):
         report.model = Path(onnx_path).name
@@ -76,7 +79,7 @@ def main() -> None:
     machine = reports[0].machine
     header = (f"Measured on {machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads; sgemm roofline "
               f"{reports[0].sgemm_gflops:.0f} GFLOP/s; warm-up {args.warmup:g} s, {args.duration:g} s per "
-              f"measurement; commit {record['commit']}.")
+              f"measurement in {args.rounds} alternating bare/stream rounds; commit {record['commit']}.")
     ratios = "\n".join(f"- {x['model']}, batch {x['batch']}: ort-cpu FrameStream / torch eager FrameStream = "
                        f"{x['ort_cpu_stream_over_torch_stream']:.2f}x; ort-cpu FrameStream / bare loop = "
                        f"{100 * x['ort_cpu_stream_over_bare']:.1f} %" for x in record["ratios"])

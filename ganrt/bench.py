@@ -3,7 +3,10 @@
 For each backend: the bare loop (bind once, run back to back: latency per call with
 min/mean/median/p90/p95/p99/max, throughput = frames / total wall time, after a
 warm-up, for a stated duration) and FrameStream (frames/s a consumer receives).
-Ratios are taken within one run; on CPU the roofline is the machine's own sgemm rate.
+The two alternate in rounds (bare, stream, bare, stream, ...) so that a neighbour's
+load on a shared machine hits both alike; the stream / bare ratio is the median of
+the per-round ratios. Ratios are taken within one run; on CPU the roofline is the
+machine's own sgemm rate.
 """
 
 from __future__ import annotations
@@ -52,6 +55,14 @@ class BackendResult:
     throughput_fps: float  # frames (all streams) per second, bare loop
     stream_fps: float  # frames per second through FrameStream (all streams)
     gflops: float  # achieved, from the graph's FLOPs
+    round_ratios: list[float] = field(default_factory=list)  # stream / bare, per round
+
+    @property
+    def stream_over_bare(self) -> float:
+        """Median of the per-round ratios (older records: the ratio of the totals)."""
+        if self.round_ratios:
+            return float(np.median(self.round_ratios))
+        return self.stream_fps / self.throughput_fps
 
 
 @dataclass
@@ -153,8 +164,8 @@ def bare_loop(backend, warmup: float, duration: float) -> tuple[list[float], flo
     return latencies, time.perf_counter() - start
 
 
-def stream_loop(backend, warmup: float, duration: float) -> float:
-    """Frames per second (all streams) a consumer receives from FrameStream."""
+def stream_loop(backend, warmup: float, duration: float) -> tuple[int, float]:
+    """Frames (all streams) a consumer receives from FrameStream, and the wall time."""
     with FrameStream(backend, seed=0, own_backend=False) as stream:
         end = time.perf_counter() + warmup
         while time.perf_counter() < end:
@@ -163,28 +174,39 @@ def stream_loop(backend, warmup: float, duration: float) -> float:
         while time.perf_counter() - start < duration:
             stream.take()
             count += 1
-        return count * backend.batch / (time.perf_counter() - start)
+        return count * backend.batch, time.perf_counter() - start
+
+
+ROUND_WARMUP_S = 0.25  # after the first round: enough to refill caches and the ring
 
 
 def bench_backend(model: str | None, name: str, batch: int, threads: int, warmup: float, duration: float,
-                  flops_per_frame: float) -> BackendResult:
+                  flops_per_frame: float, rounds: int = 3) -> BackendResult:
+    """`duration` seconds of bare loop and as many of FrameStream, alternating in `rounds`."""
     choice = open_backend(model, name, batch=batch, threads=threads)
     backend = choice.backend
+    latencies, bare_wall, stream_frames, stream_wall, round_ratios = [], 0.0, 0, 0.0, []
     try:
-        latencies, wall = bare_loop(backend, warmup, duration)
-        frames = len(latencies) * backend.batch * backend.contract.frames
-        throughput = frames / wall
-        stream_fps = stream_loop(backend, warmup, duration)
+        for i in range(rounds):
+            round_warmup = warmup if i == 0 else min(warmup, ROUND_WARMUP_S)
+            round_latencies, wall = bare_loop(backend, round_warmup, duration / rounds)
+            bare_fps = len(round_latencies) * backend.batch * backend.contract.frames / wall
+            frames, seconds = stream_loop(backend, round_warmup, duration / rounds)
+            latencies += round_latencies
+            bare_wall, stream_frames, stream_wall = bare_wall + wall, stream_frames + frames, stream_wall + seconds
+            round_ratios.append(frames / seconds / bare_fps)
     finally:
         backend.close()
+    throughput = len(latencies) * backend.batch * backend.contract.frames / bare_wall
     return BackendResult(backend=name, description=backend.describe(), batch=backend.batch,
                          frames_per_call=backend.contract.frames, calls=len(latencies),
                          latency_ms=LatencyStats.of(latencies), throughput_fps=throughput,
-                         stream_fps=stream_fps, gflops=throughput * flops_per_frame / 1e9)
+                         stream_fps=stream_frames / stream_wall, gflops=throughput * flops_per_frame / 1e9,
+                         round_ratios=round_ratios)
 
 
 def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batch: int = 1, threads: int = 0,
-              warmup: float = 1.0, duration: float = 3.0, progress: bool = True) -> BenchReport:
+              warmup: float = 1.0, duration: float = 3.0, rounds: int = 3, progress: bool = True) -> BenchReport:
     """Bench each backend on the same model; `torch` runs `checkpoint`, the others `onnx_model`."""
     from tqdm import tqdm
 
@@ -196,19 +218,20 @@ def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batc
     report.machine["threads"] = threads
     for name in tqdm(backends, desc="bench", disable=not progress):
         model = checkpoint if name.startswith("torch") else onnx_model
-        report.results.append(bench_backend(model, name, batch, threads, warmup, duration, report.flops_per_frame))
+        report.results.append(bench_backend(model, name, batch, threads, warmup, duration, report.flops_per_frame,
+                                            rounds))
     return report
 
 
 def markdown_table(report: BenchReport) -> str:
     """The README's table, made from a report (never typed by hand)."""
     rows = ["| backend | batch | median latency (ms) | p99 (ms) | bare loop (frames/s) | FrameStream (frames/s) "
-            "| stream / bare | GFLOP/s | % of sgemm |",
+            "| stream / bare (median of rounds) | GFLOP/s | % of sgemm |",
             "|---|---|---|---|---|---|---|---|---|"]
     for r in report.results:
         roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops else "-"
         rows.append(f"| {r.description} | {r.batch} | {r.latency_ms.median:.2f} | {r.latency_ms.p99:.2f} | "
-                    f"{r.throughput_fps:.0f} | {r.stream_fps:.0f} | {r.stream_fps / r.throughput_fps:.2f} | "
+                    f"{r.throughput_fps:.0f} | {r.stream_fps:.0f} | {r.stream_over_bare:.2f} | "
                     f"{r.gflops:.1f} | {roof} |")
     return "\n".join(rows)
 

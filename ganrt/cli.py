@@ -208,7 +208,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if any(b.startswith("torch") for b in backends) and not checkpoint:
         raise GanrtError("the torch backends need the checkpoint: pass --checkpoint CKPT")
     reports = [run_bench(model, checkpoint, backends, batch=b, threads=args.threads, warmup=args.warmup,
-                         duration=args.duration) for b in args.batch]
+                         duration=args.duration, rounds=args.rounds) for b in args.batch]
     for report in reports:
         print(markdown_table(report))
     if args.json:
@@ -229,6 +229,7 @@ def add_bench(sub) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core)")
     p.add_argument("--warmup", type=float, default=1.0, help="seconds")
     p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    p.add_argument("--rounds", type=int, default=3, help="bare and stream alternate this many times")
     p.add_argument("--json", help="write the results as JSON")
     p.add_argument("--plot", help="write a PNG bar chart")
     p.set_defaults(func=cmd_bench)

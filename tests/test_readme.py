@@ -39,3 +39,10 @@ def test_byo_factory_cli(tmp_path, monkeypatch, capsys):
                  "--resolution", "64", "-o", "bad.onnx"]) == 2
     assert "expected (B, T, 3, 64, 64)" in capsys.readouterr().err
     assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_readme_quotes_the_recorded_benchmarks():
+    """The README's figures are the records in benchmarks/results, spliced by a script."""
+    script = README.parent / "scripts" / "readme_tables.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -145,22 +145,52 @@ def add_render(sub) -> None:
     p.set_defaults(func=cmd_render)
 
 
-def cmd_view(args: argparse.Namespace) -> int:
-    # The real-time window lands with the viewer; until then show the same stream as a file.
+def render_instead(args: argparse.Namespace, why: str) -> int:
+    """`view` without a window: the same stream written to a file."""
     from .render import render
 
     out = args.out or "ganrt-view.mp4"
-    print(f"the real-time viewer is not built yet; rendering {args.seconds:g} s of the stream to {out}")
+    print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead")
     report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid)
     print(f"wrote {report.path} ({report.frames} frames; backend {report.backend})")
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from .errors import DisplayError
+    from .viewer import display_available
+
+    ok, why = display_available()
+    if not ok:
+        return render_instead(args, why)
+    from .viewer.app import ViewOptions, view
+    from .viewer.controls import HELP
+
+    print(f"keys: {HELP}")
+    try:
+        report = view(ViewOptions(model=args.model, backend=args.backend, seed=args.seed, grid=args.grid,
+                                  scale=args.scale, smooth=args.smooth, vsync=not args.no_vsync,
+                                  max_frames=args.frames, capture_dir=args.capture_dir))
+    except DisplayError as exc:  # a display is named but no GL 3.3 window opens on it
+        return render_instead(args, str(exc))
+    c = report.counters
+    print(f"showed {report.frames_shown} frames in {report.seconds:.1f} s ({report.backend}); "
+          f"dropped {c.dropped}, late {c.late}")
+    for path in report.captures:
+        print(f"wrote {path}")
+    return 0
+
+
 def add_view(sub) -> None:
-    p = sub.add_parser("view", help="play the stream (until the viewer lands: renders to a file)")
+    p = sub.add_parser("view", help="play the stream in a window (no display: render it to a file)")
     add_stream_args(p)
-    p.add_argument("-o", "--out", help="file written instead of a window (default ganrt-view.mp4)")
-    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--scale", type=int, help="window size = frames x SCALE (default: about 512 px)")
+    p.add_argument("--smooth", action="store_true", help="linear filtering instead of crisp pixels")
+    p.add_argument("--no-vsync", action="store_true")
+    p.add_argument("--frames", type=int, help="close after showing this many frames")
+    p.add_argument("--capture-dir", default=".", help="where S (screenshot) and R (record) write")
+    p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4)")
+    p.add_argument("--seconds", type=float, default=5.0, help="without a display: seconds rendered")
     p.set_defaults(func=cmd_view)
 
 

@@ -61,17 +61,10 @@ def check_cuda_python() -> Check:
 
 
 def check_viewer() -> Check:
-    missing = []
-    for module in ("glfw", "OpenGL"):
-        try:
-            __import__(module)
-        except ImportError:
-            missing.append(module)
-    if missing:
-        return Check("viewer", False, f"missing {', '.join(missing)}; pip install 'ganrt[viewer]'")
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return Check("viewer", False, "no display (DISPLAY unset); use `ganrt render` or run under Xvfb")
-    return Check("viewer", True, f"display {os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')}")
+    from .viewer import display_available
+
+    ok, why = display_available()
+    return Check("viewer", ok, why if ok else f"{why}; `ganrt view` renders to a file instead (or run under Xvfb)")
 
 
 def check_mp4() -> Check:

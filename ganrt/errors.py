@@ -24,3 +24,7 @@ class ExportError(GanrtError):
 
 class BackendError(GanrtError):
     """A backend that cannot load or run on this machine, with the reason."""
+
+
+class DisplayError(GanrtError):
+    """No window can open here (no display, no GL 3.3 context, viewer extras missing)."""

@@ -3,5 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The viewer's tests need an X server with Mesa's OpenGL (llvmpipe). Install them when
+# we may (root, Debian); otherwise those tests skip and say why.
+if ! command -v Xvfb >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q xvfb libgl1-mesa-dri >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q xvfb libgl1-mesa-dri >/dev/null 2>&1; } \
+    || echo "could not install xvfb: the viewer tests will skip"
+fi
 . .venv/bin/activate
 python -m pytest -q -ra "$@"

@@ -104,6 +104,7 @@ class FrameStream:
         self.device_inputs = self.host_inputs if on_host else {n: b.allocate(n) for n in input_names}
         self.state_next = b.allocate("state_next") if self.contract.kind == "step" else None
         self.slot_frames = [b.allocate("frames") for _ in range(self.slots)]
+        self.slot_ready = np.zeros(self.slots)  # perf_counter time each slot's chunk was published
         self.bindings = [b.bind({**self.device_inputs, "frames": frames,
                                  **({"state_next": self.state_next} if self.state_next is not None else {})})
                          for frames in self.slot_frames]
@@ -182,6 +183,7 @@ class FrameStream:
             self.counters.compute_seconds += time.perf_counter() - started
             self.counters.chunks += 1
             self.counters.produced += self.frames_per_chunk
+            self.slot_ready[slot] = time.perf_counter()
             ring.produced += 1
             self.cond.notify_all()
 

@@ -1,0 +1,122 @@
+"""The viewer in a real OpenGL 3.3 context (Mesa llvmpipe under Xvfb): what the window
+shows is the stream's frame, keys act on the stream, captures land as files."""
+
+import os
+import shutil
+import subprocess
+import time
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from ganrt.cli import main
+from ganrt.viewer.controls import KEY_ACTIONS
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture(scope="module")
+def xvfb():
+    """A private X server for this module: DISPLAY=:N."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (Debian: apt-get install xvfb libgl1-mesa-dri; scripts/test.sh does)")
+    for module in ("glfw", "OpenGL"):
+        pytest.importorskip(module, reason=f"{module} missing: pip install 'ganrt[viewer]'")
+    display = f":{90 + os.getpid() % 100}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{display[1:]}"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.skip(f"Xvfb {display} did not start (exit code {server.poll()})")
+        time.sleep(0.05)
+    yield display
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def display(xvfb, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    return xvfb
+
+
+def open_viewer(tmp_path, **options):
+    from ganrt.viewer.app import Viewer, ViewOptions
+
+    return Viewer(ViewOptions(backend="ort-cpu", capture_dir=str(tmp_path), **options)).open()
+
+
+def test_window_shows_the_streamed_frame(display, tmp_path):
+    viewer = open_viewer(tmp_path, max_frames=20, grid=2, scale=4)
+    try:
+        report = viewer.run()
+        assert report.frames_shown == 20
+        shown = viewer.snapshot()  # read back from the GL framebuffer
+        expected = viewer.canvas[..., :3].repeat(4, 0).repeat(4, 1)  # crisp 4x, nearest
+        assert shown.shape == (4 * 32, 4 * 64, 3)  # one row of two 32x32 streams, 4x
+        np.testing.assert_array_equal(shown, expected)
+        # Both streams of the grid are on the canvas, and they differ (two seeds).
+        assert not np.array_equal(viewer.canvas[:, :32], viewer.canvas[:, 32:])
+        assert viewer.canvas[..., :3].std() > 10  # a picture, not a blank texture
+    finally:
+        viewer.close()
+
+
+def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
+    import glfw
+
+    viewer = open_viewer(tmp_path, max_frames=5)
+    try:
+        viewer.run()
+        codes = {action: code for code, action in viewer.keys.items()}
+        press = lambda action: viewer.on_key(viewer.window, codes[action], 0, glfw.PRESS, 0)  # noqa: E731
+        press("next_seed")
+        viewer.options.max_frames = 3
+        viewer.run()
+        assert viewer.stream.seed == 1
+        press("faster")
+        assert viewer.speed == 2.0 and viewer.stream.speed == 2.0
+        press("pause")
+        assert viewer.stream.paused
+        press("pause")
+        press("screenshot")
+        press("record")
+        viewer.options.max_frames = 6
+        viewer.run()
+        press("record")
+        press("hud")
+        assert not viewer.hud
+        press("quit")
+        assert viewer.quit
+    finally:
+        viewer.close()
+    png, mp4 = viewer.captures
+    assert iio.imread(png).shape == (32, 32, 3)
+    video = iio.imread(mp4)  # (frames, H, W, 3)
+    assert video.shape[0] >= 6 and video.shape[1] >= 256
+    assert not list(tmp_path.glob(".*")), "a temp file was left behind"
+
+
+def test_every_documented_key_is_bound():
+    import glfw
+
+    for name in KEY_ACTIONS:
+        assert isinstance(getattr(glfw, f"KEY_{name}"), int)
+
+
+def test_cli_view_plays_in_a_window(display, tmp_path, capsys):
+    assert main(["view", "--backend", "ort-cpu", "--frames", "10", "--capture-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "showed 10 frames" in out and "keys:" in out
+    assert not list(tmp_path.glob("*.mp4")), "a window was open: no file fallback"
+
+
+def test_view_with_an_unreachable_display_falls_back_to_a_file(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("glfw", reason="glfw missing: pip install 'ganrt[viewer]'")
+    monkeypatch.setenv("DISPLAY", ":59")  # no X server there
+    out = tmp_path / "v.mp4"
+    assert main(["view", "-o", str(out), "--seconds", "0.5"]) == 0
+    assert out.is_file() and "no window (glfw could not start" in capsys.readouterr().out

@@ -100,6 +100,31 @@ def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
     assert not list(tmp_path.glob(".*")), "a temp file was left behind"
 
 
+def test_frame_loop_retains_nothing(display, tmp_path):
+    """Our side of the loop copies into buffers made once; PyOpenGL's per-call garbage is
+    cyclic and collected, so nothing is retained frame over frame."""
+    import gc
+    import tracemalloc
+
+    viewer = open_viewer(tmp_path, vsync=False, max_frames=20)
+    try:
+        viewer.handle("faster")
+        viewer.handle("faster")  # 60 frames/s of content: a short test
+        viewer.run()
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        viewer.options.max_frames = 120
+        viewer.run()
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+    finally:
+        viewer.close()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "lineno"))
+    assert grown < 16384, f"the viewer retained {grown} bytes over 120 frames"
+
+
 def test_every_documented_key_is_bound():
     import glfw
 

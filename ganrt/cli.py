@@ -170,7 +170,8 @@ def cmd_view(args: argparse.Namespace) -> int:
     try:
         report = view(ViewOptions(model=args.model, backend=args.backend, seed=args.seed, grid=args.grid,
                                   scale=args.scale, smooth=args.smooth, vsync=not args.no_vsync,
-                                  max_frames=args.frames, capture_dir=args.capture_dir))
+                                  max_frames=args.frames, capture_dir=args.capture_dir, hud=not args.no_hud,
+                                  slots=args.slots))
     except DisplayError as exc:  # a display is named but no GL 3.3 window opens on it
         return render_instead(args, str(exc))
     c = report.counters
@@ -188,6 +189,8 @@ def add_view(sub) -> None:
     p.add_argument("--smooth", action="store_true", help="linear filtering instead of crisp pixels")
     p.add_argument("--no-vsync", action="store_true")
     p.add_argument("--frames", type=int, help="close after showing this many frames")
+    p.add_argument("--no-hud", action="store_true", help="start with the HUD panel hidden (H shows it)")
+    p.add_argument("--slots", type=int, default=3, help="ring slots: frames are made at most SLOTS x T ahead")
     p.add_argument("--capture-dir", default=".", help="where S (screenshot) and R (record) write")
     p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4)")
     p.add_argument("--seconds", type=float, default=5.0, help="without a display: seconds rendered")

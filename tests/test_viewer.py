@@ -50,7 +50,7 @@ def open_viewer(tmp_path, **options):
 
 
 def test_window_shows_the_streamed_frame(display, tmp_path):
-    viewer = open_viewer(tmp_path, max_frames=20, grid=2, scale=4)
+    viewer = open_viewer(tmp_path, max_frames=20, grid=2, scale=4, hud=False)
     try:
         report = viewer.run()
         assert report.frames_shown == 20
@@ -65,6 +65,24 @@ def test_window_shows_the_streamed_frame(display, tmp_path):
         viewer.close()
 
 
+def test_hud_panel_draws_over_the_frame(display, tmp_path):
+    pytest.importorskip("imgui_bundle", reason="imgui-bundle missing: pip install 'ganrt[viewer]'")
+    viewer = open_viewer(tmp_path, max_frames=5, scale=12)
+    try:
+        viewer.run()
+        assert viewer.panel is not None
+        with_panel = viewer.snapshot()
+        viewer.handle("hud")
+        plain = viewer.snapshot()
+    finally:
+        viewer.close()
+    expected = viewer.canvas[..., :3].repeat(12, 0).repeat(12, 1)
+    np.testing.assert_array_equal(plain, expected)
+    covered = (with_panel != plain).any(axis=-1)
+    assert covered[:40, :40].mean() > 0.5  # the panel sits in the top-left corner
+    assert covered[-40:, -40:].mean() == 0  # and leaves the rest of the frame alone
+
+
 def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
     import glfw
 
@@ -72,7 +90,9 @@ def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
     try:
         viewer.run()
         codes = {action: code for code, action in viewer.keys.items()}
-        press = lambda action: viewer.on_key(viewer.window, codes[action], 0, glfw.PRESS, 0)  # noqa: E731
+        installed = glfw.set_key_callback(viewer.window, None)  # what glfw calls on a key press:
+        glfw.set_key_callback(viewer.window, installed)  # the panel's chain, or on_key without it
+        press = lambda action: installed(viewer.window, codes[action], 0, glfw.PRESS, 0)  # noqa: E731
         press("next_seed")
         viewer.options.max_frames = 3
         viewer.run()

@@ -46,6 +46,8 @@ class ViewOptions:
     smooth: bool = False  # linear filtering instead of crisp integer scaling
     vsync: bool = True
     max_frames: int | None = None  # close after this many new frames (scripts, tests)
+    hud: bool = True  # the panel over the frame (H toggles it)
+    slots: int = 3  # FrameStream ring: frames are made at most slots x T frames ahead
     capture_dir: str = "."  # screenshots and recordings go here
 
 
@@ -83,7 +85,8 @@ class Viewer:
     def __init__(self, options: ViewOptions):
         self.options = options
         self.window = self.renderer = self.stream = self.recorder = None
-        self.paused, self.speed, self.vsync, self.hud = False, 1.0, options.vsync, True
+        self.paused, self.speed, self.vsync, self.hud = False, 1.0, options.vsync, options.hud
+        self.panel, self.display_fps = None, 0.0
         self.fullscreen_restore: tuple[int, int, int, int] | None = None
         self.quit, self.dirty = False, True
         self.captures: list[Path] = []
@@ -113,7 +116,7 @@ class Viewer:
         except BaseException:
             choice.backend.close()  # nothing else holds it yet
             raise
-        self.stream = FrameStream(choice.backend, seed=self.options.seed).start()
+        self.stream = FrameStream(choice.backend, seed=self.options.seed, slots=self.options.slots).start()
         return self
 
     def open_window(self, width: int, height: int) -> None:
@@ -142,6 +145,12 @@ class Viewer:
         glfw.set_window_refresh_callback(self.window, lambda *_: self.mark_dirty())
         self.renderer = FrameRenderer(height, width, smooth=self.options.smooth)
         self.renderer.upload(self.canvas)
+        from .panel import Panel, imgui_available
+
+        if imgui_available():
+            self.panel = Panel(self.window, self.on_key)
+        else:
+            log.info("imgui-bundle is not installed: the HUD is the title bar (pip install 'ganrt[viewer]')")
 
     def __enter__(self) -> "Viewer":
         return self.open()
@@ -172,8 +181,7 @@ class Viewer:
         elif action in ("next_seed", "previous_seed"):
             stream.set_seed(max(0, stream.seed + (1 if action == "next_seed" else -1)))
         elif action in ("faster", "slower"):
-            self.speed = min(8.0, max(0.125, self.speed * (2 if action == "faster" else 0.5)))
-            stream.set_speed(self.speed)
+            self.set_speed(self.speed * (2 if action == "faster" else 0.5))
         elif action == "vsync":
             self.vsync = not self.vsync
             glfw.swap_interval(int(self.vsync))
@@ -186,6 +194,10 @@ class Viewer:
         elif action == "fullscreen":
             self.toggle_fullscreen()
         self.dirty = True
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = min(8.0, max(0.125, speed))
+        self.stream.set_speed(self.speed)
 
     def screenshot(self) -> Path:
         """The raw frame(s) on screen, as a PNG at the model's resolution."""
@@ -241,20 +253,26 @@ class Viewer:
     def draw(self) -> tuple[int, int, int, int]:
         import glfw
 
-        return self.renderer.draw(*glfw.get_framebuffer_size(self.window))
+        viewport = self.renderer.draw(*glfw.get_framebuffer_size(self.window))
+        if self.panel is not None and self.hud:
+            self.panel.draw(self.hud_lines(self.display_fps), self)
+        return viewport
 
     def snapshot(self) -> np.ndarray:
-        """Draw and read back what the window shows inside the frame's viewport (tests)."""
+        """Draw and read back what the window shows inside the frame's viewport, panel
+        included when it is on (tests)."""
         return self.renderer.read_pixels(self.draw())
 
-    def hud_text(self, display_fps: float) -> str:
+    def hud_lines(self, display_fps: float) -> list[str]:
+        """model, backend, seed, frames shown per second against the content rate, frame age
+        (since its chunk was produced), dropped and late frames."""
         contract, c = self.choice.contract, self.stream.counters
         age_ms = 1e3 * (time.perf_counter() - self.stream.slot_ready[self.frame_slot])
         state = " | paused" if self.paused else ""
         state += " | REC" if self.recorder is not None else ""
-        return (f"ganrt | {Path(self.choice.model_path).name} | {self.choice.backend.describe()} | seed "
-                f"{self.stream.seed} | {display_fps:.1f} of {contract.fps * self.speed:g} fps | age {age_ms:.0f} ms "
-                f"| dropped {c.dropped} late {c.late}{state}")
+        return [f"{Path(self.choice.model_path).name} | {self.choice.backend.describe()}",
+                f"seed {self.stream.seed} | {display_fps:.1f} of {contract.fps * self.speed:g} fps{state}",
+                f"frame age {age_ms:.0f} ms | dropped {c.dropped} | late {c.late}"]
 
     def run(self) -> ViewReport:
         import glfw
@@ -267,14 +285,15 @@ class Viewer:
             if self.show_new_frame():
                 shown += 1
                 self.dirty = True
-            if self.dirty:
+            if self.dirty or (self.hud and self.panel is not None):  # the panel reacts to the mouse
                 self.draw()
                 glfw.swap_buffers(self.window)
                 self.dirty = False
             now = time.perf_counter()
             if now - hud_at >= HUD_PERIOD_S:
-                fps = (shown - hud_shown) / (now - hud_at)
-                glfw.set_window_title(self.window, self.hud_text(fps) if self.hud else "ganrt")
+                self.display_fps = (shown - hud_shown) / (now - hud_at)
+                title = " | ".join(["ganrt", *self.hud_lines(self.display_fps)]) if self.hud else "ganrt"
+                glfw.set_window_title(self.window, title)
                 hud_at, hud_shown = now, shown
             if self.options.max_frames and shown >= self.options.max_frames:
                 break
@@ -294,6 +313,9 @@ class Viewer:
         if self.window is not None:
             import glfw
 
+            if self.panel is not None:
+                self.panel.close()
+                self.panel, self.display_fps = None, 0.0
             self.renderer.close()
             glfw.destroy_window(self.window)
             glfw.terminate()

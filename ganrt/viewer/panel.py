@@ -1,0 +1,76 @@
+"""The HUD panel: Dear ImGui (imgui-bundle's pure-Python GLFW/OpenGL backend) drawn over
+the frame. Shows what plays and how well; seed, speed and pause are editable.
+
+Optional: without imgui-bundle the viewer keeps its title-bar HUD and the keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+
+def imgui_available() -> bool:
+    try:
+        import imgui_bundle  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Panel:
+    """Owns the ImGui context for one window; `draw` builds and renders one GUI frame."""
+
+    def __init__(self, window, on_key: Callable):
+        from imgui_bundle import imgui
+        from imgui_bundle.python_backends.glfw_backend import GlfwRenderer
+        import glfw
+
+        self.imgui = imgui
+        self.context = imgui.create_context()
+        imgui.get_io().set_ini_filename("")  # no imgui.ini beside the user's files
+        self.backend = GlfwRenderer(window, attach_callbacks=True)
+
+        def key_callback(win, key, scancode, action, mods):
+            # ImGui sees every key; the viewer's shortcuts apply unless a text field has focus.
+            self.backend.keyboard_callback(win, key, scancode, action, mods)
+            if not imgui.get_io().want_text_input:
+                on_key(win, key, scancode, action, mods)
+
+        glfw.set_key_callback(window, key_callback)
+
+    def draw(self, lines: list[str], viewer) -> None:
+        """One GUI frame: the status lines, then the controls, which act on `viewer`."""
+        imgui = self.imgui
+        self.backend.process_inputs()
+        imgui.new_frame()
+        imgui.set_next_window_pos((8, 8), imgui.Cond_.first_use_ever)
+        imgui.set_next_window_bg_alpha(0.75)
+        imgui.begin("ganrt", None, imgui.WindowFlags_.always_auto_resize)
+        for line in lines:
+            imgui.text(line)
+        imgui.separator()
+        changed, seed = imgui.input_int("seed", viewer.stream.seed)
+        if changed and seed >= 0:
+            viewer.stream.set_seed(seed)
+        changed, speed = imgui.slider_float("speed", viewer.speed, 0.125, 8.0, "%.3gx",
+                                            imgui.SliderFlags_.logarithmic)
+        if changed:
+            viewer.set_speed(speed)
+        changed, paused = imgui.checkbox("pause", viewer.paused)
+        if changed:
+            viewer.handle("pause")
+        if imgui.button("screenshot"):
+            viewer.handle("screenshot")
+        imgui.same_line()
+        if imgui.button("stop recording" if viewer.recorder is not None else "record"):
+            viewer.handle("record")
+        imgui.end()
+        imgui.render()
+        self.backend.render(imgui.get_draw_data())
+
+    def close(self) -> None:
+        self.backend.shutdown()
+        self.imgui.destroy_context(self.context)

@@ -3,8 +3,9 @@
 The display side polls the stream at the content frame rate x speed (FrameStream.poll
 counts dropped and late frames), copies each new frame of every stream into one
 host canvas (a grid when B > 1), uploads it through a PBO and draws it letterboxed.
-It redraws only when a frame arrives or the window changes, and otherwise sleeps in
-glfw.wait_events_timeout until the next frame is due, so an idle viewer costs nothing.
+Without the HUD panel it redraws only when a frame arrives or the window changes (the
+panel redraws every pass, to follow the mouse); between passes it sleeps in
+glfw.wait_events_timeout for half a frame period, or until a key or resize.
 
 Frames reach GL from host memory on every backend (CUDA backends download into the
 canvas). The CUDA-GL interop path of DESIGN.md is not built: it cannot be verified
@@ -84,7 +85,7 @@ class Viewer:
 
     def __init__(self, options: ViewOptions):
         self.options = options
-        self.window = self.renderer = self.stream = self.recorder = None
+        self.choice = self.window = self.renderer = self.stream = self.recorder = None
         self.paused, self.speed, self.vsync, self.hud = False, 1.0, options.vsync, options.hud
         self.panel, self.display_fps = None, 0.0
         self.fullscreen_restore: tuple[int, int, int, int] | None = None
@@ -100,8 +101,16 @@ class Viewer:
             raise DisplayError(f"cannot open a window: {why}; `ganrt render` writes the stream to a file instead")
         if self.options.grid < 1:
             raise UsageError(f"--grid {self.options.grid}: expected at least 1 stream")
-        choice = open_backend(self.options.model, self.options.backend, batch=self.options.grid)
-        self.choice, contract = choice, choice.contract
+        try:
+            self.open_parts()
+        except BaseException:
+            self.close()  # whatever was made so far: backend, window, stream
+            raise
+        return self
+
+    def open_parts(self) -> None:
+        self.choice = choice = open_backend(self.options.model, self.options.backend, batch=self.options.grid)
+        contract = choice.contract
         log.info("%s", choice.reason)
         b, _, *frame_shape = concrete_shape(contract.output_spec("frames"), self.options.grid)  # (B, T, ...)
         self.host = np.zeros((b, *frame_shape), np.uint8 if contract.output == "rgba8" else np.float32)
@@ -111,13 +120,8 @@ class Viewer:
         # One view per stream into the canvas, made once: the frame loop only copies.
         self.tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r], i)
                       for i in range(b)]
-        try:
-            self.open_window(cols * r, rows * r)
-        except BaseException:
-            choice.backend.close()  # nothing else holds it yet
-            raise
+        self.open_window(cols * r, rows * r)
         self.stream = FrameStream(choice.backend, seed=self.options.seed, slots=self.options.slots).start()
-        return self
 
     def open_window(self, width: int, height: int) -> None:
         import glfw
@@ -304,19 +308,25 @@ class Viewer:
 
     # --- shutdown --------------------------------------------------------------------
     def close(self) -> None:
+        """Release everything made so far, in reverse order; safe to call twice."""
         if self.recorder is not None:
             self.captures.append(self.recorder.close())
             self.recorder = None
         if self.stream is not None:
-            self.stream.close()
-            self.stream = None
+            self.stream.close()  # stops the producer and closes the backend
+            self.stream = self.choice = None
+        elif self.choice is not None:
+            self.choice.backend.close()
+            self.choice = None
+        if self.panel is not None:
+            self.panel.close()
+            self.panel = None
+        if self.renderer is not None:
+            self.renderer.close()
+            self.renderer = None
         if self.window is not None:
             import glfw
 
-            if self.panel is not None:
-                self.panel.close()
-                self.panel, self.display_fps = None, 0.0
-            self.renderer.close()
             glfw.destroy_window(self.window)
             glfw.terminate()
             self.window = None

@@ -47,6 +47,9 @@ def section() -> str:
     ceiling = RESULTS / "ort-ceiling.md"
     if ceiling.is_file():
         parts += ["### How far ort-cpu can go on this model", ceiling.read_text().strip()]
+    viewer = RESULTS / "viewer-rate.md"
+    if viewer.is_file():
+        parts += ["### Viewer", viewer.read_text().strip()]
     parts += ["### Export", "Recorded by `python benchmarks/export_report.py` (`benchmarks/results/export.{json,md}`):",
               (RESULTS / "export.md").read_text().strip(), END]
     return "\n\n".join(parts)

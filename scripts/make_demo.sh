@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the bundled demo model from nothing: train, export, draw the README grid.
-# Training took 91 min on one core of the 2-core CPU machine (wall time recorded in the checkpoint;
-# see ganrt/demo/README.md).
+# Training took 87 min on one core of the 2-core CPU machine (wall time recorded in the checkpoint;
+# see ganrt/demo/README.md, which `python scripts/demo_report.py` writes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${STEPS:-8000}

@@ -36,6 +36,13 @@ def test_demo_frames_not_constant_seeds_differ_no_nan(quality):
     assert quality.seed_distance > 0.05
 
 
+def test_demo_does_not_repeat_itself_and_listens_to_its_noise(quality):
+    """The first demo model looped exactly (closest self-match 0.03x the data's, at 24
+    frames) because its GRU ignored the noise (0.012). Hold the retrained one above both."""
+    assert quality.loop_ratio > 0.1, f"frames repeat every {quality.loop_lag}: {quality.loop_ratio:.2f}x the data"
+    assert quality.noise_effect > 0.05, f"fresh noise changes a chunk by only {quality.noise_effect:.3f}"
+
+
 def test_shipped_onnx_equals_fresh_export(tmp_path):
     shipped = demo_model("onnx")
     contract = read_contract(str(shipped))

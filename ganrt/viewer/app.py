@@ -117,9 +117,9 @@ class Viewer:
         rows, cols = grid_shape(b)
         r = contract.resolution
         self.canvas = np.full((rows * r, cols * r, 4), 255, np.uint8)  # the texture's pixels, RGBA
-        # One view per stream into the canvas, made once: the frame loop only copies.
-        self.tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r], i)
-                      for i in range(b)]
+        # (canvas tile, that stream's host frame) view pairs, made once: the frame loop only copies.
+        self.tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r],
+                       self.host[i]) for i in range(b)]
         self.open_window(cols * r, rows * r)
         self.stream = FrameStream(choice.backend, seed=self.options.seed, slots=self.options.slots).start()
 
@@ -243,11 +243,11 @@ class Viewer:
             return False
         frame.to_host(self.choice.backend, self.host)
         if self.host.dtype == np.uint8:
-            for view, i in self.tiles:
-                np.copyto(view, self.host[i])
+            for tile_view, stream_frame in self.tiles:
+                np.copyto(tile_view, stream_frame)
         else:  # float contracts are for checks; converting them allocates
-            for view, i in self.tiles:
-                view[..., :3] = to_uint8_rgb(self.host[i])
+            for tile_view, stream_frame in self.tiles:
+                tile_view[..., :3] = to_uint8_rgb(stream_frame)
         self.renderer.upload(self.canvas)
         if self.recorder is not None:
             self.recorder.append(self.host)

@@ -94,6 +94,9 @@ def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
         glfw.set_key_callback(viewer.window, installed)  # the panel's chain, or on_key without it
         press = lambda action: installed(viewer.window, codes[action], 0, glfw.PRESS, 0)  # noqa: E731
         press("next_seed")
+        press("next_seed")  # before the stream has switched: counts from the asked seed
+        assert viewer.seed == 2
+        press("previous_seed")
         viewer.options.max_frames = 3
         viewer.run()
         assert viewer.stream.seed == 1

@@ -12,14 +12,12 @@ import numpy as np
 
 from ..errors import BackendError
 from .buffers import DeviceBuffer
+from .optional import require_module
 
 
 def runtime():
-    try:
-        from cuda.bindings import runtime as cudart  # cuda-python >= 12.6 / cuda-bindings 13
-    except ImportError as exc:
-        raise BackendError(f"cuda-python is not installed ({exc}); pip install 'ganrt[gpu]'") from None
-    return cudart
+    # cuda-python >= 12.6 / cuda-bindings 13
+    return require_module("cuda.bindings.runtime", "pip install 'ganrt[gpu]'", label="cuda-python")
 
 
 def check(result: Any) -> Any:

@@ -87,6 +87,7 @@ class Viewer:
         self.options = options
         self.choice = self.window = self.renderer = self.stream = self.recorder = None
         self.paused, self.speed, self.vsync, self.hud = False, 1.0, options.vsync, options.hud
+        self.seed = options.seed  # what the user asked for; the stream switches at its next chunk
         self.panel, self.display_fps = None, 0.0
         self.fullscreen_restore: tuple[int, int, int, int] | None = None
         self.quit, self.dirty = False, True
@@ -176,14 +177,13 @@ class Viewer:
         """Apply one viewer action (keys call this; so can scripts and tests)."""
         import glfw
 
-        stream = self.stream
         if action == "quit":
             self.quit = True
         elif action == "pause":
             self.paused = not self.paused
-            stream.set_paused(self.paused)
+            self.stream.set_paused(self.paused)
         elif action in ("next_seed", "previous_seed"):
-            stream.set_seed(max(0, stream.seed + (1 if action == "next_seed" else -1)))
+            self.set_seed(self.seed + (1 if action == "next_seed" else -1))
         elif action in ("faster", "slower"):
             self.set_speed(self.speed * (2 if action == "faster" else 0.5))
         elif action == "vsync":
@@ -198,6 +198,10 @@ class Viewer:
         elif action == "fullscreen":
             self.toggle_fullscreen()
         self.dirty = True
+
+    def set_seed(self, seed: int) -> None:
+        self.seed = max(0, seed)
+        self.stream.set_seed(self.seed)
 
     def set_speed(self, speed: float) -> None:
         self.speed = min(8.0, max(0.125, speed))

@@ -52,14 +52,14 @@ class Panel:
         for line in lines:
             imgui.text(line)
         imgui.separator()
-        changed, seed = imgui.input_int("seed", viewer.stream.seed)
-        if changed and seed >= 0:
-            viewer.stream.set_seed(seed)
+        changed, seed = imgui.input_int("seed", viewer.seed)
+        if changed:
+            viewer.set_seed(seed)
         changed, speed = imgui.slider_float("speed", viewer.speed, 0.125, 8.0, "%.3gx",
                                             imgui.SliderFlags_.logarithmic)
         if changed:
             viewer.set_speed(speed)
-        changed, paused = imgui.checkbox("pause", viewer.paused)
+        changed, _ = imgui.checkbox("pause", viewer.paused)
         if changed:
             viewer.handle("pause")
         if imgui.button("screenshot"):

@@ -9,6 +9,7 @@ from typing import Any
 
 from ...errors import BackendError
 from ..buffers import DeviceBuffer
+from ..optional import require_module
 from .base import Backend
 from .cuda_buffers import CudaBuffersMixin
 
@@ -16,12 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def import_onnxruntime():
-    try:
-        import onnxruntime
-    except ImportError as exc:
-        raise BackendError(f"onnxruntime is not installed ({exc}); pip install 'ganrt[cpu]' "
-                           f"(or 'ganrt[gpu]' for CUDA)") from None
-    return onnxruntime
+    return require_module("onnxruntime", "pip install 'ganrt[cpu]' (or 'ganrt[gpu]' for CUDA)")
 
 
 class OrtCpuBackend(Backend):

@@ -15,17 +15,14 @@ from typing import Any
 from ...contract import StreamContract
 from ...errors import BackendError, ContractError
 from ..buffers import DeviceBuffer, concrete_shape
+from ..optional import require_module
 from .base import Backend
 from .cuda_buffers import CudaBuffersMixin
 
 
 def import_tensorrt():
-    try:
-        import tensorrt
-    except ImportError as exc:
-        raise BackendError(f"TensorRT is not installed ({exc}); pip install tensorrt on a machine with "
-                           f"an NVIDIA GPU, or play the .onnx file with onnxruntime") from None
-    return tensorrt
+    return require_module("tensorrt", "pip install tensorrt on a machine with an NVIDIA GPU, or play the "
+                                      ".onnx file with onnxruntime", label="TensorRT")
 
 
 def sidecar_path(engine: str | Path) -> Path:

@@ -10,21 +10,12 @@ bare backend loop vs FrameStream, in one run, on
 import argparse
 import json
 import os
-import subprocess
 from pathlib import Path
 
-from ganrt.bench import BenchReport, markdown_table, plot, run_bench
+from ganrt.bench import BenchReport, machine_info, markdown_table, plot, run_bench
 from ganrt.runtime.backends.select import demo_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=RESULTS.parent).stdout.strip()
-    except OSError:
-        return "unknown"
 
 
 def large_model(folder: Path) -> tuple[str, str]:
@@ -64,7 +55,7 @@ def main() -> None:
                          warmup=args.warmup, duration=args.duration, rounds=args.rounds)
                for onnx_path, pt, batch in runs]
     RESULTS.mkdir(exist_ok=True)
-    record = {"commit": commit(), "reports": [r.to_dict() for r in reports],
+    record = {"commit": machine_info()["commit"], "reports": [r.to_dict() for r in reports],
               "ratios": [{"model": r.model, "batch": r.results[0].batch,
                           "ort_cpu_stream_over_torch_stream": r.ratio("ort-cpu", "torch", "stream_fps"),
                           "ort_cpu_over_torch_bare": r.ratio("ort-cpu", "torch"),

@@ -207,25 +207,37 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .export.engine import build_engine
+    from .trt.sidecar import read_sidecar
 
-    batches = tuple(int(b) for b in args.batches.split(","))
+    batches = tuple(int(b) for b in args.batches.split(",") if b.strip().isdigit())
     if len(batches) != 3 or not 1 <= batches[0] <= batches[1] <= batches[2]:
         raise GanrtError(f"--batches {args.batches}: expected MIN,OPT,MAX with 1 <= MIN <= OPT <= MAX")
-    path = build_engine(args.model, args.out, batches=batches, workspace_gb=args.workspace_gb,
-                        opt_level=args.opt_level, timing_cache=args.timing_cache, force=args.force)
-    print(f"wrote {path} and {path.name}.json")
+    path = build_engine(args.model, args.out, builder=args.builder, targets=args.target, batches=batches,
+                        workspace_gb=args.workspace_gb, opt_level=args.opt_level, timing_cache=args.timing_cache,
+                        force=args.force)
+    sidecar = read_sidecar(path)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, {sidecar.label}, for {','.join(sidecar.targets)}, "
+          f"{sidecar.build_seconds:.1f} s) and {path.name}.json")
     return 0
 
 
 def add_build(sub) -> None:
-    p = sub.add_parser("build", help="ONNX -> TensorRT engine (strongly typed; FP16 from the ONNX)")
+    p = sub.add_parser("build", help="ONNX -> TensorRT engine (strongly typed; FP16 from the ONNX)",
+                       description="Build a TensorRT engine and its sidecar (<engine>.json) from an ONNX written "
+                                   "by `ganrt export`. TensorRT for RTX builds on any machine, no GPU needed; "
+                                   "full TensorRT builds on, and for, the NVIDIA GPU present.")
     p.add_argument("model", help="an ONNX from `ganrt export` (use --precision fp16 for an FP16 engine)")
     p.add_argument("-o", "--out", help="engine path (default: MODEL with .engine)")
-    p.add_argument("--batches", default="1,1,4", help="MIN,OPT,MAX batch for a dynamic-batch ONNX")
-    p.add_argument("--workspace-gb", type=float, default=4.0)
-    p.add_argument("--opt-level", type=int, default=3, help="builder optimization level 0-5")
-    p.add_argument("--timing-cache", help="file to read and update (rebuilds get much faster)")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--builder", choices=["auto", "tensorrt", "tensorrt-rtx"], default="auto",
+                   help="auto: full TensorRT if installed and a GPU is here, else TensorRT-RTX (default: auto)")
+    p.add_argument("--target", help="TensorRT-RTX compute capabilities, comma-separated: sm75,sm80,sm86,sm89,"
+                                    "sm120,sm121, or 'current' (the GPU present) (default: sm80,sm86,sm89,sm120)")
+    p.add_argument("--batches", default="1,1,4", help="MIN,OPT,MAX batch for a dynamic-batch ONNX (default: 1,1,4)")
+    p.add_argument("--workspace-gb", type=float, default=4.0, help="builder workspace limit (default: 4)")
+    p.add_argument("--opt-level", type=int, default=3, choices=range(6), metavar="0-5",
+                   help="builder optimization level (default: 3)")
+    p.add_argument("--timing-cache", help="full TensorRT: file to read and update (rebuilds get much faster)")
+    p.add_argument("--force", action="store_true", help="replace an existing engine")
     p.set_defaults(func=cmd_build)
 
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import ContractError
+from .errors import ContractError, UsageError
 
 KINDS = ("step", "clip", "image")
 OUTPUTS = ("rgba8", "float")
@@ -84,6 +84,21 @@ class StreamContract:
         """Shape of one frame as the graph emits it (without B and T)."""
         r = self.resolution
         return (r, r, 4) if self.output == "rgba8" else (3, r, r)
+
+
+def concrete_shape(spec: TensorSpec, batch: int) -> tuple[int, ...]:
+    """The spec's shape with a dynamic batch dimension filled in."""
+    return tuple(batch if isinstance(d, str) else int(d) for d in spec.shape)
+
+
+def resolve_batch(contract: StreamContract, batch: int | None, where: str = "model") -> int:
+    """The batch to run: the contract's fixed B, or the caller's choice for a dynamic one."""
+    if not contract.dynamic_batch:
+        if batch not in (None, contract.batch):
+            raise UsageError(f"{where}: exported for batch {contract.batch}, not {batch}; re-export it "
+                             f"with --dynamic-batch to choose the batch (--grid) at run time")
+        return int(contract.batch)
+    return batch or 1
 
 
 def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],

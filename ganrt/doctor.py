@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 from dataclasses import dataclass
+from .trt.flavour import CURRENT, INSTALL, LABELS, RTX_DEFAULT_TARGETS, capability_target, installed_flavour
 
 
 @dataclass
@@ -30,15 +31,68 @@ def check_ort_cuda() -> Check:
     return Check("ort-cuda", ok, why)
 
 
-def check_tensorrt() -> Check:
-    try:
-        import tensorrt
-    except ImportError as exc:
-        return Check("tensorrt", False, f"cannot import tensorrt ({exc}); pip install tensorrt on an NVIDIA machine")
-    from .runtime.cuda import device_available
+def check_tensorrt_flavours() -> list[Check]:
+    """Each TensorRT flavour: installed or not, its version, whether it can build and run here."""
+    from .gpu import device_available, device_name_and_capability
 
-    ok, why = device_available()
-    return Check("tensorrt", ok, f"TensorRT {tensorrt.__version__}; {why}")
+    gpu_ok, gpu_why = device_available()
+    gpu = device_name_and_capability() if gpu_ok else None
+    checks = []
+    for name in ("tensorrt", "tensorrt-rtx"):
+        flavour = installed_flavour(name)
+        if flavour is None:
+            checks.append(Check(name, False, f"{LABELS[name]} not installed; {INSTALL[name]}"))
+        elif flavour.rtx:
+            checks.append(Check(name, True, f"{flavour.label}: builds here (no GPU needed; default targets "
+                                            f"{','.join(RTX_DEFAULT_TARGETS)}, or --target {CURRENT}); "
+                                            f"{rtx_runs_here(gpu, gpu_why)}"))
+        else:
+            checks.append(Check(name, gpu is not None, f"{flavour.label}: " + (
+                f"builds and runs on this {gpu[0]} (sm {gpu[1]})" if gpu else f"needs a GPU to build or run ({gpu_why})")))
+    return checks
+
+
+def rtx_runs_here(gpu: tuple[str, str] | None, no_gpu_reason: str) -> str:
+
+    if gpu is None:
+        return f"cannot run engines here ({no_gpu_reason})"
+    target = capability_target(gpu[1])
+    if target in RTX_DEFAULT_TARGETS:
+        return f"runs them on this {gpu[0]} ({target})"
+    return f"this {gpu[0]} is {target}, not a TensorRT-RTX target: engines for it need --target {CURRENT}"
+
+
+def check_cuda_versions() -> Check:
+    """The driver's CUDA version against the CUDA major the installed GPU packages were built for."""
+    from .gpu import driver_cuda_version
+
+    built_for = installed_cuda_majors()
+    driver = driver_cuda_version()
+    listed = ", ".join(f"{pkg} (CUDA {major})" for pkg, major in built_for.items()) or "no CUDA packages"
+    if driver is None:
+        return Check("cuda", False, f"no NVIDIA driver here; installed: {listed}")
+    too_new = [pkg for pkg, major in built_for.items() if major > driver[0]]
+    detail = f"driver supports CUDA {driver[0]}.{driver[1]}; installed: {listed}"
+    if too_new:
+        detail += f"; {', '.join(too_new)} need a newer driver: install the gpu-cu{driver[0]} extra instead"
+    return Check("cuda", not too_new, detail)
+
+
+def installed_cuda_majors() -> dict[str, int]:
+    """{distribution: CUDA major it targets} for the CUDA-dependent packages installed here."""
+    from importlib import metadata
+
+    majors = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        version = dist.version
+        if name in ("tensorrt-rtx-cu13", "tensorrt-cu13", "tensorrt-cu12"):
+            majors[name] = int(name[-2:])
+        elif name in ("cuda-python", "cuda-bindings"):
+            majors[name] = int(version.split(".")[0])
+        elif name == "onnxruntime-gpu":  # 1.27+ targets CUDA 13
+            majors[name] = 13 if tuple(int(v) for v in version.split(".")[:2]) >= (1, 27) else 12
+    return majors
 
 
 def check_torch() -> list[Check]:
@@ -54,7 +108,7 @@ def check_torch() -> list[Check]:
 
 
 def check_cuda_python() -> Check:
-    from .runtime.cuda import device_available
+    from .gpu import device_available
 
     ok, why = device_available()
     return Check("cuda-python", ok, why)
@@ -79,6 +133,7 @@ def check_mp4() -> Check:
 def run_checks() -> list[Check]:
     checks = [Check("python", True, f"{platform.python_version()} on {platform.machine()}, "
                                     f"{os.cpu_count()} CPUs"),
-              check_ort_cpu(), check_ort_cuda(), check_tensorrt(), *check_torch(), check_cuda_python(),
+              check_ort_cpu(), check_ort_cuda(), *check_tensorrt_flavours(), *check_torch(),
+              check_cuda_python(), check_cuda_versions(),
               check_viewer(), check_mp4()]
     return checks

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .contract import concrete_shape
 from .errors import UsageError
 from .fileio import atomic_output
 from .imaging import to_uint8_rgb
 from .runtime.backends import open_backend
-from .runtime.buffers import concrete_shape
 from .runtime.stream import FrameStream, StreamCounters
 
 log = logging.getLogger(__name__)

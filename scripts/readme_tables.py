@@ -51,7 +51,13 @@ def section() -> str:
     if viewer.is_file():
         parts += ["### Viewer", viewer.read_text().strip()]
     parts += ["### Export", "Recorded by `python benchmarks/export_report.py` (`benchmarks/results/export.{json,md}`):",
-              (RESULTS / "export.md").read_text().strip(), END]
+              (RESULTS / "export.md").read_text().strip()]
+    engines = RESULTS / "engine-build.md"
+    if engines.is_file():
+        parts += ["### TensorRT-RTX engine builds",
+                  "Recorded by `python benchmarks/engine_build.py` (`benchmarks/results/engine-build.{json,md}`):",
+                  engines.read_text().strip()]
+    parts.append(END)
     return "\n\n".join(parts)
 
 

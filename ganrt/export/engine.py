@@ -1,30 +1,34 @@
-"""ONNX (FP16, from `ganrt export --precision fp16`) -> TensorRT engine + sidecar.
+"""ONNX (from `ganrt export`; `--precision fp16` for an FP16 engine) -> TensorRT engine + sidecar.
 
-Strongly typed network: the ONNX's own types decide precision, the portable way on
-TensorRT 10.12+ and 11.x (11.x removed BuilderFlag.FP16; the STRONGLY_TYPED creation
-flag is looked up by name because enums were renumbered between 10 and 11). The
-sidecar `<engine>.json` records TensorRT version, GPU and the ONNX's sha256, so an
-engine is refused on a machine it was not built for. Does not import torch.
+One code path for both flavours (ganrt.trt.flavour): the ONNX parser, a strongly typed network
+(the ONNX's own types decide precision: the portable way on TensorRT 10.12+, 11.x and RTX),
+an optimization profile for a dynamic batch, `build_serialized_network`. What differs is
+named: RTX builds on a CPU for compute-capability targets; full TensorRT builds on, and for,
+the GPU present, with a timing cache. Before building, the parsed network is checked against
+the stream contract, so TensorRT's own parser vouches for every exported graph. Imports
+neither torch nor the runtime.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import logging
 import time
 from pathlib import Path
 
-from ..contract import StreamContract, read_contract
-from ..errors import BackendError, UsageError
-from ..fileio import atomic_output, file_sha256
-from ..runtime.backends.tensorrt import import_tensorrt, sidecar_path
-from ..runtime.buffers import concrete_shape
+from ..contract import StreamContract, concrete_shape, read_contract
+from ..errors import BackendError, ContractError, UsageError
+from ..fileio import file_sha256
+from ..trt.flavour import Flavour, apply_targets, choose_builder, needs_gpu, parse_targets
+from ..trt.sidecar import EngineSidecar, built_targets, plan_fields, sidecar_path, write_engine
 
 log = logging.getLogger(__name__)
 
+# TensorRT DataType member names -> the contract's dtype names.
+TRT_DTYPES = {"FLOAT": "float32", "HALF": "float16", "UINT8": "uint8", "INT32": "int32", "INT64": "int64"}
+
 
 def network_flags(trt) -> int:
+    # Looked up by name: the enum was renumbered between TensorRT 10 and 11 (11 ignores it).
     flag = getattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED", None)
     return 0 if flag is None else 1 << int(flag)
 
@@ -38,7 +42,29 @@ def parse_onnx(trt, builder, logger, onnx_path: Path):
     return network, parser
 
 
-def add_batch_profile(trt, builder, config, contract: StreamContract, batches: tuple[int, int, int]) -> None:
+def network_tensors(network) -> tuple[list, list]:
+    """(inputs, outputs) of a parsed network as (name, dtype name, shape with -1 for dynamic)."""
+    def describe(tensor):
+        return tensor.name, TRT_DTYPES.get(tensor.dtype.name, tensor.dtype.name.lower()), list(tensor.shape)
+
+    return ([describe(network.get_input(i)) for i in range(network.num_inputs)],
+            [describe(network.get_output(i)) for i in range(network.num_outputs)])
+
+
+def check_network(network, contract: StreamContract, where: str) -> None:
+    """Every input/output TensorRT parsed must be the contract's: name, dtype, shape (batch aside)."""
+    inputs, outputs = network_tensors(network)
+    for role, parsed, specs in (("inputs", inputs, contract.inputs), ("outputs", outputs, contract.outputs)):
+        if [p[0] for p in parsed] != [s.name for s in specs]:
+            raise ContractError(f"{where}: TensorRT parsed {role} {[p[0] for p in parsed]}, the contract says "
+                                f"{[s.name for s in specs]}; re-export the model with `ganrt export`")
+        for (name, dtype, shape), spec in zip(parsed, specs):
+            if dtype != spec.dtype or len(shape) != len(spec.shape) or shape[1:] != spec.shape[1:]:
+                raise ContractError(f"{where}: TensorRT parsed '{name}' as {dtype}{shape}, the contract says "
+                                    f"{spec.dtype}{spec.shape}; re-export the model with `ganrt export`")
+
+
+def add_batch_profile(builder, config, contract: StreamContract, batches: tuple[int, int, int]) -> None:
     """Dynamic batch: one optimization profile covering min/opt/max batch."""
     profile = builder.create_optimization_profile()
     for spec in contract.inputs:
@@ -46,46 +72,80 @@ def add_batch_profile(trt, builder, config, contract: StreamContract, batches: t
     config.add_optimization_profile(profile)
 
 
-def build_engine(onnx_path: str | Path, out: str | Path | None = None, batches: tuple[int, int, int] = (1, 1, 4),
-                 workspace_gb: float = 4.0, opt_level: int = 3, timing_cache: str | Path | None = None,
-                 force: bool = False) -> Path:
-    """Build and write `out` (default: beside the ONNX) and its sidecar; returns the engine path."""
-    from ..runtime import cuda
+def configure(flavour: Flavour, builder, config, contract: StreamContract, targets: tuple[str, ...],
+              batches: tuple[int, int, int], workspace_gb: float, opt_level: int) -> None:
+    trt = flavour.module
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_gb * (1 << 30)))
+    config.builder_optimization_level = opt_level
+    apply_targets(flavour, config, targets)
+    if contract.dynamic_batch:
+        add_batch_profile(builder, config, contract, batches)
 
+
+def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: str = "auto",
+                 targets: str | None = None, batches: tuple[int, int, int] = (1, 1, 4), workspace_gb: float = 4.0,
+                 opt_level: int = 3, timing_cache: str | Path | None = None, force: bool = False) -> Path:
+    """Build `out` (default: beside the ONNX) and its sidecar, atomically; returns the engine path."""
     onnx_path = Path(onnx_path)
     out = Path(out) if out else onnx_path.with_suffix(".engine")
     if out.exists() and not force:
         raise UsageError(f"{out}: already exists; pass --force to replace it")
     contract = read_contract(str(onnx_path))
-    trt = import_tensorrt()
-    gpu, capability = cuda.device_name_and_capability()
+    fixed_batch = None if contract.dynamic_batch else int(contract.batch)
+    flavour = choose_builder(builder)
+    target_list = parse_targets(targets, flavour)
+    gpu = gpu_to_build_on(flavour, target_list)
+    trt = flavour.module
     logger = trt.Logger(trt.Logger.WARNING)
-    builder = trt.Builder(logger)
-    network, _parser = parse_onnx(trt, builder, logger, onnx_path)
-    config = builder.create_builder_config()
-    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_gb * (1 << 30)))
-    config.builder_optimization_level = opt_level
-    if contract.dynamic_batch:
-        add_batch_profile(trt, builder, config, contract, batches)
-    cache_path = Path(timing_cache) if timing_cache else None
-    cache = config.create_timing_cache(cache_path.read_bytes() if cache_path and cache_path.is_file() else b"")
-    config.set_timing_cache(cache, ignore_mismatch=False)
-    log.info("building a TensorRT %s engine for %s on %s (minutes on a first build)", trt.__version__,
-             onnx_path.name, gpu)
+    trt_builder = trt.Builder(logger)
+    network, _parser = parse_onnx(trt, trt_builder, logger, onnx_path)  # the parser must outlive the build
+    check_network(network, contract, str(onnx_path))
+    config = trt_builder.create_builder_config()
+    configure(flavour, trt_builder, config, contract, target_list, batches, workspace_gb, opt_level)
+    cache = use_timing_cache(flavour, config, timing_cache)
+    log.info("building a %s engine from %s for %s", flavour.label, onnx_path.name,
+             gpu[0] if gpu else ",".join(target_list))
     started = time.perf_counter()
-    plan = builder.build_serialized_network(network, config)
+    plan = trt_builder.build_serialized_network(network, config)
     if plan is None:
-        raise BackendError(f"{onnx_path}: TensorRT could not build an engine (see its log above)")
-    with atomic_output(out) as tmp:
-        Path(tmp).write_bytes(bytes(plan))
-    if cache_path:
-        cache_path.write_bytes(bytes(config.get_timing_cache().serialize()))
-    sidecar = {"tensorrt_version": trt.__version__, "gpu": gpu, "compute_capability": capability,
-               "onnx": onnx_path.name, "onnx_sha256": file_sha256(onnx_path), "batches": list(batches),
-               "built": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "build_seconds": round(time.perf_counter() - started, 1),
-               "contract": json.loads(contract.to_json())}
-    with atomic_output(sidecar_path(out)) as tmp:
-        Path(tmp).write_text(json.dumps(sidecar, indent=2))
-    log.info("built %s in %.0f s", out, time.perf_counter() - started)
+        raise BackendError(f"{onnx_path}: {flavour.label} could not build an engine (see its log above)")
+    plan = bytes(plan)
+    seconds = time.perf_counter() - started
+    sidecar = EngineSidecar(flavour=flavour.name, version=flavour.version,
+                            targets=built_targets(flavour, target_list, gpu), gpu=gpu[0] if gpu else None,
+                            onnx=onnx_path.name, onnx_sha256=file_sha256(onnx_path),
+                            batches=list(batches) if fixed_batch is None else [fixed_batch] * 3,
+                            build_seconds=round(seconds, 2), contract=contract, **plan_fields(plan))
+    write_engine(out, plan, sidecar)
+    if cache is not None:
+        Path(timing_cache).write_bytes(bytes(config.get_timing_cache().serialize()))
+    log.info("built %s (%.1f MB) and %s in %.1f s", out, len(plan) / 1e6, sidecar_path(out).name, seconds)
     return out
+
+
+def gpu_to_build_on(flavour: Flavour, targets: tuple[str, ...]) -> tuple[str, str] | None:
+    """(name, capability) of the GPU a build needs, None when it needs none; one line if absent."""
+    from ..gpu import device_available, device_name_and_capability
+
+    if not needs_gpu(flavour, targets):
+        return None
+    ok, why = device_available()
+    if not ok:
+        what = "--target current builds for the GPU present" if flavour.rtx else f"{flavour.label} builds on a GPU"
+        fix = "name targets instead, e.g. --target sm86,sm89" if flavour.rtx else "use --builder tensorrt-rtx"
+        raise UsageError(f"{what}, and this machine has none ({why}); {fix}")
+    return device_name_and_capability()
+
+
+def use_timing_cache(flavour: Flavour, config, timing_cache: str | Path | None):
+    """Full TensorRT: read (and later update) a timing cache file. RTX: a no-op there, so unused."""
+    if not timing_cache:
+        return None
+    if flavour.rtx:
+        log.info("--timing-cache ignored: %s has no timing cache (it keeps a runtime cache beside the engine)",
+                 flavour.label)
+        return None
+    path = Path(timing_cache)
+    cache = config.create_timing_cache(path.read_bytes() if path.is_file() else b"")
+    config.set_timing_cache(cache, ignore_mismatch=False)
+    return cache  # kept alive by the caller until the build ends

@@ -6,48 +6,11 @@ only by CUDA backends and the viewer's interop path.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..errors import BackendError
+# check/runtime are used here; the device questions are re-exported for the CUDA backends.
+from ..gpu import check, device_available, device_name_and_capability, runtime  # noqa: F401
 from .buffers import DeviceBuffer
-from .optional import require_module
-
-
-def runtime():
-    # cuda-python >= 12.6 / cuda-bindings 13
-    return require_module("cuda.bindings.runtime", "pip install 'ganrt[gpu]'", label="cuda-python")
-
-
-def check(result: Any) -> Any:
-    """cuda-python returns (err, *values): raise on error, return the value(s)."""
-    err, *values = result if isinstance(result, tuple) else (result,)
-    cudart = runtime()
-    if err != cudart.cudaError_t.cudaSuccess:
-        _, name = cudart.cudaGetErrorName(err)
-        raise BackendError(f"CUDA error {name.decode() if isinstance(name, bytes) else name}")
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else tuple(values)
-
-
-def device_available() -> tuple[bool, str]:
-    try:
-        cudart = runtime()
-    except BackendError as exc:
-        return False, str(exc)
-    err, count = cudart.cudaGetDeviceCount()
-    if err != cudart.cudaError_t.cudaSuccess:
-        _, name = cudart.cudaGetErrorName(err)
-        return False, f"no usable CUDA device ({name.decode() if isinstance(name, bytes) else name})"
-    return (count > 0), (f"{count} CUDA device(s)" if count else "no CUDA device")
-
-
-def device_name_and_capability(device: int = 0) -> tuple[str, str]:
-    props = check(runtime().cudaGetDeviceProperties(device))
-    name = props.name.decode() if isinstance(props.name, bytes) else str(props.name)
-    return name.rstrip("\x00"), f"{props.major}.{props.minor}"
 
 
 def create_stream() -> int:

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from ..contract import concrete_shape
 from ..errors import BackendError, UsageError
 from .backends.base import Backend
-from .buffers import concrete_shape
 from .inputs import make_inputs
 
 log = logging.getLogger(__name__)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contract import concrete_shape
 from ..errors import DisplayError, UsageError
 from ..fileio import atomic_output
 from ..imaging import save_png, to_uint8_rgb
 from ..render import auto_scale, grid_shape, open_writer, tile
 from ..runtime.backends import open_backend
-from ..runtime.buffers import concrete_shape
 from ..runtime.stream import FrameStream, StreamCounters
 from .controls import HELP, key_codes
 from .display import display_available

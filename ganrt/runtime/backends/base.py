@@ -16,9 +16,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ...contract import StreamContract
+from ...contract import StreamContract, concrete_shape
 from ...errors import BackendError
-from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+from ..buffers import DTYPES, DeviceBuffer
 
 log = logging.getLogger(__name__)
 

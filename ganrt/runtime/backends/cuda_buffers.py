@@ -3,7 +3,8 @@ ordered on its own stream (`self.stream`)."""
 
 from __future__ import annotations
 
-from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+from ...contract import concrete_shape
+from ..buffers import DTYPES, DeviceBuffer
 
 
 class CudaBuffersMixin:

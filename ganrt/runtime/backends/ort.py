@@ -9,7 +9,7 @@ from typing import Any
 
 from ...errors import BackendError
 from ..buffers import DeviceBuffer
-from ..optional import require_module
+from ...optional import require_module
 from .base import Backend
 from .cuda_buffers import CudaBuffersMixin
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def import_onnxruntime():
-    return require_module("onnxruntime", "pip install 'ganrt[cpu]' (or 'ganrt[gpu]' for CUDA)")
+    return require_module("onnxruntime", "pip install 'ganrt[cpu]' (or 'ganrt[gpu-cu13]' / 'ganrt[gpu-cu12]' for CUDA)")
 
 
 class OrtCpuBackend(Backend):

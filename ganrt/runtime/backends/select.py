@@ -12,9 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...contract import StreamContract, read_contract
+from ...contract import StreamContract, read_contract, resolve_batch
 from ...errors import BackendError, UsageError
-from ..buffers import resolve_batch
 from .base import Backend
 
 log = logging.getLogger(__name__)
@@ -112,14 +111,16 @@ def open_onnxruntime(path: Path, backend: str, batch, cuda_graph: bool, threads:
 
 
 def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool) -> BackendChoice:
-    from .tensorrt import TensorRTBackend, read_sidecar
+    from ...trt.sidecar import read_sidecar
+    from .tensorrt import TensorRTBackend
 
     if backend not in ("auto", "tensorrt"):
         raise UsageError(f"{path}: an engine plays only on the tensorrt backend; pass the .onnx for {backend}")
-    contract = read_sidecar(path)["contract"]
-    b = resolve_batch(contract, batch, str(path))
-    return activated(BackendChoice(TensorRTBackend(str(path), contract, b, cuda_graph=True), contract,
-                                   str(path), f"tensorrt: {path.name} (engine)"))
+    sidecar = read_sidecar(path)
+    b = resolve_batch(sidecar.contract, batch, str(path))
+    backend_obj = TensorRTBackend(str(path), sidecar.contract, b, cuda_graph=cuda_graph)
+    return activated(BackendChoice(backend_obj, sidecar.contract, str(path),
+                                   f"tensorrt: {path.name} ({sidecar.label} engine)"))
 
 
 def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int) -> BackendChoice:

@@ -1,86 +1,78 @@
-"""TensorRT backend: named tensors, set_tensor_address, execute_async_v3 (its result
-checked), one CUDA graph per binding. Written against the documented API of TensorRT
-10.12+ and 11.x (shared/notes/tensorrt.md); its tests skip where `import tensorrt` fails.
+"""TensorRT backend for engines of either flavour (full TensorRT, TensorRT for RTX): named
+tensors, `set_tensor_address`, `execute_async_v3` with its result checked.
 
-An engine runs only on the TensorRT version and GPU that built it, so its sidecar
-`<engine>.json` records both and a mismatch is refused with the reason.
+Before an engine byte reaches TensorRT, its sidecar is read and the engine refused, in one
+line, if this machine lacks the flavour/version that built it or a GPU among its targets
+(ganrt.trt.sidecar). CUDA graphs when asked: RTX has its own strategy on the runtime config
+(its docs' way, since it JIT-specializes kernels at first run); full TensorRT is captured
+here, one graph per bound buffer set. RTX keeps its JIT work in a runtime cache file beside
+the engine (`<engine>.rtxcache`), loaded at open and saved at close, so it is done once.
+
+Written from the documented API: no machine of this project can run an engine (full TensorRT
+is not installable there; the H100/H200 are not TensorRT-RTX targets). Nothing here touches a
+GPU at import time.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 from pathlib import Path
 from typing import Any
 
-from ...contract import StreamContract
-from ...errors import BackendError, ContractError
-from ..buffers import DeviceBuffer, concrete_shape
-from ..optional import require_module
+from ...contract import StreamContract, concrete_shape
+from ...errors import BackendError
+from ...fileio import atomic_output
+from ...trt.sidecar import open_checked
+from ..buffers import DeviceBuffer
 from .base import Backend
 from .cuda_buffers import CudaBuffersMixin
 
-
-def import_tensorrt():
-    return require_module("tensorrt", "pip install tensorrt on a machine with an NVIDIA GPU, or play the "
-                                      ".onnx file with onnxruntime", label="TensorRT")
+log = logging.getLogger(__name__)
 
 
-def sidecar_path(engine: str | Path) -> Path:
-    return Path(str(engine) + ".json")
-
-
-def read_sidecar(engine: str | Path) -> dict[str, Any]:
-    path = sidecar_path(engine)
-    try:
-        sidecar = json.loads(path.read_text())
-        sidecar["contract"] = StreamContract.from_json(json.dumps(sidecar["contract"]), str(path))
-    except FileNotFoundError:
-        raise ContractError(f"{engine}: no sidecar {path.name} beside it; rebuild with `ganrt build`") from None
-    except (ValueError, KeyError) as exc:
-        raise ContractError(f"{path}: not a ganrt engine sidecar ({exc}); rebuild with `ganrt build`") from None
-    return sidecar
-
-
-def check_sidecar_matches_machine(engine: str | Path, sidecar: dict[str, Any], trt_version: str,
-                                  gpu: str, capability: str) -> None:
-    """Refuse an engine built for another TensorRT version or GPU, saying which."""
-    built = (sidecar.get("tensorrt_version"), sidecar.get("gpu"), sidecar.get("compute_capability"))
-    if built[0] != trt_version:
-        raise BackendError(f"{engine}: built with TensorRT {built[0]}, this machine has {trt_version}; "
-                           f"rebuild it here with `ganrt build`")
-    if (built[1], built[2]) != (gpu, capability):
-        raise BackendError(f"{engine}: built for {built[1]} (sm {built[2]}), this GPU is {gpu} "
-                           f"(sm {capability}); rebuild it here with `ganrt build`")
+def runtime_cache_path(engine: str | Path) -> Path:
+    return Path(str(engine) + ".rtxcache")
 
 
 class TensorRTBackend(CudaBuffersMixin, Backend):
     name = "tensorrt"
     device = "cuda"
 
-    def __init__(self, model_path: str, contract: StreamContract, batch: int, cuda_graph: bool = True):
+    def __init__(self, model_path: str, contract: StreamContract, batch: int, cuda_graph: bool = False):
         super().__init__(model_path, contract, batch)
         self.cuda_graph = cuda_graph
-        self.engine = self.context = self.stream = None
+        self.flavour = self.engine = self.context = self.stream = self.runtime_config = None
         self.allocations: list[DeviceBuffer] = []
         self.graphs: list[Any] = []
 
     def activate_impl(self) -> None:
         from .. import cuda
 
-        trt = import_tensorrt()
-        gpu, capability = cuda.device_name_and_capability()
-        check_sidecar_matches_machine(self.model_path, read_sidecar(self.model_path), trt.__version__,
-                                      gpu, capability)
-        logger = trt.Logger(trt.Logger.WARNING)
-        self.runtime = trt.Runtime(logger)
+        _sidecar, self.flavour = open_checked(self.model_path)
+        trt = self.flavour.module
+        self.runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
         self.engine = self.runtime.deserialize_cuda_engine(Path(self.model_path).read_bytes())
         if self.engine is None:
-            raise BackendError(f"{self.model_path}: TensorRT could not deserialize the engine")
-        self.context = self.engine.create_execution_context()
+            raise BackendError(f"{self.model_path}: {self.flavour.label} could not deserialize the engine")
+        self.context = self.create_context()
         self.stream = cuda.create_stream()
         for spec in self.contract.inputs:  # fixes the dynamic batch, if any
             if not self.context.set_input_shape(spec.name, concrete_shape(spec, self.batch)):
                 raise BackendError(f"{self.model_path}: batch {self.batch} is outside the engine's profile")
+
+    def create_context(self):
+        if not self.flavour.rtx:
+            return self.engine.create_execution_context()
+        trt = self.flavour.module
+        self.runtime_config = config = self.engine.create_runtime_config()
+        cache = config.create_runtime_cache()
+        cache_file = runtime_cache_path(self.model_path)
+        if cache_file.is_file() and not cache.deserialize(cache_file.read_bytes()):
+            log.info("%s: built for another GPU/driver/version; starting a fresh runtime cache", cache_file)
+        config.set_runtime_cache(cache)
+        config.cuda_graph_strategy = (trt.CudaGraphStrategy.WHOLE_GRAPH_CAPTURE if self.cuda_graph
+                                      else trt.CudaGraphStrategy.DISABLED)
+        return self.engine.create_execution_context(config)
 
     def set_addresses(self, buffers: dict[str, DeviceBuffer]) -> None:
         for name, buffer in buffers.items():
@@ -92,9 +84,8 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             raise BackendError(f"{self.model_path}: execute_async_v3 failed (outputs are not valid)")
 
     def bind_impl(self, buffers: dict[str, DeviceBuffer]) -> Any:
-        if not self.cuda_graph:
-            return {"buffers": buffers, "graph": None}
-        return {"buffers": buffers, "graph": self.capture(buffers)}
+        own_graph = self.cuda_graph and not self.flavour.rtx  # RTX captures by itself
+        return {"buffers": buffers, "graph": self.capture(buffers) if own_graph else None}
 
     def capture(self, buffers: dict[str, DeviceBuffer]) -> Any:
         """Enqueue once (TensorRT allocates lazily), then capture one enqueue as a graph."""
@@ -121,6 +112,14 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             self.set_addresses(binding["buffers"])
             self.execute()
 
+    def save_runtime_cache(self) -> None:
+        if self.runtime_config is None:
+            return
+        blob = self.runtime_config.get_runtime_cache().serialize()
+        if blob is not None:
+            with atomic_output(runtime_cache_path(self.model_path)) as tmp:
+                Path(tmp).write_bytes(bytes(blob))
+
     def close_impl(self) -> None:
         from .. import cuda
 
@@ -129,5 +128,13 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             cudart.cudaGraphExecDestroy(executable)
             cudart.cudaGraphDestroy(graph)
         self.graphs.clear()
-        self.context = self.engine = None
+        try:
+            self.save_runtime_cache()
+        except (OSError, BackendError) as exc:  # a read-only folder costs the next start its JIT, no more
+            log.warning("could not save the runtime cache beside %s: %s", self.model_path, exc)
+        self.context = self.engine = self.runtime_config = None
         self.release_cuda()
+
+    def describe(self) -> str:
+        flavour = self.flavour.label if self.flavour else "TensorRT"
+        return f"{self.name} ({flavour}, {self.precision}, outputs on {self.device})"

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ...contract import INPUT_NAMES, StreamContract
-from ..buffers import DTYPES, DeviceBuffer, concrete_shape
+from ...contract import INPUT_NAMES, StreamContract, concrete_shape
+from ..buffers import DTYPES, DeviceBuffer
 from .base import Backend
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ..errors import BackendError
+from .errors import BackendError
 
 
 def require_module(name: str, install_hint: str, label: str | None = None) -> ModuleType:

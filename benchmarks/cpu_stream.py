@@ -1,8 +1,10 @@
-"""The CPU stream benchmark the README quotes: ort-cpu vs torch eager (the baseline),
-bare backend loop vs FrameStream, in one run, on
+"""The CPU stream benchmark the README quotes: every CPU engine installed (openvino, ort-cpu)
+against torch eager (the baseline), bare backend loop vs FrameStream, all in one run with
+rounds alternating between backends, on
   - the demo model (mocogan 32x32, width 16) at batch 1 and 4, and
-  - the same architecture at 64x64, width 32 (the size MoCoGAN used), batch 1, with
-    untrained weights (speed does not depend on training).
+  - the same architecture at 64x64, width 32 (the size MoCoGAN used), batch 1, with untrained
+    weights (speed does not depend on training), where the CPU has bf16 also openvino:bf16;
+then, where the CPU has bf16, a 10,000-frame bf16 stream of the demo against fp32 (drift).
 
     python benchmarks/cpu_stream.py            # writes benchmarks/results/cpu-stream.{json,md,png}
 """
@@ -12,7 +14,9 @@ import json
 import os
 from pathlib import Path
 
-from ganrt.bench import BenchReport, machine_info, markdown_table, plot, run_bench
+from ganrt.bench import BenchReport, machine_info, run_bench
+from ganrt.bench_report import plot, summary
+from ganrt.optional import installed
 from ganrt.runtime.backends.select import demo_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,12 +39,43 @@ def large_model(folder: Path) -> tuple[str, str]:
     return str(onnx_path), str(pt)
 
 
+def has_bf16() -> bool:
+    from ganrt.runtime.backends.openvino import cpu_has_bf16
+
+    return installed("openvino") and cpu_has_bf16()[0]
+
+
+def bf16_drift(frames: int = 10_000, window: int = 1000) -> dict:
+    """The demo streamed `frames` frames at bf16 and at fp32 from the same seed: per window of
+    frames, mean |state| and mean frame-to-frame motion of each, so drift would show."""
+    import numpy as np
+
+    from ganrt.runtime import FrameStream, open_backend
+
+    stats = {}
+    for precision in ("fp32", "bf16"):
+        backend = open_backend(None, "openvino", batch=1, cpu_precision=precision, threads=1).backend
+        states, motion, previous = [], [], None
+        with FrameStream(backend, seed=0) as stream:
+            for i in range(frames):
+                pixels = stream.take().pixels[0, ..., :3].astype(np.float32)
+                if previous is not None:
+                    motion.append(float(np.abs(pixels - previous).mean()))
+                previous = pixels
+                if i % 8 == 7:
+                    states.append(float(np.abs(stream.host_inputs["state"]).mean()))  # the carried GRU state
+        per = window // 8
+        stats[precision] = {"state_abs_mean": [float(np.mean(states[i:i + per])) for i in range(0, len(states), per)],
+                            "motion": [float(np.mean(motion[i:i + window])) for i in range(0, len(motion), window)]}
+    return {"frames": frames, "window": window, **stats}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per figure, all rounds")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=0, help="0: every core")
-    parser.add_argument("--rounds", type=int, default=5, help="bare and stream alternate this many times")
+    parser.add_argument("--rounds", type=int, default=5, help="backends and bare/stream alternate this many times")
     parser.add_argument("--name", default="cpu-stream")
     parser.add_argument("--replot", action="store_true", help="redraw the PNG from the recorded JSON only")
     args = parser.parse_args()
@@ -48,35 +83,30 @@ def main() -> None:
         record = json.loads((RESULTS / f"{args.name}.json").read_text())
         plot([BenchReport.from_dict(r) for r in record["reports"]], str(RESULTS / f"{args.name}.png"))
         return
+    engines = ["openvino"] if installed("openvino") else []
+    bf16 = has_bf16()
     large_onnx, large_pt = large_model(RESULTS.parent / ".work")
-    runs = [(str(demo_model("onnx")), str(demo_model("pt")), 1), (str(demo_model("onnx")), str(demo_model("pt")), 4),
-            (large_onnx, large_pt, 1)]
-    reports = [run_bench(onnx_path, pt, ["ort-cpu", "torch"], batch=batch, threads=args.threads,
-                         warmup=args.warmup, duration=args.duration, rounds=args.rounds)
-               for onnx_path, pt, batch in runs]
+    demo_onnx, demo_pt = str(demo_model("onnx")), str(demo_model("pt"))
+    runs = [(demo_onnx, demo_pt, 1, [*engines, "ort-cpu", "torch"]),
+            (demo_onnx, demo_pt, 4, [*engines, "ort-cpu", "torch"]),
+            (large_onnx, large_pt, 1, [*engines, *(["openvino:bf16"] if bf16 else []), "ort-cpu", "torch"])]
+    reports = [run_bench(onnx_path, pt, backends, batch=batch, threads=args.threads, warmup=args.warmup,
+                         duration=args.duration, rounds=args.rounds) for onnx_path, pt, batch, backends in runs]
+    record = {"machine": reports[0].machine, "bf16": bf16, "reports": [r.to_dict() for r in reports],
+              "bf16_drift": bf16_drift() if bf16 else None}
     RESULTS.mkdir(exist_ok=True)
-    record = {"commit": machine_info()["commit"], "reports": [r.to_dict() for r in reports],
-              "ratios": [{"model": r.model, "batch": r.results[0].batch,
-                          "ort_cpu_stream_over_torch_stream": r.ratio("ort-cpu", "torch", "stream_fps"),
-                          "ort_cpu_over_torch_bare": r.ratio("ort-cpu", "torch"),
-                          "ort_cpu_stream_over_bare": r.results[0].stream_over_bare,
-                          "ort_cpu_stream_over_bare_rounds": r.results[0].round_ratios}
-                         for r in reports]}
-    for report, (onnx_path, _, _) in zip(reports, runs):
-        report.model = Path(onnx_path).name
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2))
-    table = "\n\n".join(f"{r.model} ({r.flops_per_frame / 1e6:.0f} MFLOP/frame):\n\n{markdown_table(r)}"
-                          for r in reports)
     machine = reports[0].machine
-    header = (f"Measured on {machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads; sgemm roofline "
-              f"{reports[0].sgemm_gflops:.0f} GFLOP/s; warm-up {args.warmup:g} s, {args.duration:g} s per "
-              f"measurement in {args.rounds} alternating bare/stream rounds; commit {record['commit']}.")
-    ratios = "\n".join(f"- {x['model']}, batch {x['batch']}: ort-cpu FrameStream / torch eager FrameStream = "
-                       f"{x['ort_cpu_stream_over_torch_stream']:.2f}x; ort-cpu FrameStream / bare loop = "
-                       f"{100 * x['ort_cpu_stream_over_bare']:.1f} %" for x in record["ratios"])
-    (RESULTS / f"{args.name}.md").write_text(f"{header}\n\n{table}\n\n{ratios}\n")
+    header = (f"Measured on {machine['cpu']} ({', '.join(machine['cpu_features'])}), {machine['cores']} cores, "
+              f"{reports[0].threads['backend']} threads per backend (+ FrameStream's producer and consumer); "
+              f"sgemm roofline {reports[0].sgemm_gflops:.0f} GFLOP/s; warm-up {args.warmup:g} s, {args.duration:g} s "
+              f"per figure in {args.rounds} rounds alternating between backends and between bare loop and stream; "
+              f"commit {machine['commit']}.")
+    body = "\n\n".join(f"{r.model} ({r.flops_per_frame / 1e6:.0f} MFLOP/frame), batch {r.results[0].batch}:\n\n"
+                       f"{summary(r)}" for r in reports)
+    (RESULTS / f"{args.name}.md").write_text(f"{header}\n\n{body}\n")
     plot(reports, str(RESULTS / f"{args.name}.png"))
-    print(f"{header}\n\n{table}\n\n{ratios}")
+    print(f"{header}\n\n{body}")
 
 
 if __name__ == "__main__":

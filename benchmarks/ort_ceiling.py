@@ -24,7 +24,7 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from ganrt.bench import bench_backend, machine_info
+from ganrt.bench import machine_info, run_bench
 from ganrt.contract import read_contract
 from ganrt.latents import draw_inputs
 from ganrt.models.blocks import stage_channels
@@ -156,8 +156,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         profile = op_profile(args.threads, 300, workdir)
         variants = upsampling_variants(profile["frames_per_call"], threads, args.seconds, workdir)
-    torch_stream = bench_backend(str(demo_model("pt")), "torch", 1, args.threads, 1.0, 6.0, 0.0, rounds=3)
-    ort_stream = bench_backend(str(demo_model("onnx")), "ort-cpu", 1, args.threads, 1.0, 6.0, 0.0, rounds=3)
+    streams = run_bench(str(demo_model("onnx")), str(demo_model("pt")), ["ort-cpu", "torch"], batch=1,
+                        threads=args.threads, warmup=1.0, duration=6.0, rounds=3)
+    torch_stream, ort_stream = streams.result("torch"), streams.result("ort-cpu")
     conv_transpose_us = profile["us_per_call"].get("ConvTranspose", 0.0)
     bound_fps = profile["frames_per_call"] / (conv_transpose_us * 1e-6)
     # The same bound from the three stages timed alone, without the profiler (which slows

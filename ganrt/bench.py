@@ -1,12 +1,19 @@
 """What `ganrt bench` and benchmarks/ measure, the way trtexec reports it.
 
 For each backend: the bare loop (bind once, run back to back: latency per call with
-min/mean/median/p90/p95/p99/max, throughput = frames / total wall time, after a
-warm-up, for a stated duration) and FrameStream (frames/s a consumer receives).
-The two alternate in rounds (bare, stream, bare, stream, ...) so that a neighbour's
-load on a shared machine hits both alike; the stream / bare ratio is the median of
-the per-round ratios. Ratios are taken within one run; on CPU the roofline is the
-machine's own sgemm rate.
+min/mean/median/p90/p95/p99/max, throughput = frames / total wall time, after a warm-up,
+for a stated duration) and FrameStream (frames/s a consumer receives). On CUDA backends
+also trtexec's enqueue time (host time to submit a chunk) and GPU compute time (CUDA
+events), with the transfers (inputs up, frames down) timed apart; on CPU backends the JSON
+says these do not apply.
+
+Trust: every backend is opened first, then the rounds alternate between backends and,
+within a backend, between bare loop and stream (round 1: A bare, A stream, B bare, B
+stream; round 2: ...), so a neighbour's load on a shared machine lands on all figures
+alike. Each figure keeps its per-round values; a figure whose rounds disagree by more than
+UNSTABLE_SPREAD is marked unstable, and a stream faster than its own bare loop by more than
+FAULT_RATIO is a measurement fault, not a result (ganrt.bench_report prints both so).
+Every CPU backend runs with the same thread count, recorded with FrameStream's own threads.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ from .runtime.stream import FrameStream
 
 log = logging.getLogger(__name__)
 
+UNSTABLE_SPREAD = 0.20  # (max - min) / median of a figure's per-round values
+FAULT_RATIO = 1.2  # FrameStream cannot outrun the bare loop it is built on by this much
+STREAM_THREADS = {"producer": 1, "consumer": 1}  # FrameStream's own threads besides the backend's
+
 
 @dataclass
 class LatencyStats:
@@ -46,24 +57,64 @@ class LatencyStats:
 
 
 @dataclass
+class DeviceTiming:
+    """trtexec's CUDA figures for one call (ms)."""
+
+    enqueue_ms: LatencyStats  # host time to submit the chunk
+    gpu_compute_ms: LatencyStats  # CUDA events around the chunk on its stream
+    h2d_ms: float  # the chunk's inputs, host -> device (median)
+    d2h_ms: float  # the chunk's frames, device -> host (median)
+
+
+def spread(values: list[float]) -> float:
+    """(max - min) / median: how far a figure's rounds disagree (0 with fewer than 2 rounds)."""
+    if len(values) < 2:
+        return 0.0
+    return float((max(values) - min(values)) / np.median(values))
+
+
+@dataclass
 class BackendResult:
     backend: str
     description: str
+    model: str  # the file this backend ran (torch runs the checkpoint)
     batch: int
     frames_per_call: int
+    threads: int
     calls: int
     latency_ms: LatencyStats  # host wall time of one call (on CPU: compute time)
-    throughput_fps: float  # frames (all streams) per second, bare loop
-    stream_fps: float  # frames per second through FrameStream (all streams)
-    gflops: float  # achieved, from the graph's FLOPs
+    throughput_fps: float  # frames (all streams) per second, bare loop, all rounds
+    stream_fps: float  # frames per second through FrameStream (all streams), all rounds
+    gflops: float  # achieved by the bare loop, from the graph's FLOPs
+    bare_fps_rounds: list[float] = field(default_factory=list)
+    stream_fps_rounds: list[float] = field(default_factory=list)
     round_ratios: list[float] = field(default_factory=list)  # stream / bare, per round
+    device_timing: DeviceTiming | None = None
+    device_timing_note: str = ""  # why device_timing is absent
 
     @property
     def stream_over_bare(self) -> float:
-        """Median of the per-round ratios (older records: the ratio of the totals)."""
-        if self.round_ratios:
-            return float(np.median(self.round_ratios))
-        return self.stream_fps / self.throughput_fps
+        """Median of the per-round ratios."""
+        return float(np.median(self.round_ratios)) if self.round_ratios else self.stream_fps / self.throughput_fps
+
+    @property
+    def unstable(self) -> list[str]:
+        """The figures whose rounds disagree by more than UNSTABLE_SPREAD."""
+        return [name for name, values in (("bare loop", self.bare_fps_rounds), ("FrameStream", self.stream_fps_rounds))
+                if spread(values) > UNSTABLE_SPREAD]
+
+    @property
+    def fault(self) -> str | None:
+        """A measurement that cannot be right: the stream runs the same backend, so it cannot be faster."""
+        over = max(self.stream_over_bare, self.stream_fps / self.throughput_fps)
+        if over > FAULT_RATIO:
+            return (f"FrameStream measured {over:.2f}x its own bare loop (> {FAULT_RATIO}): the machine's load "
+                    f"changed under the measurement")
+        return None
+
+    @property
+    def trusted(self) -> bool:
+        return not self.unstable and self.fault is None
 
 
 @dataclass
@@ -72,32 +123,46 @@ class BenchReport:
     machine: dict
     warmup_s: float
     duration_s: float
+    rounds: int
     flops_per_frame: float
     sgemm_gflops: float | None
+    threads: dict = field(default_factory=dict)
     results: list[BackendResult] = field(default_factory=list)
 
+    def result(self, backend: str) -> BackendResult:
+        return next(r for r in self.results if r.backend == backend)
+
     def ratio(self, numerator: str, denominator: str, key: str = "throughput_fps") -> float:
-        by = {r.backend: r for r in self.results}
-        return getattr(by[numerator], key) / getattr(by[denominator], key)
+        return getattr(self.result(numerator), key) / getattr(self.result(denominator), key)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, raw: dict) -> "BenchReport":
-        results = [BackendResult(**{**r, "latency_ms": LatencyStats(**r["latency_ms"])}) for r in raw["results"]]
-        return cls(**{**raw, "results": results})
+        def result(r: dict) -> BackendResult:
+            timing = r.get("device_timing")
+            if timing:
+                timing = DeviceTiming(**{**timing, "enqueue_ms": LatencyStats(**timing["enqueue_ms"]),
+                                         "gpu_compute_ms": LatencyStats(**timing["gpu_compute_ms"])})
+            return BackendResult(**{**r, "latency_ms": LatencyStats(**r["latency_ms"]), "device_timing": timing})
+
+        return cls(**{**raw, "results": [result(r) for r in raw["results"]]})
 
 
 def machine_info() -> dict:
     cpu = platform.processor() or platform.machine()
+    flags: list[str] = []
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+            lines = f.read().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+        flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
     except (OSError, StopIteration):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system(),
-            "commit": source_commit()}
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_vnni", "fma")
+    return {"cpu": cpu, "cores": os.cpu_count(), "cpu_features": [f for f in wanted if f in flags],
+            "python": platform.python_version(), "system": platform.system(), "commit": source_commit()}
 
 
 def source_commit() -> str:
@@ -156,121 +221,111 @@ def sgemm_gflops(threads: int, size: int = 1024, seconds: float = 1.0) -> float 
     return 2 * size ** 3 * count / (time.perf_counter() - start) / 1e9
 
 
-def bare_loop(backend, warmup: float, duration: float) -> tuple[list[float], float]:
-    """Run back to back into fixed buffers; returns per-call latencies and total wall time."""
-    contract = backend.contract
-    buffers = {t.name: backend.allocate(t.name) for t in contract.inputs + contract.outputs}
-    feeds = draw_inputs(contract.kind, contract.dims, backend.batch, contract.frames, np.random.default_rng(0))
-    for name, values in feeds.items():
-        backend.upload(buffers[name], values)
-    binding = backend.bind(buffers)
-    end = time.perf_counter() + warmup
-    while time.perf_counter() < end:
-        backend.run(binding)
-        backend.synchronize()
-    latencies, start = [], time.perf_counter()
-    while time.perf_counter() - start < duration:
-        t0 = time.perf_counter()
-        backend.run(binding)
-        backend.synchronize()
-        latencies.append(time.perf_counter() - t0)
-    return latencies, time.perf_counter() - start
+class Contestant:
+    """One open backend with its bare-loop buffers bound once, measured round after round."""
 
+    def __init__(self, model: str, name: str, batch: int, threads: int, cuda_graph: bool = False):
+        backend, _, precision = name.partition(":")  # "openvino:bf16": that backend at that CPU precision
+        self.choice = open_backend(model, backend, batch=batch, threads=threads, cuda_graph=cuda_graph,
+                                   cpu_precision=precision or "fp32")
+        self.backend, self.name, self.model = self.choice.backend, name, Path(model).name
+        contract = self.backend.contract
+        self.buffers = {t.name: self.backend.allocate(t.name) for t in contract.inputs + contract.outputs}
+        self.feeds = draw_inputs(contract.kind, contract.dims, self.backend.batch, contract.frames,
+                                 np.random.default_rng(0))
+        for name_, values in self.feeds.items():
+            self.backend.upload(self.buffers[name_], values)
+        self.binding = self.backend.bind(self.buffers)
+        self.latencies: list[float] = []
+        self.bare_wall = self.stream_wall = 0.0
+        self.stream_frames = 0
+        self.bare_rounds: list[float] = []
+        self.stream_rounds: list[float] = []
 
-def stream_loop(backend, warmup: float, duration: float) -> tuple[int, float]:
-    """Frames (all streams) a consumer receives from FrameStream, and the wall time."""
-    with FrameStream(backend, seed=0, own_backend=False) as stream:
+    @property
+    def frames_per_call(self) -> int:
+        return self.backend.batch * self.backend.contract.frames
+
+    def bare(self, warmup: float, duration: float) -> None:
+        run, sync = self.backend.run, self.backend.synchronize
         end = time.perf_counter() + warmup
         while time.perf_counter() < end:
-            stream.take()
-        count, start = 0, time.perf_counter()
+            run(self.binding)
+            sync()
+        latencies, start = [], time.perf_counter()
         while time.perf_counter() - start < duration:
-            stream.take()
-            count += 1
-        return count * backend.batch, time.perf_counter() - start
+            t0 = time.perf_counter()
+            run(self.binding)
+            sync()
+            latencies.append(time.perf_counter() - t0)
+        wall = time.perf_counter() - start
+        self.latencies += latencies
+        self.bare_wall += wall
+        self.bare_rounds.append(len(latencies) * self.frames_per_call / wall)
+
+    def stream(self, warmup: float, duration: float) -> None:
+        with FrameStream(self.backend, seed=0, own_backend=False) as stream:
+            end = time.perf_counter() + warmup
+            while time.perf_counter() < end:
+                stream.take()
+            count, start = 0, time.perf_counter()
+            while time.perf_counter() - start < duration:
+                stream.take()
+                count += 1
+            wall = time.perf_counter() - start
+        self.stream_frames += count * self.backend.batch
+        self.stream_wall += wall
+        self.stream_rounds.append(count * self.backend.batch / wall)
+
+    def result(self, threads: int, flops_per_frame: float) -> BackendResult:
+        from .bench_device import device_timing
+
+        throughput = len(self.latencies) * self.frames_per_call / self.bare_wall
+        timing, note = device_timing(self.backend, self.binding, self.buffers, self.feeds)
+        return BackendResult(
+            backend=self.name, description=self.backend.describe(), model=self.model, batch=self.backend.batch,
+            frames_per_call=self.backend.contract.frames, threads=threads, calls=len(self.latencies),
+            latency_ms=LatencyStats.of(self.latencies), throughput_fps=throughput,
+            stream_fps=self.stream_frames / self.stream_wall, gflops=throughput * flops_per_frame / 1e9,
+            bare_fps_rounds=self.bare_rounds, stream_fps_rounds=self.stream_rounds,
+            round_ratios=[s / b for s, b in zip(self.stream_rounds, self.bare_rounds)],
+            device_timing=timing, device_timing_note=note)
+
+    def close(self) -> None:
+        self.backend.close()
 
 
 ROUND_WARMUP_S = 0.25  # after the first round: enough to refill caches and the ring
 
 
-def bench_backend(model: str | None, name: str, batch: int, threads: int, warmup: float, duration: float,
-                  flops_per_frame: float, rounds: int = 3) -> BackendResult:
-    """`duration` seconds of bare loop and as many of FrameStream, alternating in `rounds`."""
-    choice = open_backend(model, name, batch=batch, threads=threads)
-    backend = choice.backend
-    latencies, bare_wall, stream_frames, stream_wall, round_ratios = [], 0.0, 0, 0.0, []
-    try:
-        for i in range(rounds):
-            round_warmup = warmup if i == 0 else min(warmup, ROUND_WARMUP_S)
-            round_latencies, wall = bare_loop(backend, round_warmup, duration / rounds)
-            bare_fps = len(round_latencies) * backend.batch * backend.contract.frames / wall
-            frames, seconds = stream_loop(backend, round_warmup, duration / rounds)
-            latencies += round_latencies
-            bare_wall, stream_frames, stream_wall = bare_wall + wall, stream_frames + frames, stream_wall + seconds
-            round_ratios.append(frames / seconds / bare_fps)
-    finally:
-        backend.close()
-    throughput = len(latencies) * backend.batch * backend.contract.frames / bare_wall
-    return BackendResult(backend=name, description=backend.describe(), batch=backend.batch,
-                         frames_per_call=backend.contract.frames, calls=len(latencies),
-                         latency_ms=LatencyStats.of(latencies), throughput_fps=throughput,
-                         stream_fps=stream_frames / stream_wall, gflops=throughput * flops_per_frame / 1e9,
-                         round_ratios=round_ratios)
-
-
 def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batch: int = 1, threads: int = 0,
-              warmup: float = 1.0, duration: float = 3.0, rounds: int = 3, progress: bool = True) -> BenchReport:
-    """Bench each backend on the same model; `torch` runs `checkpoint`, the others `onnx_model`."""
+              warmup: float = 1.0, duration: float = 3.0, rounds: int = 3, progress: bool = True,
+              cuda_graph: bool = False) -> BenchReport:
+    """Bench each backend on the same model (`torch` runs `checkpoint`, the others `onnx_model`),
+    `duration` seconds of bare loop and as many of FrameStream per backend, in alternating rounds.
+    A backend may carry a CPU precision: "openvino:bf16"."""
     from tqdm import tqdm
 
     threads = threads or os.cpu_count() or 1
-    contract_frames = read_contract(onnx_model).frames
-    report = BenchReport(model=os.path.basename(onnx_model), machine=machine_info(), warmup_s=warmup,
-                         duration_s=duration, flops_per_frame=graph_flops_per_frame(onnx_model, contract_frames),
-                         sgemm_gflops=sgemm_gflops(threads))
-    report.machine["threads"] = threads
-    for name in tqdm(backends, desc="bench", disable=not progress):
-        model = checkpoint if name.startswith("torch") else onnx_model
-        report.results.append(bench_backend(model, name, batch, threads, warmup, duration, report.flops_per_frame,
-                                            rounds))
+    frames = read_contract(onnx_model).frames
+    report = BenchReport(model=Path(onnx_model).name, machine=machine_info(), warmup_s=warmup, duration_s=duration,
+                         rounds=rounds, flops_per_frame=graph_flops_per_frame(onnx_model, frames),
+                         sgemm_gflops=sgemm_gflops(threads),
+                         threads={"backend": threads, **STREAM_THREADS})
+    contestants: list[Contestant] = []
+    try:
+        for name in backends:
+            contestants.append(Contestant(checkpoint if name.startswith("torch") else onnx_model, name, batch,
+                                          threads, cuda_graph))
+        with tqdm(total=rounds * len(contestants), desc="bench rounds", disable=not progress) as bar:
+            for i in range(rounds):
+                round_warmup = warmup if i == 0 else min(warmup, ROUND_WARMUP_S)
+                for contestant in contestants:
+                    contestant.bare(round_warmup, duration / rounds)
+                    contestant.stream(round_warmup, duration / rounds)
+                    bar.update()
+        report.results = [c.result(threads, report.flops_per_frame) for c in contestants]
+    finally:
+        for contestant in contestants:
+            contestant.close()
     return report
-
-
-def markdown_table(report: BenchReport) -> str:
-    """The README's table, made from a report (never typed by hand)."""
-    rows = ["| backend | batch | median latency (ms) | p99 (ms) | bare loop (frames/s) | FrameStream (frames/s) "
-            "| stream / bare (median of rounds) | GFLOP/s | % of sgemm |",
-            "|---|---|---|---|---|---|---|---|---|"]
-    for r in report.results:
-        roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops else "-"
-        rows.append(f"| {r.description} | {r.batch} | {r.latency_ms.median:.2f} | {r.latency_ms.p99:.2f} | "
-                    f"{r.throughput_fps:.0f} | {r.stream_fps:.0f} | {r.stream_over_bare:.2f} | "
-                    f"{r.gflops:.1f} | {roof} |")
-    return "\n".join(rows)
-
-
-def plot(reports: list[BenchReport], path: str) -> None:
-    """Bars: bare loop vs FrameStream throughput per backend and batch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels, bare, stream = [], [], []
-    for report in reports:
-        for r in report.results:
-            labels.append(f"{report.model}\n{r.backend}, B={r.batch}")
-            bare.append(r.throughput_fps)
-            stream.append(r.stream_fps)
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(2.2 * len(labels) + 2, 4))
-    ax.bar(x - 0.2, bare, 0.4, label="bare backend loop")
-    ax.bar(x + 0.2, stream, 0.4, label="FrameStream")
-    ax.set_xticks(x, labels)
-    ax.set_ylabel("frames / s (all streams)")
-    machine = reports[0].machine
-    ax.set_title(f"{machine['cpu']}, {machine['threads']} threads", fontsize=9)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

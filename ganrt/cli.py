@@ -120,7 +120,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
     report = render(args.model, args.out, seconds=args.seconds, fps=args.fps, backend=args.backend,
-                    seed=args.seed, grid=args.grid, scale=args.scale)
+                    seed=args.seed, grid=args.grid, scale=args.scale, cpu_precision=args.cpu_precision,
+                    cuda_graph=args.cuda_graph)
     c = report.counters
     print(f"wrote {report.path}: {report.frames} frames at {report.fps:g} fps in {report.seconds:.1f} s "
           f"({report.frames / report.seconds:.0f} frames/s); backend {report.backend}; "
@@ -130,9 +131,20 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def add_stream_args(p) -> None:
     p.add_argument("model", nargs="?", help=".pt, .onnx or .engine (default: the bundled demo)")
-    p.add_argument("--backend", default="auto", help="auto | tensorrt | ort-cuda | ort-cpu | torch | torch-cuda")
+    p.add_argument("--backend", default="auto",
+                   help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--grid", type=int, default=1, help="B streams side by side (seeds S..S+B-1)")
+    add_engine_args(p)
+
+
+def add_engine_args(p) -> None:
+    """How a backend computes: options view, render and bench share."""
+    p.add_argument("--cpu-precision", choices=["fp32", "bf16"], default="fp32",
+                   help="openvino only: bf16 kernels where the CPU has them, checked against fp32 (PSNR >= 40 dB) "
+                        "before use (default: fp32)")
+    p.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=False,
+                   help="replay each chunk as a CUDA graph (ort-cuda, torch-cuda, tensorrt; default: off)")
 
 
 def add_render(sub) -> None:
@@ -151,7 +163,8 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
 
     out = args.out or "ganrt-view.mp4"
     print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead")
-    report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid)
+    report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid,
+                    cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph)
     print(f"wrote {report.path} ({report.frames} frames; backend {report.backend})")
     return 0
 
@@ -171,7 +184,8 @@ def cmd_view(args: argparse.Namespace) -> int:
         report = view(ViewOptions(model=args.model, backend=args.backend, seed=args.seed, grid=args.grid,
                                   scale=args.scale, smooth=args.smooth, vsync=not args.no_vsync,
                                   max_frames=args.frames, capture_dir=args.capture_dir, hud=not args.no_hud,
-                                  slots=args.slots))
+                                  slots=args.slots, cpu_precision=args.cpu_precision,
+                                  cuda_graph=args.cuda_graph))
     except DisplayError as exc:  # a display is named but no GL 3.3 window opens on it
         return render_instead(args, str(exc))
     c = report.counters
@@ -241,42 +255,62 @@ def add_build(sub) -> None:
     p.set_defaults(func=cmd_build)
 
 
+def default_bench_backends() -> str:
+    """The CPU engines installed here, then the torch eager baseline."""
+    from .optional import installed
+
+    return ",".join([*(["openvino"] if installed("openvino") else []), "ort-cpu", "torch"])
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
-    from .bench import markdown_table, plot, run_bench
+    from .bench import run_bench
+    from .bench_report import plot, summary
     from .runtime.backends.select import demo_model
 
     model = args.model or str(demo_model("onnx"))
     checkpoint = args.checkpoint or (str(demo_model("pt")) if not args.model else None)
-    backends = args.backends.split(",")
+    backends = [b if b != "openvino" or args.cpu_precision == "fp32" else f"openvino:{args.cpu_precision}"
+                for b in (args.backends or default_bench_backends()).split(",")]
     if any(b.startswith("torch") for b in backends) and not checkpoint:
         raise GanrtError("the torch backends need the checkpoint: pass --checkpoint CKPT")
-    reports = [run_bench(model, checkpoint, backends, batch=b, threads=args.threads, warmup=args.warmup,
-                         duration=args.duration, rounds=args.rounds) for b in args.batch]
-    for report in reports:
-        print(markdown_table(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], indent=2))
+    reports, failed = [], []
+    for batch in args.batch:  # keep what was measured when one batch cannot run
+        try:
+            reports.append(run_bench(model, checkpoint, backends, batch=batch, threads=args.threads,
+                                     warmup=args.warmup, duration=args.duration, rounds=args.rounds,
+                                     cuda_graph=args.cuda_graph))
+        except GanrtError as exc:
+            failed.append(f"batch {batch}: {exc}")
+            print(f"not measured: batch {batch}: {exc}", file=sys.stderr)
+            continue
+        print(f"{reports[-1].model}, batch {batch}:\n{summary(reports[-1])}\n")
+    if args.json and reports:
+        Path(args.json).write_text(json.dumps({"reports": [r.to_dict() for r in reports], "not_measured": failed},
+                                              indent=2))
         print(f"wrote {args.json}")
-    if args.plot:
+    if args.plot and reports:
         plot(reports, args.plot)
         print(f"wrote {args.plot}")
-    return 0
+    return 0 if reports else 2
 
 
 def add_bench(sub) -> None:
     p = sub.add_parser("bench", help="latency and throughput, trtexec-style, backends side by side")
     p.add_argument("model", nargs="?", help=".onnx or .engine (default: the bundled demo)")
     p.add_argument("--checkpoint", help="the .pt the torch backends run (default: the demo's)")
-    p.add_argument("--backends", default="ort-cpu,torch", help="comma-separated, e.g. ort-cpu,torch")
+    p.add_argument("--backends", help="comma-separated; openvino:bf16 names a CPU precision (default: openvino if "
+                                      "installed, ort-cpu, torch)")
     p.add_argument("--batch", type=int, nargs="+", default=[1])
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core)")
-    p.add_argument("--warmup", type=float, default=1.0, help="seconds")
-    p.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
-    p.add_argument("--rounds", type=int, default=3, help="bare and stream alternate this many times")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads of every backend (0: every core)")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds (default: 1)")
+    p.add_argument("--duration", type=float, default=3.0, help="seconds per figure, all rounds (default: 3)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="backends, and bare loop vs stream, alternate this many times (default: 3)")
     p.add_argument("--json", help="write the results as JSON")
     p.add_argument("--plot", help="write a PNG bar chart")
+    add_engine_args(p)
     p.set_defaults(func=cmd_bench)
 
 

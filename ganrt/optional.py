@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from .errors import BackendError
@@ -15,3 +16,8 @@ def require_module(name: str, install_hint: str, label: str | None = None) -> Mo
         return importlib.import_module(name)
     except ImportError as exc:
         raise BackendError(f"{label or name} is not installed ({exc}); {install_hint}") from None
+
+
+def installed(name: str) -> bool:
+    """Whether `name` can be imported here, without importing it."""
+    return importlib.util.find_spec(name) is not None

@@ -86,7 +86,7 @@ def auto_scale(resolution: int, rows: int) -> int:
 
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
-           progress: bool = True) -> RenderReport:
+           progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False) -> RenderReport:
     from tqdm import tqdm
 
     out = Path(out)
@@ -94,7 +94,7 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     if not is_folder(out) and out.suffix.lower() not in (".mp4", ".gif"):
         raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
-    choice = open_backend(model, backend, batch=grid)
+    choice = open_backend(model, backend, batch=grid, cuda_graph=cuda_graph, cpu_precision=cpu_precision)
     contract = choice.contract
     fps = fps or contract.fps
     total = max(1, round(seconds * fps))

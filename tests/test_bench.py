@@ -1,23 +1,88 @@
 import json
+from dataclasses import replace
 
-from ganrt.bench import LatencyStats, graph_flops_per_frame
+import pytest
+
+from ganrt.bench import Contestant, LatencyStats, graph_flops_per_frame, spread
+from ganrt.bench_report import ratio_line
 from ganrt.cli import main
 from ganrt.runtime.backends.select import demo_model
 
 
 def test_bench_cli_records_json_and_plot(tmp_path, capsys):
     out, png = tmp_path / "b.json", tmp_path / "b.png"
-    assert main(["bench", "--duration", "0.3", "--warmup", "0.1", "--json", str(out), "--plot", str(png)]) == 0
-    (report,) = json.loads(out.read_text())
+    assert main(["bench", "--duration", "0.6", "--warmup", "0.1", "--rounds", "2", "--backends", "ort-cpu,torch",
+                 "--threads", "1", "--json", str(out), "--plot", str(png)]) == 0
+    (report,) = json.loads(out.read_text())["reports"]
     by = {r["backend"]: r for r in report["results"]}
     assert set(by) == {"ort-cpu", "torch"}
+    assert by["ort-cpu"]["model"] == "demo.onnx" and by["torch"]["model"] == "demo.pt"
     for r in by.values():
         lat = r["latency_ms"]
         assert 0 < lat["min"] <= lat["median"] <= lat["p90"] <= lat["p99"] <= lat["max"]
-        assert r["throughput_fps"] > 0 and r["stream_fps"] > 0 and r["calls"] > 0
-    assert report["machine"]["cores"] >= 1 and report["sgemm_gflops"] > 0
+        assert r["throughput_fps"] > 0 and r["stream_fps"] > 0 and r["calls"] > 0 and r["threads"] == 1
+        assert len(r["bare_fps_rounds"]) == len(r["stream_fps_rounds"]) == 2
+        assert r["device_timing"] is None and "do not apply" in r["device_timing_note"]
+    assert report["threads"] == {"backend": 1, "producer": 1, "consumer": 1}
+    assert report["machine"]["cores"] >= 1 and report["sgemm_gflops"] > 0 and "cpu_features" in report["machine"]
     assert png.stat().st_size > 1000
-    assert "| ort-cpu" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| ort-cpu" in printed and "| trust |" in printed
+
+
+def test_bench_keeps_what_it_measured(tiny_checkpoints, tmp_path, capsys):
+    from ganrt.export import ExportOptions, export_checkpoint
+
+    fixed = export_checkpoint(tiny_checkpoints["mocogan"], tmp_path / "b1.onnx", ExportOptions(batch=1)).path
+    out = tmp_path / "b.json"
+    assert main(["bench", str(fixed), "--backends", "ort-cpu", "--batch", "1", "4", "--duration", "0.2",
+                 "--warmup", "0.05", "--rounds", "1", "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert [r["results"][0]["batch"] for r in record["reports"]] == [1]
+    assert len(record["not_measured"]) == 1 and "batch 4" in record["not_measured"][0]
+    assert "not measured: batch 4" in capsys.readouterr().err
+
+
+def measure_rounds(sleep_per_round: list[float]):
+    """Real ort-cpu bare-loop rounds of the demo, each call slowed by a sleep (the sleep dominates,
+    so rounds with equal sleeps agree even on a loaded machine)."""
+    import time
+
+    contestant = Contestant(str(demo_model("onnx")), "ort-cpu", 1, 1)
+    run = contestant.backend.run
+    try:
+        for sleep in sleep_per_round:
+            contestant.backend.run = lambda binding, s=sleep: (run(binding), time.sleep(s))
+            contestant.bare(0.02, 0.3)
+            contestant.backend.run = run
+            contestant.stream_rounds.append(contestant.bare_rounds[-1])  # pair each round with itself
+            contestant.stream_frames += 1
+            contestant.stream_wall += 1.0
+        return contestant.result(1, 1.0)
+    finally:
+        contestant.close()
+
+
+def test_unstable_rounds_are_flagged_and_steady_ones_are_not():
+    steady = measure_rounds([0.01, 0.01, 0.01])
+    assert spread(steady.bare_fps_rounds) < 0.2 and steady.trusted, steady.bare_fps_rounds
+    disturbed = measure_rounds([0.01, 0.04, 0.01])
+    assert "bare loop" in disturbed.unstable and not disturbed.trusted
+    faulty = replace(steady, stream_fps_rounds=[1.5 * f for f in steady.bare_fps_rounds],
+                     round_ratios=[1.5] * 3, stream_fps=1.5 * steady.throughput_fps)
+    assert faulty.fault and "1.50x its own bare loop" in faulty.fault
+
+
+def test_ratios_are_not_printed_from_untrusted_figures():
+    from ganrt.bench import BenchReport
+
+    steady = measure_rounds([0.01, 0.01])
+    shaky = replace(steady, backend="torch", bare_fps_rounds=[100.0, 300.0])
+    report = BenchReport(model="demo.onnx", machine={}, warmup_s=0, duration_s=0, rounds=2, flops_per_frame=1,
+                         sgemm_gflops=None, results=[steady, shaky])
+    assert "not given" in ratio_line(report, "ort-cpu", "torch") and "rerun on a quiet machine" in \
+        ratio_line(report, "ort-cpu", "torch")
+    assert ratio_line(report, "ort-cpu", "ort-cpu").endswith("1.00x")
 
 
 def test_flops_of_the_demo_graph():
@@ -30,3 +95,4 @@ def test_flops_of_the_demo_graph():
 def test_latency_stats_order():
     stats = LatencyStats.of([0.001 * i for i in range(1, 101)])
     assert stats.min == 1 and stats.max == 100 and abs(stats.median - 50.5) < 1e-9
+    assert spread([1.0]) == 0 and spread([90.0, 100.0, 110.0]) == pytest.approx(0.2)

@@ -60,6 +60,15 @@ def create_event() -> int:
     return int(check(cudart.cudaEventCreateWithFlags(cudart.cudaEventDisableTiming)))
 
 
+def create_timing_event() -> int:
+    """An event that can time (the ring's events disable timing, which makes them cheaper)."""
+    return int(check(runtime().cudaEventCreate()))
+
+
+def elapsed_ms(start: int, end: int) -> float:
+    return float(check(runtime().cudaEventElapsedTime(start, end)))
+
+
 def record_event(event: int, stream: int) -> None:
     check(runtime().cudaEventRecord(event, stream))
 

@@ -50,6 +50,8 @@ class ViewOptions:
     hud: bool = True  # the panel over the frame (H toggles it)
     slots: int = 3  # FrameStream ring: frames are made at most slots x T frames ahead
     capture_dir: str = "."  # screenshots and recordings go here
+    cpu_precision: str = "fp32"  # openvino: "bf16" where the CPU has it (checked against fp32 first)
+    cuda_graph: bool = False  # replay chunks as CUDA graphs on the backends that can
 
 
 @dataclass
@@ -110,7 +112,9 @@ class Viewer:
         return self
 
     def open_parts(self) -> None:
-        self.choice = choice = open_backend(self.options.model, self.options.backend, batch=self.options.grid)
+        self.choice = choice = open_backend(self.options.model, self.options.backend, batch=self.options.grid,
+                                            cuda_graph=self.options.cuda_graph,
+                                            cpu_precision=self.options.cpu_precision)
         contract = choice.contract
         log.info("%s", choice.reason)
         b, _, *frame_shape = concrete_shape(contract.output_spec("frames"), self.options.grid)  # (B, T, ...)

@@ -96,6 +96,10 @@ class Backend:
     def synchronize(self) -> None:
         """Wait until the last run's outputs are complete (no-op on the host)."""
 
+    def timing_stream(self) -> int | None:
+        """The CUDA stream handle `run` enqueues on (for event timing); None on the host."""
+        return getattr(self, "stream", None) if self.device == "cuda" else None
+
     # Moving data where buffers live; the host versions (here) are plain copies.
     def upload(self, dst: Any, src: np.ndarray) -> None:
         """Host array -> a buffer of this backend."""

@@ -1,6 +1,7 @@
 """Choosing a backend for a model file, and saying why in one line.
 
-engine -> tensorrt; ONNX -> ort-cuda if it really loads, else ort-cpu; checkpoint ->
+engine -> tensorrt; ONNX -> ort-cuda if it really loads, else openvino if installed (the
+faster CPU engine; a fixed order, nothing timed at open), else ort-cpu; checkpoint ->
 exported on the fly into a cache keyed by its sha256 (or run by torch if asked).
 Never a silent fallback: the reason is logged and returned.
 """
@@ -18,7 +19,7 @@ from .base import Backend
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "tensorrt", "ort-cuda", "ort-cpu", "torch", "torch-cuda")
+BACKENDS = ("auto", "tensorrt", "ort-cuda", "openvino", "ort-cpu", "torch", "torch-cuda")
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 
 
@@ -58,8 +59,10 @@ def onnx_for_checkpoint(checkpoint: Path, frames: int | None) -> Path:
 
 
 def open_backend(model: str | Path | None = None, backend: str = "auto", batch: int | None = None,
-                 frames: int | None = None, cuda_graph: bool = False, threads: int = 0) -> BackendChoice:
-    """Open (activate) the backend that will play `model`; see the module docstring."""
+                 frames: int | None = None, cuda_graph: bool = False, threads: int = 0,
+                 cpu_precision: str = "fp32") -> BackendChoice:
+    """Open (activate) the backend that will play `model`; see the module docstring.
+    cpu_precision: "bf16" asks the openvino backend for bf16 kernels (checked first)."""
     if backend not in BACKENDS:
         raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
     path = Path(model) if model else demo_model("pt" if backend.startswith("torch") else "onnx")
@@ -77,7 +80,10 @@ def open_backend(model: str | Path | None = None, backend: str = "auto", batch: 
         raise UsageError(f"{path}: expected a .pt, .onnx or .engine file")
     if backend == "tensorrt":
         raise UsageError(f"{path}: the tensorrt backend plays .engine files; build one with `ganrt build {path}`")
-    return open_onnxruntime(path, backend, batch, cuda_graph, threads)
+    if cpu_precision != "fp32" and backend not in ("auto", "openvino"):
+        raise UsageError(f"--cpu-precision {cpu_precision}: only the openvino backend computes in it, "
+                         f"not {backend}")
+    return open_onnx(path, backend, batch, cuda_graph, threads, cpu_precision)
 
 
 def activated(choice: BackendChoice) -> BackendChoice:
@@ -86,12 +92,14 @@ def activated(choice: BackendChoice) -> BackendChoice:
     return choice
 
 
-def open_onnxruntime(path: Path, backend: str, batch, cuda_graph: bool, threads: int) -> BackendChoice:
-    from .ort import OrtCpuBackend, OrtCudaBackend, ort_cuda_usable
+def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, cpu_precision: str) -> BackendChoice:
+    """ort-cuda if it really loads, else openvino if installed, else ort-cpu (for `auto`); a
+    backend named explicitly never falls back."""
+    from .ort import OrtCudaBackend, ort_cuda_usable
 
     contract = read_contract(str(path))
     b = resolve_batch(contract, batch, str(path))
-    if backend in ("auto", "ort-cuda"):
+    if backend in ("auto", "ort-cuda") and cpu_precision == "fp32":
         usable, why = ort_cuda_usable()
         if usable:
             choice = BackendChoice(OrtCudaBackend(str(path), contract, b, cuda_graph), contract, str(path),
@@ -104,10 +112,30 @@ def open_onnxruntime(path: Path, backend: str, batch, cuda_graph: bool, threads:
                 why = str(exc)
         elif backend == "ort-cuda":
             raise BackendError(f"ort-cuda cannot run here: {why}")
-        reason = f"ort-cpu: {path.name} on onnxruntime CPU (ort-cuda not used: {why})"
+        not_cuda = f"ort-cuda not used: {why}"
     else:
-        reason = f"ort-cpu: {path.name} on onnxruntime CPU (asked for)"
-    return activated(BackendChoice(OrtCpuBackend(str(path), contract, b, threads), contract, str(path), reason))
+        not_cuda = "asked for" if backend != "auto" else f"--cpu-precision {cpu_precision}"
+    return open_cpu(path, contract, b, backend, threads, cpu_precision, not_cuda)
+
+
+def open_cpu(path: Path, contract: StreamContract, batch: int, backend: str, threads: int, cpu_precision: str,
+             not_cuda: str) -> BackendChoice:
+    from ...optional import installed
+    from .openvino import OpenVinoBackend
+    from .ort import OrtCpuBackend
+
+    if backend == "openvino" or (backend == "auto" and installed("openvino")):
+        reason = (f"openvino: {path.name} on OpenVINO CPU, {cpu_precision} "
+                  f"({not_cuda}{'; the fastest CPU engine installed' if backend == 'auto' else ''})")
+        choice = BackendChoice(OpenVinoBackend(str(path), contract, batch, threads, cpu_precision), contract,
+                               str(path), reason)
+        return activated(choice)
+    if cpu_precision != "fp32":
+        raise BackendError(f"--cpu-precision {cpu_precision} needs the openvino backend: pip install "
+                           f"'ganrt[openvino]'")
+    reason = f"ort-cpu: {path.name} on onnxruntime CPU ({not_cuda}; openvino not installed)" if backend == "auto" \
+        else f"ort-cpu: {path.name} on onnxruntime CPU (asked for)"
+    return activated(BackendChoice(OrtCpuBackend(str(path), contract, batch, threads), contract, str(path), reason))
 
 
 def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool) -> BackendChoice:

@@ -104,6 +104,11 @@ class TorchBackend(Backend):
 
             torch.cuda.synchronize()
 
+    def timing_stream(self) -> int | None:
+        import torch
+
+        return int(torch.cuda.current_stream().cuda_stream) if self.device == "cuda" else None
+
     def upload(self, dst, src) -> None:
         if isinstance(dst, np.ndarray):
             return super().upload(dst, src)

@@ -1,0 +1,99 @@
+"""Bench results as people read them: the table, the ratio lines and the plot. A figure whose
+rounds disagree is marked unstable everywhere it appears, and a measurement fault is printed as
+a fault; a ratio is never printed from either without the mark."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bench import UNSTABLE_SPREAD, BackendResult, BenchReport, spread
+
+RERUN = "unstable: rerun on a quiet machine"
+
+
+def mark(result: BackendResult) -> str:
+    if result.fault:
+        return "FAULT"
+    return "unstable" if result.unstable else "ok"
+
+
+def markdown_table(report: BenchReport) -> str:
+    """The README's table, made from a report (never typed by hand)."""
+    rows = ["| backend | model | batch | median latency (ms) | p99 (ms) | bare loop (frames/s) | FrameStream (frames/s) "
+            "| round spread bare / stream | stream / bare (median of rounds) | GFLOP/s | % of sgemm | trust |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report.results:
+        roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops else "-"
+        rows.append(f"| {r.description} | {r.model} | {r.batch} | {r.latency_ms.median:.2f} | {r.latency_ms.p99:.2f} | "
+                    f"{r.throughput_fps:.0f} | {r.stream_fps:.0f} | {100 * spread(r.bare_fps_rounds):.0f} % / "
+                    f"{100 * spread(r.stream_fps_rounds):.0f} % | {r.stream_over_bare:.2f} | {r.gflops:.1f} | "
+                    f"{roof} | {mark(r)} |")
+    return "\n".join(rows)
+
+
+def device_lines(report: BenchReport) -> list[str]:
+    """trtexec's CUDA figures, or why they do not apply."""
+    lines = []
+    for r in report.results:
+        t = r.device_timing
+        if t is None:
+            lines.append(f"- {r.backend}: {r.device_timing_note}")
+        else:
+            lines.append(f"- {r.backend}: enqueue {t.enqueue_ms.median:.3f} ms, GPU compute {t.gpu_compute_ms.median:.3f} "
+                         f"ms (median; p99 {t.gpu_compute_ms.p99:.3f}), inputs H2D {t.h2d_ms:.3f} ms, frames D2H "
+                         f"{t.d2h_ms:.3f} ms (apart from the loop)")
+    return lines
+
+
+def ratio_line(report: BenchReport, numerator: str, denominator: str, key: str = "stream_fps") -> str:
+    """'A / B = 1.83x', or why it is not given."""
+    a, b = report.result(numerator), report.result(denominator)
+    label = "FrameStream" if key == "stream_fps" else "bare loop"
+    for r in (a, b):
+        if r.fault:
+            return f"{numerator} / {denominator} ({label}): not given, {r.backend}: {r.fault}"
+        if r.unstable:
+            return f"{numerator} / {denominator} ({label}): not given, {r.backend}'s {' and '.join(r.unstable)} " \
+                   f"rounds disagree by more than {100 * UNSTABLE_SPREAD:.0f} % ({RERUN})"
+    return f"{numerator} / {denominator} ({label}): {getattr(a, key) / getattr(b, key):.2f}x"
+
+
+def summary(report: BenchReport) -> str:
+    """Table, trust verdicts, ratios of every backend to the first, and the device figures."""
+    lines = [markdown_table(report), ""]
+    untrusted = [r for r in report.results if not r.trusted]
+    for r in untrusted:
+        lines.append(f"- {r.backend}: {r.fault or ', '.join(r.unstable) + ' ' + RERUN}")
+    first = report.results[0].backend
+    lines += [f"- {ratio_line(report, first, r.backend)}" for r in report.results[1:]]
+    lines += [f"- {r.backend} FrameStream / its bare loop: {100 * r.stream_over_bare:.0f} %"
+              + ("" if r.trusted else f" ({mark(r)})") for r in report.results]
+    return "\n".join(lines + device_lines(report))
+
+
+def plot(reports: list[BenchReport], path: str) -> None:
+    """Bars: bare loop vs FrameStream throughput per model, backend and batch; untrusted bars hatched."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = [r for report in reports for r in report.results]
+    labels = [f"{r.model}\n{r.backend}, B={r.batch}" + ("" if r.trusted else f"\n({mark(r)})") for r in results]
+    x = np.arange(len(results))
+    fig, ax = plt.subplots(figsize=(2.2 * len(results) + 2, 4.2))
+    for offset, key, label in ((-0.2, "throughput_fps", "bare backend loop"), (0.2, "stream_fps", "FrameStream")):
+        bars = ax.bar(x + offset, [getattr(r, key) for r in results], 0.4, label=label)
+        for bar, r in zip(bars, results):
+            if not r.trusted:
+                bar.set_hatch("//")
+                bar.set_alpha(0.5)
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel("frames / s (all streams)")
+    machine = reports[0].machine
+    ax.set_title(f"{machine['cpu']}, {reports[0].threads.get('backend', '?')} threads per backend; "
+                 f"hatched: unstable or faulty rounds", fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,46 @@
+"""Checking a lower CPU precision (bf16) against FP32 on the model itself before it is used.
+
+The same seeded inputs go through the model compiled twice, at FP32 and at the asked precision,
+and the frames are compared as PSNR (peak: 255 levels for rgba8, 2 for float frames in [-1, 1]).
+Below the threshold the precision is refused with the figure; above it, the figure is reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..contract import StreamContract
+from ..latents import draw_inputs
+
+PSNR_THRESHOLD_DB = 40.0
+CHECK_INPUTS = 100  # seeded inputs compared (the FP16 export check uses as many)
+
+
+def psnr_db(reference: np.ndarray, test: np.ndarray, peak: float) -> float:
+    mse = float(np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(peak ** 2 / mse)
+
+
+def frames_peak(contract: StreamContract) -> float:
+    return 255.0 if contract.output == "rgba8" else 2.0
+
+
+def compare_backends(reference, candidate, inputs: int = CHECK_INPUTS, seed: int = 0) -> float:
+    """PSNR of `candidate`'s frames against `reference`'s over `inputs` seeded calls (both activated,
+    same contract and batch; each call is one batch of independent inputs)."""
+    contract, batch = reference.contract, reference.batch
+    rng = np.random.default_rng(seed)
+    ref_buffers = {t.name: reference.allocate(t.name) for t in contract.inputs + contract.outputs}
+    cand_buffers = {t.name: candidate.allocate(t.name) for t in contract.inputs + contract.outputs}
+    ref_binding, cand_binding = reference.bind(ref_buffers), candidate.bind(cand_buffers)
+    calls = max(1, -(-inputs // batch))  # ceil: at least `inputs` samples
+    ref_frames, cand_frames = [], []
+    for _ in range(calls):
+        for name, values in draw_inputs(contract.kind, contract.dims, batch, contract.frames, rng).items():
+            reference.upload(ref_buffers[name], values)
+            candidate.upload(cand_buffers[name], values)
+        reference.run(ref_binding)
+        candidate.run(cand_binding)
+        ref_frames.append(ref_buffers["frames"].copy())
+        cand_frames.append(cand_buffers["frames"].copy())
+    return psnr_db(np.concatenate(ref_frames), np.concatenate(cand_frames), frames_peak(contract))

@@ -34,7 +34,7 @@ from .runtime.stream import FrameStream
 
 log = logging.getLogger(__name__)
 
-UNSTABLE_SPREAD = 0.20  # (max - min) / median of a figure's per-round values
+UNSTABLE_SPREAD = 0.20  # spread() of a figure's per-round values
 FAULT_RATIO = 1.2  # FrameStream cannot outrun the bare loop it is built on by this much
 STREAM_THREADS = {"producer": 1, "consumer": 1}  # FrameStream's own threads besides the backend's
 
@@ -67,10 +67,13 @@ class DeviceTiming:
 
 
 def spread(values: list[float]) -> float:
-    """(max - min) / median: how far a figure's rounds disagree (0 with fewer than 2 rounds)."""
+    """How far a figure's rounds disagree, relative to their median: the interquartile range
+    with 4 rounds or more (one disturbed round on either side does not decide), the full
+    range with 2 or 3, 0 with 1."""
     if len(values) < 2:
         return 0.0
-    return float((max(values) - min(values)) / np.median(values))
+    low, high = np.percentile(values, [25, 75]) if len(values) >= 4 else (min(values), max(values))
+    return float((high - low) / np.median(values))
 
 
 @dataclass
@@ -83,8 +86,8 @@ class BackendResult:
     threads: int
     calls: int
     latency_ms: LatencyStats  # host wall time of one call (on CPU: compute time)
-    throughput_fps: float  # frames (all streams) per second, bare loop, all rounds
-    stream_fps: float  # frames per second through FrameStream (all streams), all rounds
+    throughput_fps: float  # frames (all streams) per second, bare loop: median of rounds
+    stream_fps: float  # frames per second through FrameStream (all streams): median of rounds
     gflops: float  # achieved by the bare loop, from the graph's FLOPs
     bare_fps_rounds: list[float] = field(default_factory=list)
     stream_fps_rounds: list[float] = field(default_factory=list)
@@ -132,8 +135,16 @@ class BenchReport:
     def result(self, backend: str) -> BackendResult:
         return next(r for r in self.results if r.backend == backend)
 
-    def ratio(self, numerator: str, denominator: str, key: str = "throughput_fps") -> float:
-        return getattr(self.result(numerator), key) / getattr(self.result(denominator), key)
+    def round_ratios(self, numerator: str, denominator: str, key: str = "stream_fps") -> list[float]:
+        """numerator / denominator per round (measured seconds apart, so a slow drift of the
+        machine cancels); key: "stream_fps" or "throughput_fps"."""
+        rounds = "stream_fps_rounds" if key == "stream_fps" else "bare_fps_rounds"
+        a, b = getattr(self.result(numerator), rounds), getattr(self.result(denominator), rounds)
+        return [x / y for x, y in zip(a, b)]
+
+    def ratio(self, numerator: str, denominator: str, key: str = "stream_fps") -> float:
+        """Median of the per-round ratios."""
+        return float(np.median(self.round_ratios(numerator, denominator, key)))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -204,21 +215,26 @@ def graph_flops_per_frame(onnx_path: str, frames_per_call: int) -> float:
     return total / frames_per_call
 
 
-def sgemm_gflops(threads: int, size: int = 1024, seconds: float = 1.0) -> float | None:
-    """The CPU's own single-precision matrix-multiply rate (torch), the roofline."""
+def sgemm_gflops(threads: int, sizes: tuple[int, ...] = (1024, 2048), trials: int = 4,
+                 seconds: float = 0.4) -> float | None:
+    """The CPU's own single-precision matrix-multiply rate (torch), the roofline: the best of a
+    few short trials, since a shared machine's neighbours only ever make a trial slower."""
     try:
         import torch
     except ImportError:
         return None
     torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    for _ in range(3):
-        a @ b
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    return 2 * size ** 3 * count / (time.perf_counter() - start) / 1e9
+    best = 0.0
+    for size in sizes:
+        a, b = torch.randn(size, size), torch.randn(size, size)
+        for _ in range(trials):
+            a @ b
+            count, start = 0, time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                a @ b
+                count += 1
+            best = max(best, 2 * size ** 3 * count / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 class Contestant:
@@ -237,8 +253,6 @@ class Contestant:
             self.backend.upload(self.buffers[name_], values)
         self.binding = self.backend.bind(self.buffers)
         self.latencies: list[float] = []
-        self.bare_wall = self.stream_wall = 0.0
-        self.stream_frames = 0
         self.bare_rounds: list[float] = []
         self.stream_rounds: list[float] = []
 
@@ -260,7 +274,6 @@ class Contestant:
             latencies.append(time.perf_counter() - t0)
         wall = time.perf_counter() - start
         self.latencies += latencies
-        self.bare_wall += wall
         self.bare_rounds.append(len(latencies) * self.frames_per_call / wall)
 
     def stream(self, warmup: float, duration: float) -> None:
@@ -273,20 +286,18 @@ class Contestant:
                 stream.take()
                 count += 1
             wall = time.perf_counter() - start
-        self.stream_frames += count * self.backend.batch
-        self.stream_wall += wall
         self.stream_rounds.append(count * self.backend.batch / wall)
 
     def result(self, threads: int, flops_per_frame: float) -> BackendResult:
         from .bench_device import device_timing
 
-        throughput = len(self.latencies) * self.frames_per_call / self.bare_wall
+        throughput = float(np.median(self.bare_rounds))
         timing, note = device_timing(self.backend, self.binding, self.buffers, self.feeds)
         return BackendResult(
             backend=self.name, description=self.backend.describe(), model=self.model, batch=self.backend.batch,
             frames_per_call=self.backend.contract.frames, threads=threads, calls=len(self.latencies),
             latency_ms=LatencyStats.of(self.latencies), throughput_fps=throughput,
-            stream_fps=self.stream_frames / self.stream_wall, gflops=throughput * flops_per_frame / 1e9,
+            stream_fps=float(np.median(self.stream_rounds)), gflops=throughput * flops_per_frame / 1e9,
             bare_fps_rounds=self.bare_rounds, stream_fps_rounds=self.stream_rounds,
             round_ratios=[s / b for s, b in zip(self.stream_rounds, self.bare_rounds)],
             device_timing=timing, device_timing_note=note)

@@ -19,8 +19,8 @@ def mark(result: BackendResult) -> str:
 
 def markdown_table(report: BenchReport) -> str:
     """The README's table, made from a report (never typed by hand)."""
-    rows = ["| backend | model | batch | median latency (ms) | p99 (ms) | bare loop (frames/s) | FrameStream (frames/s) "
-            "| round spread bare / stream | stream / bare (median of rounds) | GFLOP/s | % of sgemm | trust |",
+    rows = ["| backend | model | batch | median latency (ms) | p99 (ms) | bare loop (frames/s, median of rounds) | FrameStream (frames/s, median) "
+            "| round spread bare / stream | stream / bare | GFLOP/s | % of sgemm | trust |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report.results:
         roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops else "-"
@@ -46,16 +46,16 @@ def device_lines(report: BenchReport) -> list[str]:
 
 
 def ratio_line(report: BenchReport, numerator: str, denominator: str, key: str = "stream_fps") -> str:
-    """'A / B = 1.83x', or why it is not given."""
-    a, b = report.result(numerator), report.result(denominator)
+    """'A / B: 1.83x (median of rounds)', or why it is not given."""
     label = "FrameStream" if key == "stream_fps" else "bare loop"
-    for r in (a, b):
+    for r in (report.result(numerator), report.result(denominator)):
         if r.fault:
             return f"{numerator} / {denominator} ({label}): not given, {r.backend}: {r.fault}"
-        if r.unstable:
-            return f"{numerator} / {denominator} ({label}): not given, {r.backend}'s {' and '.join(r.unstable)} " \
-                   f"rounds disagree by more than {100 * UNSTABLE_SPREAD:.0f} % ({RERUN})"
-    return f"{numerator} / {denominator} ({label}): {getattr(a, key) / getattr(b, key):.2f}x"
+    rounds = report.round_ratios(numerator, denominator, key)
+    if spread(rounds) > UNSTABLE_SPREAD:
+        return (f"{numerator} / {denominator} ({label}): not given, its rounds disagree "
+                f"({', '.join(f'{x:.2f}' for x in rounds)}; {RERUN})")
+    return f"{numerator} / {denominator} ({label}): {report.ratio(numerator, denominator, key):.2f}x (median of rounds)"
 
 
 def summary(report: BenchReport) -> str:
@@ -65,7 +65,8 @@ def summary(report: BenchReport) -> str:
     for r in untrusted:
         lines.append(f"- {r.backend}: {r.fault or ', '.join(r.unstable) + ' ' + RERUN}")
     first = report.results[0].backend
-    lines += [f"- {ratio_line(report, first, r.backend)}" for r in report.results[1:]]
+    lines += [f"- {ratio_line(report, first, r.backend, key)}" for r in report.results[1:]
+              for key in ("stream_fps", "throughput_fps")]
     lines += [f"- {r.backend} FrameStream / its bare loop: {100 * r.stream_over_bare:.0f} %"
               + ("" if r.trusted else f" ({mark(r)})") for r in report.results]
     return "\n".join(lines + device_lines(report))

@@ -56,8 +56,6 @@ def measure_rounds(sleep_per_round: list[float]):
             contestant.bare(0.02, 0.3)
             contestant.backend.run = run
             contestant.stream_rounds.append(contestant.bare_rounds[-1])  # pair each round with itself
-            contestant.stream_frames += 1
-            contestant.stream_wall += 1.0
         return contestant.result(1, 1.0)
     finally:
         contestant.close()
@@ -77,12 +75,12 @@ def test_ratios_are_not_printed_from_untrusted_figures():
     from ganrt.bench import BenchReport
 
     steady = measure_rounds([0.01, 0.01])
-    shaky = replace(steady, backend="torch", bare_fps_rounds=[100.0, 300.0])
+    shaky = replace(steady, backend="torch", stream_fps_rounds=[steady.stream_fps_rounds[0], 3 * steady.stream_fps_rounds[1]])
     report = BenchReport(model="demo.onnx", machine={}, warmup_s=0, duration_s=0, rounds=2, flops_per_frame=1,
                          sgemm_gflops=None, results=[steady, shaky])
-    assert "not given" in ratio_line(report, "ort-cpu", "torch") and "rerun on a quiet machine" in \
-        ratio_line(report, "ort-cpu", "torch")
-    assert ratio_line(report, "ort-cpu", "ort-cpu").endswith("1.00x")
+    line = ratio_line(report, "ort-cpu", "torch")
+    assert "not given, its rounds disagree" in line and "rerun on a quiet machine" in line
+    assert ratio_line(report, "ort-cpu", "ort-cpu").endswith("1.00x (median of rounds)")
 
 
 def test_flops_of_the_demo_graph():
@@ -96,3 +94,5 @@ def test_latency_stats_order():
     stats = LatencyStats.of([0.001 * i for i in range(1, 101)])
     assert stats.min == 1 and stats.max == 100 and abs(stats.median - 50.5) < 1e-9
     assert spread([1.0]) == 0 and spread([90.0, 100.0, 110.0]) == pytest.approx(0.2)
+    # 4+ rounds: the interquartile range, so one disturbed round does not decide
+    assert spread([100.0, 101.0, 99.0, 100.0, 40.0]) == pytest.approx(0.01)

@@ -34,19 +34,18 @@ def start_xvfb() -> subprocess.Popen | None:
 
 
 def measure(grid: int, hud: bool) -> dict:
-    import glfw
     from OpenGL import GL
 
     with Viewer(ViewOptions(backend="ort-cpu", grid=grid, vsync=False, hud=hud, max_frames=60)) as viewer:
-        viewer.set_speed(8.0)
-        wanted_fps = viewer.choice.contract.fps * viewer.speed
+        viewer.stream.set_speed(8.0)
+        wanted_fps = viewer.stream.contract.fps * viewer.stream.controls.speed
         viewer.run()  # warm-up: the ring fills, shaders and fonts are ready
         passes = []
         for _ in range(200):  # one pass of the loop body, timed alone
             start = time.perf_counter()
             viewer.renderer.upload(viewer.canvas)
             viewer.draw()
-            glfw.swap_buffers(viewer.window)
+            viewer.window.swap()
             GL.glFinish()
             passes.append(time.perf_counter() - start)
         before = (viewer.stream.counters.dropped, viewer.stream.counters.late)

@@ -30,7 +30,7 @@ import numpy as np
 from .contract import read_contract
 from .latents import draw_inputs
 from .runtime.backends import open_backend
-from .runtime.stream import FrameStream
+from .runtime.playback import PlaybackStream
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class Contestant:
         self.bare_rounds.append(len(latencies) * self.frames_per_call / wall)
 
     def stream(self, warmup: float, duration: float) -> None:
-        with FrameStream(self.backend, seed=0, own_backend=False) as stream:
+        with PlaybackStream(self.choice, seed=0, own_backend=False) as stream:
             end = time.perf_counter() + warmup
             while time.perf_counter() < end:
                 stream.take()

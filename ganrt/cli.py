@@ -267,10 +267,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from .bench import run_bench
     from .bench_report import plot, summary
+    from .playable import playable_model
     from .runtime.backends.select import demo_model
 
-    model = args.model or str(demo_model("onnx"))
-    checkpoint = args.checkpoint or (str(demo_model("pt")) if not args.model else None)
+    model = str(playable_model(args.model, "auto"))  # a checkpoint is exported once, then benched as ONNX
+    checkpoint = args.checkpoint or (str(demo_model("pt")) if not args.model else
+                                     args.model if args.model.endswith(".pt") else None)
     backends = [b if b != "openvino" or args.cpu_precision == "fp32" else f"openvino:{args.cpu_precision}"
                 for b in (args.backends or default_bench_backends()).split(",")]
     if any(b.startswith("torch") for b in backends) and not checkpoint:

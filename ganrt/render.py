@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .contract import concrete_shape
 from .errors import UsageError
 from .fileio import atomic_output
 from .imaging import to_uint8_rgb
-from .runtime.backends import open_backend
-from .runtime.stream import FrameStream, StreamCounters
+from .playable import playable_model
+from .runtime.playback import open_stream
+from .runtime.stream import StreamCounters
 
 log = logging.getLogger(__name__)
 
@@ -94,30 +94,29 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     if not is_folder(out) and out.suffix.lower() not in (".mp4", ".gif"):
         raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
-    choice = open_backend(model, backend, batch=grid, cuda_graph=cuda_graph, cpu_precision=cpu_precision)
-    contract = choice.contract
+    stream = open_stream(playable_model(model, backend), backend, batch=grid, seed=seed, cuda_graph=cuda_graph,
+                         cpu_precision=cpu_precision, start=False)
+    contract = stream.contract
     fps = fps or contract.fps
     total = max(1, round(seconds * fps))
     rows, cols = grid_shape(grid)
     scale = scale or auto_scale(contract.resolution, rows)
     r = contract.resolution * scale
     canvas = np.zeros((rows * r, cols * r, 3), np.uint8)
-    b, _, *frame_shape = concrete_shape(contract.output_spec("frames"), grid)  # (B, T, ...)
-    host = np.zeros((b, *frame_shape), np.uint8 if contract.output == "rgba8" else np.float32)
+    host = stream.host_frame_buffer()
     start = time.perf_counter()
     with contextlib.ExitStack() as files:
+        files.callback(stream.close)  # last: the backend outlives the writer
         # A single file is written beside `out` and renamed only when every frame is in.
         target = out if is_folder(out) else files.enter_context(atomic_output(out))
         writer = FolderWriter(out) if is_folder(out) else open_writer(target, out.suffix.lower(), fps)
         try:
-            with FrameStream(choice.backend, seed=seed) as stream:
-                frame = stream.take()
-                for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
-                    wanted = math.floor(i * contract.fps / fps)  # content frame shown at output frame i
-                    while frame.index < wanted:
-                        frame = stream.take()
-                    frame.to_host(choice.backend, host)
-                    writer.append_data(tile(to_uint8_rgb(host), canvas, scale))
+            frame = stream.start().take()
+            for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
+                wanted = math.floor(i * contract.fps / fps)  # content frame shown at output frame i
+                while frame.index < wanted:
+                    frame = stream.take()
+                writer.append_data(tile(to_uint8_rgb(stream.copy_to_host(frame, host)), canvas, scale))
         finally:
             writer.close()
-    return RenderReport(out, total, fps, time.perf_counter() - start, choice.reason, stream.counters)
+    return RenderReport(out, total, fps, time.perf_counter() - start, stream.reason, stream.counters)

@@ -97,6 +97,9 @@ def section() -> str:
     viewer = RESULTS / "viewer-rate.md"
     if viewer.is_file():
         parts += ["### Viewer", viewer.read_text().strip()]
+    latency = RESULTS / "control-latency.md"
+    if latency.is_file():
+        parts += ["### Control latency", latency.read_text().strip()]
     parts += ["### Export", "Recorded by `python benchmarks/export_report.py` (`benchmarks/results/export.{json,md}`):",
               (RESULTS / "export.md").read_text().strip()]
     engines = RESULTS / "engine-build.md"

@@ -37,3 +37,18 @@ def test_no_upward_imports(folder, forbidden):
     wrong = {f: sorted(n for n in names if n.startswith(forbidden))
              for f, names in imported_ganrt_modules(folder).items()}
     assert not {f: n for f, n in wrong.items() if n}
+
+
+def test_runtime_never_imports_the_exporter_or_above():
+    wrong = {f: sorted(n for n in names if n.startswith(("ganrt.export", "ganrt.viewer", "ganrt.playable",
+                                                           "ganrt.render", "ganrt.cli", "ganrt.bench")))
+             for f, names in imported_ganrt_modules("runtime").items()}
+    assert not {f: n for f, n in wrong.items() if n}
+
+
+@pytest.mark.parametrize("consumer", ["viewer", "render.py"])
+def test_consumers_open_streams_only_through_open_stream(consumer):
+    """The viewer and render reach the runtime through ganrt.runtime.playback (types aside)."""
+    for path in ((PACKAGE / consumer).rglob("*.py") if (PACKAGE / consumer).is_dir() else [PACKAGE / consumer]):
+        text = path.read_text()
+        assert "open_backend" not in text and "FrameStream(" not in text, path

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.tensorrt, pytest.mark.cuda,
 
 @pytest.mark.parametrize("cuda_graph", [False, True], ids=["eager", "cuda-graph"])
 def test_build_and_stream_matches_ort(tmp_path, cuda_graph):
-    from ganrt.runtime import FrameStream, open_backend
+    from ganrt.runtime import open_stream
     from ganrt.runtime.backends.select import demo_model
 
     onnx_path = tmp_path / "demo16.onnx"
@@ -34,9 +34,8 @@ def test_build_and_stream_matches_ort(tmp_path, cuda_graph):
     engine = onnx_path.with_suffix(".engine")
     frames = {}
     for model, backend in ((engine, "tensorrt"), (onnx_path, "ort-cpu")):
-        choice = open_backend(model, backend, batch=2, cuda_graph=cuda_graph and backend == "tensorrt")
-        with FrameStream(choice.backend, seed=3) as s:
-            host = np.zeros((2, 32, 32, 4), np.uint8)
-            frames[backend] = np.stack([s.take().to_host(s.backend, host).copy() for _ in range(32)])
+        with open_stream(model, backend, batch=2, seed=3, cuda_graph=cuda_graph and backend == "tensorrt") as s:
+            host = s.host_frame_buffer()
+            frames[backend] = np.stack([s.copy_to_host(s.take(), host).copy() for _ in range(32)])
     mse = np.mean((frames["tensorrt"].astype(float) - frames["ort-cpu"].astype(float)) ** 2)
     assert 10 * np.log10(255 ** 2 / max(mse, 1e-12)) >= 30

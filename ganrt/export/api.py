@@ -21,7 +21,8 @@ from ..errors import UsageError
 from ..latents import draw_inputs
 from ..fileio import file_sha256
 from ..models.checkpoint import load_checkpoint
-from .onnx_export import ExportOptions, ExportReport, GeneratorInfo, export_module, info_of
+from ..generator_info import GeneratorInfo, info_of
+from .onnx_export import ExportOptions, ExportReport, export_module
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path, opts: ExportOptions | None = None) -> ExportReport:

@@ -22,11 +22,12 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract, tensor_specs
+from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract
+from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ExportError, UsageError
 from .checks import all_finite, cpu_session, max_abs_difference, psnr, seeded_batches
 from .fp16 import recurrent_nodes, to_fp16
-from .graph import ExportGraph
+from ..models.graph import ExportGraph
 
 log = logging.getLogger(__name__)
 
@@ -34,30 +35,6 @@ FLOAT_TOLERANCE = 1e-4  # max abs, torch vs ORT CPU, float output, FP32
 RGBA8_TOLERANCE = 1  # levels
 FP16_MIN_PSNR = 40.0  # dB against the FP32 graph
 FP16_CHECK_INPUTS = 100
-
-
-@dataclass
-class GeneratorInfo:
-    """What the contract needs to know about a generator that the module cannot say.
-
-    For reference models it comes from the model (`info_of`); for your own generator
-    you declare it (see `ganrt.export.export_generator`).
-    """
-
-    kind: str  # "step" | "clip" | "image"
-    dims: dict[str, int]  # step: content/state/noise sizes; clip/image: {"z": Dz}
-    resolution: int
-    name: str = "custom"
-    fps: float = 15.0
-    fixed_frames: int | None = None  # T the architecture always makes (clip/image kinds)
-    config: dict[str, Any] = field(default_factory=dict)
-
-
-def info_of(model) -> GeneratorInfo:
-    """GeneratorInfo of a registered reference model (a models.VideoGenerator)."""
-    return GeneratorInfo(kind=model.kind, dims=model.dims(), resolution=model.resolution, name=model.name,
-                         fps=float(model.config.fps), fixed_frames=model.fixed_frames(),
-                         config=model.config_dict())
 
 
 @dataclass
@@ -83,16 +60,10 @@ class ExportReport:
     size_bytes: int = 0
 
 
-def resolve_frames(info: GeneratorInfo, frames: int | None) -> int:
-    if info.fixed_frames is not None:
-        if frames not in (None, info.fixed_frames):
-            raise UsageError(f"--frames {frames}: this {info.name} ({info.kind}) always makes "
-                             f"{info.fixed_frames} frames per call; drop --frames or pass {info.fixed_frames}")
-        return info.fixed_frames
-    frames = 8 if frames is None else frames
-    if not 1 <= frames <= 256:
-        raise UsageError(f"--frames {frames}: expected 1 to 256 frames per call")
-    return frames
+def contract_options(opts: ExportOptions) -> dict:
+    """The export options that the contract records."""
+    return {"batch": "batch" if opts.dynamic_batch else opts.batch, "output": opts.output,
+            "precision": opts.precision, "source_sha256": opts.source_sha256}
 
 
 def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
@@ -110,15 +81,6 @@ def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
     if out.exists() and not opts.force:
         raise UsageError(f"{out}: already exists; pass --force to replace it")
     return resolve_frames(info, opts.frames)
-
-
-def make_contract(info: GeneratorInfo, frames: int, opts: ExportOptions) -> StreamContract:
-    batch: int | str = "batch" if opts.dynamic_batch else opts.batch
-    inputs, outputs = tensor_specs(info.kind, batch, frames, info.dims, info.resolution, opts.output)
-    return StreamContract(kind=info.kind, model=info.name, config=info.config, resolution=info.resolution,
-                          frames=frames, batch=batch, output=opts.output, precision=opts.precision,
-                          fps=info.fps, inputs=inputs, outputs=outputs, dims=dict(info.dims),
-                          source_sha256=opts.source_sha256)
 
 
 def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOptions) -> onnx.ModelProto:
@@ -202,12 +164,12 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
     frames = check_options(info, out, opts)
     start = time.perf_counter()
     graph = ExportGraph(module.eval(), info.kind, opts.output).eval()
-    contract = make_contract(info, frames, opts)
+    contract = make_contract(info, frames, **contract_options(opts))
     fp32 = trace_to_onnx(graph, contract, opts)
     check_batch = 3 if opts.dynamic_batch else opts.batch
     report = ExportReport(path=out, contract=contract, seconds=0.0)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-        fp32_contract = make_contract(info, frames, replace(opts, precision="fp32"))
+        fp32_contract = make_contract(info, frames, **contract_options(replace(opts, precision="fp32")))
         set_contract(fp32, fp32_contract)
         fp32_path = os.path.join(tmp, "fp32.onnx")
         onnx.save(fp32, fp32_path)

@@ -4,6 +4,7 @@ Nothing here imports torch unless the torch backend is chosen.
 """
 
 from .backends import Backend, open_backend
+from .playback import PlaybackStream, open_stream
 from .stream import Frame, FrameStream, StreamCounters
 
-__all__ = ["Backend", "open_backend", "Frame", "FrameStream", "StreamCounters"]
+__all__ = ["Backend", "open_backend", "open_stream", "PlaybackStream", "Frame", "FrameStream", "StreamCounters"]

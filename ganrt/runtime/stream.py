@@ -10,6 +10,8 @@ slots x T frames. A seed change flushes the ring. Counters: produced, shown, dro
 The producer's loop allocates nothing: input buffers, bindings, frame views and Frame
 records are all made in `start`. On CUDA backends the producer synchronizes the
 backend stream before publishing a chunk, so the consumer never waits on the GPU.
+Each frame carries the seed its chunk was made with, so a seed change relabels nothing
+that is still on screen.
 """
 
 from __future__ import annotations
@@ -36,30 +38,22 @@ class StreamCounters:
     shown: int = 0  # frames handed to the consumer
     dropped: int = 0  # frames skipped because the consumer fell behind
     late: int = 0  # times a frame was due but not yet produced
+    flushed: int = 0  # frames of an old seed skipped after a seed change (not dropped: discarded)
     chunks: int = 0
     compute_seconds: float = 0.0  # producer time inside backend.run (+ sync)
 
 
 @dataclass
 class Frame:
-    """One content frame of every stream in the batch; valid until the next take."""
+    """One content frame of every stream in the batch; valid until the next take.
+    Copy it out with the playback stream's `copy_to_host` (ganrt.runtime.playback)."""
 
-    index: int  # position in the stream (frames since start or last flush)
+    index: int  # position in the stream (frames since start or last seed change)
     slot: int
     t: int
     pixels: Any  # host: (B, H, W, 4) or (B, 3, H, W) view; CUDA: the slot's DeviceBuffer
     offset: int = 0  # byte offset of this frame inside a CUDA slot, stream 0
-    seed: int = 0
-
-    def to_host(self, backend: Backend, out: np.ndarray) -> np.ndarray:
-        """Copy this frame of every stream into `out` (B, ...) on the host."""
-        if isinstance(self.pixels, np.ndarray):
-            np.copyto(out, self.pixels)
-            return out
-        chunk_bytes = self.pixels.nbytes // self.pixels.shape[0]  # one stream's T frames
-        for b in range(out.shape[0]):  # (B, T, ...) layout: stream b's frame t
-            backend.download(out[b], self.pixels, b * chunk_bytes + self.offset)
-        return out
+    seed: int = 0  # the seed of stream 0 when this frame's chunk was made (stream i: seed + i)
 
 
 @dataclass
@@ -93,9 +87,13 @@ class FrameStream:
         self.paused, self.speed = False, 1.0
         self.clock_frames, self.clock_last = 0.0, None
         self.last_index = -1
+        self.on_publish: Any = None  # called (producer thread) after each chunk: wakes a sleeping display
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
+        """Allocate, bind and start the producer; a second call does nothing."""
+        if self.thread is not None:
+            return self
         b = self.backend
         b.activate()  # idempotent; open_backend has usually done it
         input_names = [t.name for t in self.contract.inputs]
@@ -105,6 +103,7 @@ class FrameStream:
         self.state_next = b.allocate("state_next") if self.contract.kind == "step" else None
         self.slot_frames = [b.allocate("frames") for _ in range(self.slots)]
         self.slot_ready = np.zeros(self.slots)  # perf_counter time each slot's chunk was published
+        self.slot_seed = [0] * self.slots  # the seed each slot's chunk was made with
         self.bindings = [b.bind({**self.device_inputs, "frames": frames,
                                  **({"state_next": self.state_next} if self.state_next is not None else {})})
                          for frames in self.slot_frames]
@@ -184,8 +183,11 @@ class FrameStream:
             self.counters.chunks += 1
             self.counters.produced += self.frames_per_chunk
             self.slot_ready[slot] = time.perf_counter()
+            self.slot_seed[slot] = self.seed
             ring.produced += 1
             self.cond.notify_all()
+        if self.on_publish is not None:
+            self.on_publish()
 
     # --- consumer --------------------------------------------------------------
     def take(self, timeout: float | None = 10.0) -> Frame:
@@ -196,7 +198,7 @@ class FrameStream:
             return self.advance()
         with self.cond:
             deadline = None if timeout is None else time.monotonic() + timeout
-            while ring.next_chunk >= ring.produced:
+            while not self.next_chunk_ready_locked():
                 self.raise_if_failed()
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -204,6 +206,12 @@ class FrameStream:
                 self.cond.wait(remaining)
             self.counters.shown += 1
             return self.pop_locked()
+
+    def next_chunk_ready_locked(self) -> bool:
+        """The consumer's next chunk is published, and no seed change is waiting to discard it
+        (the producer applies a change at its next free slot; until then chunks in the ring
+        belong to the old seed)."""
+        return self.ring.next_chunk < self.ring.produced and self.ring.pending_seed is None
 
     def pop_locked(self) -> Frame:
         """First frame of a new chunk: hold it (freeing the previous slot) and take it."""
@@ -218,7 +226,7 @@ class FrameStream:
         ring = self.ring
         frame = self.frame_records[ring.next_chunk % self.slots][ring.next_t]
         self.last_index += 1
-        frame.index, frame.seed = self.last_index, self.seed
+        frame.index, frame.seed = self.last_index, self.slot_seed[frame.slot]
         ring.next_t += 1
         if ring.next_t == self.frames_per_chunk:
             ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
@@ -239,14 +247,18 @@ class FrameStream:
             ring = self.ring
             due = int(self.clock_frames) - ring.base * self.frames_per_chunk
             position = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.next_t
-            frame = None
+            frame, old_seed = None, False
             while position <= due:
-                if ring.next_chunk >= ring.produced:
+                if ring.next_t == 0 and not self.next_chunk_ready_locked():
                     self.counters.late += 1
                     self.clock_frames = float(ring.base * self.frames_per_chunk + position)
                     break
                 if frame is not None:  # superseded before it reached the screen
-                    self.counters.dropped += 1
+                    if old_seed:
+                        self.counters.flushed += 1
+                    else:
+                        self.counters.dropped += 1
+                old_seed = ring.next_chunk < ring.base  # the rest of the chunk on screen, before a flush
                 frame = self.advance() if ring.next_t > 0 else self.pop_locked()
                 position += 1
             if frame is not None:

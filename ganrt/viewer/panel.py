@@ -52,14 +52,15 @@ class Panel:
         for line in lines:
             imgui.text(line)
         imgui.separator()
-        changed, seed = imgui.input_int("seed", viewer.seed)
+        stream, controls = viewer.stream, viewer.stream.controls  # the one home of seed, speed, pause
+        changed, seed = imgui.input_int("seed", controls.seed)
         if changed:
-            viewer.set_seed(seed)
-        changed, speed = imgui.slider_float("speed", viewer.speed, 0.125, 8.0, "%.3gx",
+            stream.set_seed(seed)
+        changed, speed = imgui.slider_float("speed", controls.speed, 0.125, 8.0, "%.3gx",
                                             imgui.SliderFlags_.logarithmic)
         if changed:
-            viewer.set_speed(speed)
-        changed, _ = imgui.checkbox("pause", viewer.paused)
+            stream.set_speed(speed)
+        changed, _ = imgui.checkbox("pause", controls.paused)
         if changed:
             viewer.handle("pause")
         if imgui.button("screenshot"):

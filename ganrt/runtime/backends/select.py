@@ -1,15 +1,14 @@
 """Choosing a backend for a model file, and saying why in one line.
 
 engine -> tensorrt; ONNX -> ort-cuda if it really loads, else openvino if installed (the
-faster CPU engine; a fixed order, nothing timed at open), else ort-cpu; checkpoint ->
-exported on the fly into a cache keyed by its sha256 (or run by torch if asked).
+faster CPU engine; a fixed order, nothing timed at open), else ort-cpu; checkpoint -> the
+torch backends (exporting it for the others happens above the runtime: ganrt.playable).
 Never a silent fallback: the reason is logged and returned.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,25 +38,6 @@ def demo_model(kind: str) -> Path:
     return path
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("GANRT_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "ganrt")
-    path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def onnx_for_checkpoint(checkpoint: Path, frames: int | None) -> Path:
-    """Export a checkpoint once into the cache (keyed by its sha256 and T); reuse afterwards."""
-    from ...export import ExportOptions, export_checkpoint
-    from ...fileio import file_sha256
-
-    cached = cache_dir() / f"{file_sha256(checkpoint)[:16]}-T{frames or 'default'}.onnx"
-    if not cached.is_file():
-        log.info("exporting %s to %s (once; cached by checkpoint hash)", checkpoint, cached)
-        export_checkpoint(checkpoint, cached, ExportOptions(frames=frames, dynamic_batch=True))
-    return cached
-
-
 def open_backend(model: str | Path | None = None, backend: str = "auto", batch: int | None = None,
                  frames: int | None = None, cuda_graph: bool = False, threads: int = 0,
                  cpu_precision: str = "fp32") -> BackendChoice:
@@ -72,8 +52,8 @@ def open_backend(model: str | Path | None = None, backend: str = "auto", batch: 
     if backend.startswith("torch"):
         return open_torch(path, backend, batch, frames, cuda_graph, threads)
     if suffix == ".pt":
-        path = onnx_for_checkpoint(path, frames)
-        suffix = ".onnx"
+        raise UsageError(f"{path}: a checkpoint plays on the torch backends; for {backend}, export it first "
+                         f"(`ganrt export {path}`; view, render and bench do that for you)")
     if suffix == ".engine":
         return open_tensorrt(path, backend, batch, cuda_graph)
     if suffix != ".onnx":

@@ -15,13 +15,12 @@ from .base import Backend
 
 def checkpoint_contract(checkpoint: str, frames: int | None, output: str = "rgba8") -> StreamContract:
     """The contract an export of this checkpoint would carry (dynamic batch, fp32)."""
-    from ...export.onnx_export import ExportOptions, info_of, make_contract, resolve_frames
     from ...fileio import file_sha256
+    from ...generator_info import info_of, make_contract, resolve_frames
     from ...models.checkpoint import load_checkpoint
 
     info = info_of(load_checkpoint(checkpoint))
-    opts = ExportOptions(dynamic_batch=True, output=output, source_sha256=file_sha256(checkpoint))
-    return make_contract(info, resolve_frames(info, frames), opts)
+    return make_contract(info, resolve_frames(info, frames), output=output, source_sha256=file_sha256(checkpoint))
 
 
 class TorchBackend(Backend):
@@ -37,7 +36,7 @@ class TorchBackend(Backend):
     def activate_impl(self) -> None:
         import torch
 
-        from ...export.graph import ExportGraph
+        from ...models.graph import ExportGraph
         from ...models.checkpoint import load_checkpoint
 
         if self.threads:

@@ -1,0 +1,47 @@
+"""What the user names (a .pt, .onnx, .engine, or nothing) -> a file the chosen backend plays.
+
+Above the runtime on purpose: a checkpoint is exported on the fly, once, into a cache keyed
+by its sha256 (`$GANRT_CACHE`, default ~/.cache/ganrt), unless a torch backend plays it
+itself. The runtime never imports the exporter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .errors import UsageError
+from .runtime.backends.select import demo_model
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("GANRT_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "ganrt")
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def onnx_for_checkpoint(checkpoint: Path, frames: int | None = None) -> Path:
+    """Export a checkpoint once into the cache (keyed by its sha256 and T); reuse afterwards."""
+    from .export import ExportOptions, export_checkpoint
+    from .fileio import file_sha256
+
+    cached = cache_dir() / f"{file_sha256(checkpoint)[:16]}-T{frames or 'default'}.onnx"
+    if not cached.is_file():
+        log.info("exporting %s once (cached by its hash for next time)", checkpoint.name)
+        export_checkpoint(checkpoint, cached, ExportOptions(frames=frames, dynamic_batch=True))
+    return cached
+
+
+def playable_model(model: str | Path | None, backend: str = "auto", frames: int | None = None) -> Path:
+    """The file `backend` will open for `model`; the bundled demo when there is none."""
+    torch_backend = backend.startswith("torch")
+    path = Path(model) if model else demo_model("pt" if torch_backend else "onnx")
+    if not path.is_file():
+        raise UsageError(f"{path}: no such model file; pass a .pt, .onnx or .engine")
+    if path.suffix.lower() == ".pt" and not torch_backend:
+        return onnx_for_checkpoint(path, frames)
+    return path

@@ -1,0 +1,156 @@
+"""One way in for every consumer (viewer, render, bench, scripts): `open_stream`.
+
+The PlaybackStream it returns owns the backend choice and its one-line reason, the
+FrameStream, copy-out of a frame (into a caller's host array; the GL path comes with
+CUDA-GL interop), the playback controls (seed, speed, pause: their only home) and a
+one-line description for HUD and logs. It also measures control latency: from a seed
+change to the first frame of the new seed on screen (the consumer says when that is,
+`note_shown`; `take` counts handing a frame out as showing it).
+
+    with open_stream("demo.onnx", batch=4, seed=7) as stream:
+        host = stream.host_frame_buffer()        # (B, H, W, 4) uint8, made once
+        frame = stream.take()
+        stream.copy_to_host(frame, host)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..contract import concrete_shape
+from .backends.select import BackendChoice, open_backend
+from .stream import Frame, FrameStream, StreamCounters
+
+MIN_SPEED, MAX_SPEED = 0.125, 8.0
+
+
+@dataclass
+class Controls:
+    """What the user asked for. The stream follows: a seed at its next chunk, the rest at once."""
+
+    seed: int = 0
+    speed: float = 1.0
+    paused: bool = False
+
+
+class PlaybackStream:
+    def __init__(self, choice: BackendChoice, seed: int = 0, slots: int = 3, own_backend: bool = True):
+        self.choice, self.contract, self.reason = choice, choice.contract, choice.reason
+        self.backend = choice.backend
+        self.controls = Controls(seed=seed)
+        self.frames = FrameStream(self.backend, seed=seed, slots=slots, own_backend=own_backend)
+        self.seed_asked_at: float | None = None  # perf_counter of the last seed change not yet on screen
+        self.last_control_latency_s: float | None = None
+        self.seed_on_screen = seed
+        self.chunk_bytes = 0  # one stream's T frames in a CUDA slot (copy-out offsets)
+
+    # --- life ------------------------------------------------------------------------
+    def start(self) -> "PlaybackStream":
+        """Start producing (idempotent: `with open_stream(...)` may follow a started stream)."""
+        self.frames.start()
+        self.chunk_bytes = self.frames.slot_frames[0].nbytes // self.backend.batch
+        return self
+
+    def close(self) -> None:
+        self.frames.close()
+
+    def __enter__(self) -> "PlaybackStream":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- what plays ----------------------------------------------------------------------
+    @property
+    def batch(self) -> int:
+        return self.backend.batch
+
+    @property
+    def counters(self) -> StreamCounters:
+        return self.frames.counters
+
+    def describe(self) -> str:
+        """One line for HUD and logs: the model and how it runs."""
+        return f"{Path(self.choice.model_path).name} | {self.backend.describe()}"
+
+    def seeds_label(self, seed: int | None = None) -> str:
+        """'seed 7', or 'seeds 7-10' for a grid: stream i plays seed + i."""
+        seed = self.seed_on_screen if seed is None else seed
+        return f"seed {seed}" if self.batch == 1 else f"seeds {seed}-{seed + self.batch - 1}"
+
+    def frame_age_s(self, frame_slot: int) -> float:
+        """Seconds since the chunk of the frame on screen was produced."""
+        return time.perf_counter() - self.frames.slot_ready[frame_slot]
+
+    # --- frames ------------------------------------------------------------------------------
+    def take(self, timeout: float | None = 10.0) -> Frame:
+        """The next frame in order (render, bench, tests); handing it out counts as showing it."""
+        frame = self.frames.take(timeout)
+        self.note_shown(frame)
+        return frame
+
+    def poll(self, now: float | None = None) -> Frame | None:
+        """The frame due now at the content rate x speed (viewer), or None; call note_shown
+        once it is on screen."""
+        return self.frames.poll(now)
+
+    def note_shown(self, frame: Frame, when: float | None = None) -> None:
+        """`frame` is on screen (since `when`): ends a pending control-latency measurement."""
+        self.seed_on_screen = frame.seed
+        if self.seed_asked_at is not None and frame.seed == self.controls.seed:
+            self.last_control_latency_s = (time.perf_counter() if when is None else when) - self.seed_asked_at
+            self.seed_asked_at = None
+
+    def host_frame_buffer(self) -> np.ndarray:
+        """A host array for one frame of every stream: (B, H, W, 4) uint8 or (B, 3, H, W) float32."""
+        _, _, *frame_shape = concrete_shape(self.contract.output_spec("frames"), self.batch)  # (B, T, ...)
+        return np.zeros((self.batch, *frame_shape), np.uint8 if self.contract.output == "rgba8" else np.float32)
+
+    def copy_to_host(self, frame: Frame, out: np.ndarray) -> np.ndarray:
+        """Copy `frame` of every stream into `out` (B, ...) on the host."""
+        if isinstance(frame.pixels, np.ndarray):
+            np.copyto(out, frame.pixels)
+            return out
+        for b in range(out.shape[0]):  # CUDA slot layout (B, T, ...): stream b's frame t
+            self.backend.download(out[b], frame.pixels, b * self.chunk_bytes + frame.offset)
+        return out
+
+    # --- controls: the one place seed, speed and pause live -------------------------------
+    def set_seed(self, seed: int) -> None:
+        """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""
+        self.controls.seed = max(0, int(seed))
+        self.seed_asked_at = time.perf_counter()
+        self.frames.set_seed(self.controls.seed)
+
+    def step_seed(self, delta: int) -> None:
+        """N/P: from the seed asked for, even before the stream has switched to it."""
+        self.set_seed(self.controls.seed + delta)
+
+    def set_speed(self, speed: float) -> None:
+        self.controls.speed = min(MAX_SPEED, max(MIN_SPEED, float(speed)))
+        self.frames.set_speed(self.controls.speed)
+
+    def set_paused(self, paused: bool) -> None:
+        self.controls.paused = bool(paused)
+        self.frames.set_paused(self.controls.paused)
+
+
+def open_stream(model: str | Path | None = None, backend: str = "auto", batch: int | None = None, seed: int = 0,
+                slots: int = 3, cuda_graph: bool = False, cpu_precision: str = "fp32", threads: int = 0,
+                start: bool = True) -> PlaybackStream:
+    """Open the backend that plays `model` (a .onnx or .engine; a .pt only on the torch backends:
+    checkpoints are exported above the runtime, see ganrt.playable) and stream it."""
+    choice = open_backend(model, backend, batch=batch, cuda_graph=cuda_graph, threads=threads,
+                          cpu_precision=cpu_precision)
+    stream = PlaybackStream(choice, seed=seed, slots=slots)
+    if not start:
+        return stream
+    try:
+        return stream.start()
+    except BaseException:
+        choice.backend.close()
+        raise

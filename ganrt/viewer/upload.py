@@ -1,0 +1,42 @@
+"""Frames into the GL texture. The host path: the playback stream copies the frame of every
+stream into a host array, each stream's frame goes into its tile of one RGBA canvas (a grid
+for B streams), and the renderer uploads the canvas through a PBO. The CUDA-GL interop path
+(frames straight from CUDA buffers) will be a second class with the same `upload`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..imaging import to_uint8_rgb
+from ..render import grid_shape
+from ..runtime.playback import PlaybackStream
+from ..runtime.stream import Frame
+
+
+class HostUpload:
+    name = "host"
+
+    def __init__(self, stream: PlaybackStream):
+        self.stream = stream
+        self.host = stream.host_frame_buffer()  # (B, H, W, 4) or (B, 3, H, W)
+        rows, cols = grid_shape(stream.batch)
+        r = stream.contract.resolution
+        self.canvas = np.full((rows * r, cols * r, 4), 255, np.uint8)  # the texture's pixels, RGBA
+        # (canvas tile, that stream's host frame) view pairs, made once: the frame loop only copies.
+        self.tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r], self.host[i])
+                      for i in range(stream.batch)]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the canvas in pixels."""
+        return self.canvas.shape[1], self.canvas.shape[0]
+
+    def upload(self, frame: Frame, renderer) -> None:
+        self.stream.copy_to_host(frame, self.host)
+        if self.host.dtype == np.uint8:
+            for tile_view, stream_frame in self.tiles:
+                np.copyto(tile_view, stream_frame)
+        else:  # float contracts are for checks; converting them allocates
+            for tile_view, stream_frame in self.tiles:
+                tile_view[..., :3] = to_uint8_rgb(stream_frame)
+        renderer.upload(self.canvas)

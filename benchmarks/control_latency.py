@@ -28,7 +28,7 @@ def measure(backend: str, grid: int) -> dict:
     with Viewer(ViewOptions(backend=backend, grid=grid, vsync=False, hud=True)) as viewer:
         latencies = seed_change_latencies(viewer, CHANGES)
         renderer = GL.glGetString(GL.GL_RENDERER).decode()
-        description = viewer.stream.describe()
+        description = viewer.stream.backend.describe()
     ms = np.asarray(latencies) * 1e3
     return {"backend": backend, "grid": grid, "description": description, "renderer": renderer,
             "latencies_ms": [round(float(x), 2) for x in ms], "median_ms": float(np.median(ms)),

@@ -72,8 +72,8 @@ def main() -> None:
     table = "\n".join(f"| {r['grid']} | {'on' if r['hud'] else 'off'} | {r['shown_fps']:.1f} of {r['wanted_fps']:g} "
                       f"| {r['dropped']} | {r['late']} | {r['pass_ms_median']:.2f} |" for r in rows)
     text = (f"Viewer host path on {record['machine']['cpu']} ({record['machine']['cores']} cores), OpenGL "
-            f"{rows[0]['renderer']} under Xvfb, demo on ort-cpu at 8x speed, vsync off, {FRAMES} frames "
-            f"(`python benchmarks/viewer_rate.py`):\n\n"
+            f"{rows[0]['renderer']} under Xvfb, demo on ort-cpu at 8x speed, vsync off, {FRAMES} frames; commit "
+            f"{record['machine']['commit']} (`python benchmarks/viewer_rate.py`):\n\n"
             "| streams | HUD panel | frames/s shown | dropped | late | upload + draw + swap (ms, median) |\n"
             "|---|---|---|---|---|---|\n" + table + "\n")
     (RESULTS / "viewer-rate.md").write_text(text)

@@ -11,11 +11,22 @@ from ganrt.cli import main
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def byo_example() -> str:
-    text = README.read_text()
-    block = re.search(r"<!-- byo-example -->\s*```python\n(.*?)```", text, re.S)
-    assert block, "README lost its byo-example block"
+def readme_example(name: str) -> str:
+    block = re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", README.read_text(), re.S)
+    assert block, f"README lost its {name} block"
     return block.group(1)
+
+
+def byo_example() -> str:
+    return readme_example("byo-example")
+
+
+def test_stream_example_runs_as_written():
+    result = subprocess.run([sys.executable, "-c", readme_example("stream-example")], cwd=README.parent,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert "demo.onnx" in lines[0] and lines[1].startswith("0 seeds 100-101")
 
 
 def test_byo_example_runs_as_written(tmp_path):

@@ -80,3 +80,31 @@ def wait_event(stream: int, event: int) -> None:
 
 def destroy_event(event: int) -> None:
     check(runtime().cudaEventDestroy(event))
+
+
+def synchronize_event(event: int) -> None:
+    """Block the host until `event` has happened."""
+    check(runtime().cudaEventSynchronize(event))
+
+
+def copy_2d(dst: int, dst_pitch: int, src: int, src_pitch: int, width: int, height: int, stream: int,
+            kind: str = "DeviceToDevice") -> None:
+    """`height` rows of `width` bytes from src (rows `src_pitch` apart) to dst (rows `dst_pitch` apart)."""
+    cudart = runtime()
+    check(cudart.cudaMemcpy2DAsync(dst, dst_pitch, src, src_pitch, width, height,
+                                   getattr(cudart.cudaMemcpyKind, f"cudaMemcpy{kind}"), stream))
+
+
+def pinned_array(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Page-locked host memory as a numpy array (free it with free_pinned(array)): the GPU copies
+    into it asynchronously, which it cannot do into ordinary (pageable) memory."""
+    import ctypes
+
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    ptr = int(check(runtime().cudaMallocHost(nbytes)))
+    raw = (ctypes.c_uint8 * nbytes).from_address(ptr)
+    return np.frombuffer(raw, np.uint8).view(dtype).reshape(shape)
+
+
+def free_pinned(array: np.ndarray) -> None:
+    check(runtime().cudaFreeHost(array.ctypes.data))

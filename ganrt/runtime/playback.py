@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..contract import concrete_shape
+from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
 from .stream import Frame, FrameStream, StreamCounters
 
@@ -47,16 +48,32 @@ class PlaybackStream:
         self.last_control_latency_s: float | None = None
         self.seed_on_screen = seed
         self.chunk_bytes = 0  # one stream's T frames in a CUDA slot (copy-out offsets)
+        # CUDA backends: the consumer's own stream, and one chunk in page-locked host memory
+        self.copy_stream: int | None = None
+        self.pinned: np.ndarray | None = None
+        self.pinned_chunk = -1  # ring index of the chunk `pinned` holds
 
     # --- life ------------------------------------------------------------------------
     def start(self) -> "PlaybackStream":
         """Start producing (idempotent: `with open_stream(...)` may follow a started stream)."""
+        if self.frames.thread is not None:
+            return self
         self.frames.start()
-        self.chunk_bytes = self.frames.slot_frames[0].nbytes // self.backend.batch
+        slot = self.frames.slot_frames[0]
+        self.chunk_bytes = slot.nbytes // self.backend.batch
+        if self.backend.device == "cuda":
+            self.copy_stream = cuda.create_stream()
+            self.pinned = cuda.pinned_array(slot.shape, slot.dtype)  # (B, T, ...) like a slot
         return self
 
     def close(self) -> None:
-        self.frames.close()
+        self.frames.close()  # stops the producer; its events go with it
+        if self.pinned is not None:
+            cuda.free_pinned(self.pinned)
+            self.pinned = None
+        if self.copy_stream is not None:
+            cuda.destroy_stream(self.copy_stream)
+            self.copy_stream = None
 
     def __enter__(self) -> "PlaybackStream":
         return self.start()
@@ -111,13 +128,38 @@ class PlaybackStream:
         return np.zeros((self.batch, *frame_shape), np.uint8 if self.contract.output == "rgba8" else np.float32)
 
     def copy_to_host(self, frame: Frame, out: np.ndarray) -> np.ndarray:
-        """Copy `frame` of every stream into `out` (B, ...) on the host."""
+        """Copy `frame` of every stream into `out` (B, ...) on the host. On CUDA the whole chunk
+        comes down once, in one asynchronous copy on the consumer's own stream into page-locked
+        memory (after the slot's ready event), and its frames are served from there."""
         if isinstance(frame.pixels, np.ndarray):
             np.copyto(out, frame.pixels)
             return out
-        for b in range(out.shape[0]):  # CUDA slot layout (B, T, ...): stream b's frame t
-            self.backend.download(out[b], frame.pixels, b * self.chunk_bytes + frame.offset)
+        if frame.chunk != self.pinned_chunk:
+            ring = self.frames
+            cuda.wait_event(self.copy_stream, ring.slot_events[frame.slot])
+            cuda.copy_device_to_host(self.pinned, frame.pixels, self.copy_stream)
+            cuda.record_event(ring.consumed_events[frame.slot], self.copy_stream)
+            cuda.synchronize(self.copy_stream)
+            self.pinned_chunk = frame.chunk
+        np.copyto(out, self.pinned[:, frame.t])
         return out
+
+    def copy_to_canvas(self, frame: Frame, canvas_ptr: int, canvas_pitch: int, tiles: list[tuple[int, int]],
+                       one_column: bool) -> None:
+        """CUDA only, device to device, asynchronous on `copy_stream`: `frame` of every stream into
+        an RGBA canvas in device memory (a mapped GL buffer) whose rows are `canvas_pitch` bytes,
+        stream b's tile at pixel tiles[b] = (x, y). A one-column layout is one copy for all streams."""
+        ring, r = self.frames, self.contract.resolution
+        frame_bytes, row_bytes = r * r * 4, r * 4  # rgba8: (H, W, 4) per frame
+        src = frame.pixels.ptr + frame.offset  # stream 0's frame t; stream b is chunk_bytes further
+        cuda.wait_event(self.copy_stream, ring.slot_events[frame.slot])
+        if one_column:  # each stream's frame is one "row" of frame_bytes: one 2-D copy for the canvas
+            cuda.copy_2d(canvas_ptr, frame_bytes, src, self.chunk_bytes, frame_bytes, self.batch, self.copy_stream)
+        else:
+            for b, (x, y) in enumerate(tiles):
+                cuda.copy_2d(canvas_ptr + y * canvas_pitch + x * 4, canvas_pitch, src + b * self.chunk_bytes,
+                             row_bytes, row_bytes, r, self.copy_stream)
+        cuda.record_event(ring.consumed_events[frame.slot], self.copy_stream)
 
     # --- controls: the one place seed, speed and pause live -------------------------------
     def set_seed(self, seed: int) -> None:

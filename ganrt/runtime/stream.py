@@ -8,8 +8,11 @@ slots x T frames. A seed change flushes the ring. Counters: produced, shown, dro
 (skipped because the display fell behind) and late (a frame was due but not ready).
 
 The producer's loop allocates nothing: input buffers, bindings, frame views and Frame
-records are all made in `start`. On CUDA backends the producer synchronizes the
-backend stream before publishing a chunk, so the consumer never waits on the GPU.
+records are all made in `start`. On CUDA backends the ring lives on the GPU: the producer
+records an event per slot after its run instead of synchronizing, and publishes at once;
+the consumer waits on that event (on its own CUDA stream for CUDA-GL interop, or on the host
+before copying out), and records a consumed event that the producer's stream waits on before
+it writes that slot again. Backpressure and flushes work on the ring indices as on the host.
 Each frame carries the seed its chunk was made with, so a seed change relabels nothing
 that is still on screen.
 """
@@ -26,6 +29,7 @@ import numpy as np
 
 from ..contract import concrete_shape
 from ..errors import BackendError, UsageError
+from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.base import Backend
 from .inputs import make_inputs
 
@@ -54,6 +58,7 @@ class Frame:
     pixels: Any  # host: (B, H, W, 4) or (B, 3, H, W) view; CUDA: the slot's DeviceBuffer
     offset: int = 0  # byte offset of this frame inside a CUDA slot, stream 0
     seed: int = 0  # the seed of stream 0 when this frame's chunk was made (stream i: seed + i)
+    chunk: int = 0  # ring index of its chunk: frames of one chunk share it
 
 
 @dataclass
@@ -88,6 +93,8 @@ class FrameStream:
         self.clock_frames, self.clock_last = 0.0, None
         self.last_index = -1
         self.on_publish: Any = None  # called (producer thread) after each chunk: wakes a sleeping display
+        self.slot_events: list[int] | None = None  # CUDA: per slot, "chunk made" and "copied out" events
+        self.consumed_events: list[int] | None = None
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
@@ -104,9 +111,13 @@ class FrameStream:
         self.slot_frames = [b.allocate("frames") for _ in range(self.slots)]
         self.slot_ready = np.zeros(self.slots)  # perf_counter time each slot's chunk was published
         self.slot_seed = [0] * self.slots  # the seed each slot's chunk was made with
+        if not on_host:  # GPU-side ring: the consumer waits on these, on the GPU or the host
+            self.slot_events = [cuda.create_event() for _ in range(self.slots)]  # chunk made
+            self.consumed_events = [cuda.create_event() for _ in range(self.slots)]  # consumer's copy done
         self.bindings = [b.bind({**self.device_inputs, "frames": frames,
                                  **({"state_next": self.state_next} if self.state_next is not None else {})})
                          for frames in self.slot_frames]
+        self.backend_stream = b.timing_stream()
         self.inputs = make_inputs(self.contract, self.host_inputs, self.seed, self.walk_frames)
         self.upload(self.inputs.reset(self.seed))
         self.frame_records = [[self.make_frame(s, t) for t in range(self.frames_per_chunk)]
@@ -173,11 +184,16 @@ class FrameStream:
         ring = self.ring
         slot = ring.produced % self.slots
         started = time.perf_counter()
+        if self.slot_events is not None:  # the consumer's asynchronous copy out of this slot comes first
+            cuda.wait_event(self.backend_stream, self.consumed_events[slot])
         self.upload(self.inputs.next_chunk())
         self.backend.run(self.bindings[slot])
         if self.state_next is not None:  # carry the state: ping-pong by copy
             self.backend.copy(self.device_inputs["state"], self.state_next)
-        self.backend.synchronize()
+        if self.slot_events is None:
+            self.backend.synchronize()
+        else:  # publish at once; the consumer waits for the event, on the GPU (interop) or the host
+            cuda.record_event(self.slot_events[slot], self.backend_stream)
         with self.cond:
             self.counters.compute_seconds += time.perf_counter() - started
             self.counters.chunks += 1
@@ -226,7 +242,7 @@ class FrameStream:
         ring = self.ring
         frame = self.frame_records[ring.next_chunk % self.slots][ring.next_t]
         self.last_index += 1
-        frame.index, frame.seed = self.last_index, self.slot_seed[frame.slot]
+        frame.index, frame.seed, frame.chunk = self.last_index, self.slot_seed[frame.slot], ring.next_chunk
         ring.next_t += 1
         if ring.next_t == self.frames_per_chunk:
             ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
@@ -296,5 +312,8 @@ class FrameStream:
             if self.thread.is_alive():
                 log.warning("producer thread did not stop within 30 s")
             self.thread = None
+        for event in (self.slot_events or []) + (self.consumed_events or []):
+            cuda.destroy_event(event)
+        self.slot_events = self.consumed_events = None
         if self.own_backend:
             self.backend.close()

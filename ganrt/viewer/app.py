@@ -23,8 +23,8 @@ from pathlib import Path
 from ..errors import DisplayError, UsageError
 from ..playable import playable_model
 from ..runtime.playback import open_stream
-from .capture import Recorder, screenshot
-from .controls import HELP, key_codes
+from .capture import Captures
+from .controls import HELP, actions_of, key_codes
 from .display import display_available
 from .hud import OnScreen, hud_lines
 from .options import ViewOptions, ViewReport
@@ -39,11 +39,11 @@ class Viewer:
 
     def __init__(self, options: ViewOptions):
         self.options, self.hud = options, options.hud
-        self.stream = self.window = self.renderer = self.upload = self.panel = self.recorder = None
+        self.stream = self.window = self.renderer = self.upload = self.panel = None
         self.shown = OnScreen(seed=options.seed)
         self.quit, self.dirty = False, True
         self.new_frame = None  # polled this pass, on screen once swapped
-        self.captures: list[Path] = []
+        self.capture = Captures(options.capture_dir)
 
     def open(self) -> "Viewer":
         ok, why = display_available()
@@ -77,6 +77,7 @@ class Viewer:
         self.window.on_redraw(self.mark_dirty)
         self.renderer = FrameRenderer(height, width, smooth=o.smooth)
         self.renderer.upload(self.upload.canvas)
+        self.choose_upload()
         if imgui_available():
             self.panel = Panel(self.window.handle, self.on_key)
         else:
@@ -84,9 +85,18 @@ class Viewer:
         self.stream.frames.on_publish = self.window.wake  # a new chunk ends the loop's sleep
         self.stream.start()
 
-    @property
-    def canvas(self):
-        return self.upload.canvas
+    def choose_upload(self) -> None:
+        """CUDA frames and a GL context on the same NVIDIA GPU: interop; else the host path. Says which."""
+        if self.stream.backend.device == "cuda":
+            from .interop import InteropUpload, interop_usable
+
+            ok, why = interop_usable(self.stream)
+            if ok:
+                self.upload = InteropUpload(self.stream)
+        else:
+            why = f"{self.stream.backend.name} makes frames on the CPU"
+        log.info("upload: %s (%s)", self.upload.name, why)
+        self.canvas = self.upload.canvas  # (H, W, 4) host pixels of the texture; outlives close() for tests
 
     def __enter__(self) -> "Viewer":
         return self.open()
@@ -104,33 +114,23 @@ class Viewer:
 
     def handle(self, action: str) -> None:
         """Apply one viewer action (keys, the panel, scripts and tests call this)."""
-        stream, controls = self.stream, self.stream.controls
-        actions = {"quit": lambda: setattr(self, "quit", True),
-                   "pause": lambda: stream.set_paused(not controls.paused),
-                   "next_seed": lambda: stream.step_seed(1), "previous_seed": lambda: stream.step_seed(-1),
-                   "faster": lambda: stream.set_speed(controls.speed * 2),
-                   "slower": lambda: stream.set_speed(controls.speed / 2),
-                   "vsync": self.window.toggle_vsync, "fullscreen": self.window.toggle_fullscreen,
-                   "hud": lambda: setattr(self, "hud", not self.hud),
-                   "screenshot": self.screenshot, "record": self.toggle_recording}
-        actions[action]()
+        actions_of(self)[action]()
         self.dirty = True
 
     def screenshot(self) -> Path:
         """The raw frame(s) on screen, at the model's resolution, named by the seed that made them."""
-        self.captures.append(screenshot(self.canvas, self.options.capture_dir, self.shown.seed, self.shown.index))
-        log.info("wrote %s", self.captures[-1])
-        return self.captures[-1]
+        self.upload.host_frames()  # the interop path has the pixels on the GPU only
+        path = self.capture.screenshot(self.canvas, self.shown.seed, self.shown.index)
+        log.info("wrote %s", path)
+        return path
 
     def toggle_recording(self) -> None:
-        if self.recorder is not None:
-            self.captures.append(self.recorder.close())
-            log.info("wrote %s", self.captures[-1])
-            self.recorder = None
-            return
-        path = Path(self.options.capture_dir) / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         contract = self.stream.contract
-        self.recorder = Recorder(path, contract.resolution, self.stream.batch, contract.fps)
+        self.capture.toggle_recording(contract.resolution, self.stream.batch, contract.fps)
+
+    @property
+    def captures(self) -> list[Path]:
+        return self.capture.paths
 
     # --- the loop ---------------------------------------------------------------------------
     def show_new_frame(self) -> bool:
@@ -138,14 +138,14 @@ class Viewer:
         if frame is None:
             return False
         self.upload.upload(frame, self.renderer)
-        if self.recorder is not None:
-            self.recorder.append(self.upload.host)
+        if self.capture.recording:
+            self.capture.append(self.upload.host_frames())
         self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
         self.new_frame = frame
         return True
 
     def hud_lines(self) -> list[str]:
-        return hud_lines(self.stream, self.shown, self.upload.name, self.recorder is not None)
+        return hud_lines(self.stream, self.shown, self.upload.name, self.capture.recording)
 
     def draw(self) -> tuple[int, int, int, int]:
         viewport = self.renderer.draw(*self.window.framebuffer_size())
@@ -186,10 +186,8 @@ class Viewer:
 
     def close(self) -> None:
         """Release everything made so far, in reverse order; safe to call twice."""
-        if self.recorder is not None:
-            self.captures.append(self.recorder.close())
-            self.recorder = None
-        for part in ("stream", "panel", "renderer", "window"):  # the stream first: it stops the producer
+        self.capture.stop()
+        for part in ("upload", "stream", "panel", "renderer", "window"):  # GL and CUDA parts before the window
             if getattr(self, part) is not None:
                 getattr(self, part).close()
                 setattr(self, part, None)

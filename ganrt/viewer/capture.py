@@ -4,6 +4,7 @@ new frame into an MP4 written beside its final name, renamed into place on stop)
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -34,3 +35,34 @@ class Recorder:
         self.writer.close()
         self.files.close()  # the rename into place
         return self.path
+
+
+class Captures:
+    """The viewer's screenshots and its recording, and the files they wrote."""
+
+    def __init__(self, folder: str | Path):
+        self.folder, self.paths, self.recorder = Path(folder), [], None
+
+    @property
+    def recording(self) -> bool:
+        return self.recorder is not None
+
+    def screenshot(self, canvas: np.ndarray, seed: int, index: int) -> Path:
+        self.paths.append(screenshot(canvas, self.folder, seed, index))
+        return self.paths[-1]
+
+    def toggle_recording(self, resolution: int, streams: int, fps: float) -> None:
+        if self.recorder is None:
+            path = self.folder / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            self.recorder = Recorder(path, resolution, streams, fps)
+        else:
+            self.stop()
+
+    def append(self, host: np.ndarray) -> None:
+        if self.recorder is not None:
+            self.recorder.append(host)
+
+    def stop(self) -> None:
+        if self.recorder is not None:
+            self.paths.append(self.recorder.close())
+            self.recorder = None

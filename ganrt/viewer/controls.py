@@ -1,4 +1,5 @@
-"""Keys users expect, mapped to viewer actions (kept apart from glfw so tests can read it)."""
+"""Keys users expect, mapped to viewer actions, and what each action does (the key map is kept
+apart from glfw so tests can read it)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,16 @@ HELP = ("Esc/Q quit, Space pause, N/P next/previous seed, +/- speed, F fullscree
 
 def key_codes(glfw) -> dict[int, str]:
     return {getattr(glfw, f"KEY_{name}"): action for name, action in KEY_ACTIONS.items()}
+
+
+def actions_of(viewer) -> dict:
+    """Action name -> what it does to this viewer (keys, the panel, scripts and tests share these)."""
+    stream, controls, window = viewer.stream, viewer.stream.controls, viewer.window
+    return {"quit": lambda: setattr(viewer, "quit", True),
+            "pause": lambda: stream.set_paused(not controls.paused),
+            "next_seed": lambda: stream.step_seed(1), "previous_seed": lambda: stream.step_seed(-1),
+            "faster": lambda: stream.set_speed(controls.speed * 2),
+            "slower": lambda: stream.set_speed(controls.speed / 2),
+            "vsync": window.toggle_vsync, "fullscreen": window.toggle_fullscreen,
+            "hud": lambda: setattr(viewer, "hud", not viewer.hud),
+            "screenshot": viewer.screenshot, "record": viewer.toggle_recording}

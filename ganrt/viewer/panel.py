@@ -66,7 +66,7 @@ class Panel:
         if imgui.button("screenshot"):
             viewer.handle("screenshot")
         imgui.same_line()
-        if imgui.button("stop recording" if viewer.recorder is not None else "record"):
+        if imgui.button("stop recording" if viewer.capture.recording else "record"):
             viewer.handle("record")
         imgui.end()
         imgui.render()

@@ -97,6 +97,12 @@ class FrameRenderer:
         GL.glBindBuffer(GL.GL_PIXEL_UNPACK_BUFFER, pbo)
         GL.glBufferData(GL.GL_PIXEL_UNPACK_BUFFER, self.nbytes, None, GL.GL_STREAM_DRAW)  # orphan
         GL.glBufferSubData(GL.GL_PIXEL_UNPACK_BUFFER, 0, self.nbytes, rgba)
+        self.texture_from_pbo(pbo)
+
+    def texture_from_pbo(self, pbo: int) -> None:
+        """The texture's pixels from a pixel-unpack buffer holding an (H, W, 4) canvas: a GPU-side
+        copy (the host path fills the buffer from memory, the interop path from CUDA)."""
+        GL.glBindBuffer(GL.GL_PIXEL_UNPACK_BUFFER, pbo)
         GL.glBindTexture(GL.GL_TEXTURE_2D, self.texture)
         GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, self.width, self.height, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE,
                            ctypes.c_void_p(0))  # from the bound PBO

@@ -1,7 +1,7 @@
 """Frames into the GL texture. The host path: the playback stream copies the frame of every
 stream into a host array, each stream's frame goes into its tile of one RGBA canvas (a grid
 for B streams), and the renderer uploads the canvas through a PBO. The CUDA-GL interop path
-(frames straight from CUDA buffers) will be a second class with the same `upload`."""
+(ganrt.viewer.interop) has the same interface."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class HostUpload:
         r = stream.contract.resolution
         self.canvas = np.full((rows * r, cols * r, 4), 255, np.uint8)  # the texture's pixels, RGBA
         # (canvas tile, that stream's host frame) view pairs, made once: the frame loop only copies.
-        self.tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r], self.host[i])
-                      for i in range(stream.batch)]
+        self.host_tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r],
+                            self.host[i]) for i in range(stream.batch)]
 
     @property
     def size(self) -> tuple[int, int]:
@@ -33,10 +33,21 @@ class HostUpload:
 
     def upload(self, frame: Frame, renderer) -> None:
         self.stream.copy_to_host(frame, self.host)
+        self.fill_canvas()
+        renderer.upload(self.canvas)
+
+    def fill_canvas(self) -> None:
+        """Each stream's host frame into its tile of the canvas."""
         if self.host.dtype == np.uint8:
-            for tile_view, stream_frame in self.tiles:
+            for tile_view, stream_frame in self.host_tiles:
                 np.copyto(tile_view, stream_frame)
         else:  # float contracts are for checks; converting them allocates
-            for tile_view, stream_frame in self.tiles:
+            for tile_view, stream_frame in self.host_tiles:
                 tile_view[..., :3] = to_uint8_rgb(stream_frame)
-        renderer.upload(self.canvas)
+
+    def host_frames(self) -> np.ndarray:
+        """The frame on screen of every stream, on the host (screenshots, recording)."""
+        return self.host
+
+    def close(self) -> None:
+        """Nothing of its own to free (the renderer owns its buffers)."""

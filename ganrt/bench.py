@@ -241,9 +241,11 @@ class Contestant:
     """One open backend with its bare-loop buffers bound once, measured round after round."""
 
     def __init__(self, model: str, name: str, batch: int, threads: int, cuda_graph: bool = False):
-        backend, _, precision = name.partition(":")  # "openvino:bf16": that backend at that CPU precision
-        self.choice = open_backend(model, backend, batch=batch, threads=threads, cuda_graph=cuda_graph,
-                                   cpu_precision=precision or "fp32")
+        # "openvino:bf16": that backend at that CPU precision; "torch-cuda:graph": with CUDA graphs
+        backend, _, option = name.partition(":")
+        self.choice = open_backend(model, backend, batch=batch, threads=threads,
+                                   cuda_graph=cuda_graph or option == "graph",
+                                   cpu_precision=option if option not in ("", "graph") else "fp32")
         self.backend, self.name, self.model = self.choice.backend, name, Path(model).name
         contract = self.backend.contract
         self.buffers = {t.name: self.backend.allocate(t.name) for t in contract.inputs + contract.outputs}
@@ -314,7 +316,7 @@ def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batc
               cuda_graph: bool = False) -> BenchReport:
     """Bench each backend on the same model (`torch` runs `checkpoint`, the others `onnx_model`),
     `duration` seconds of bare loop and as many of FrameStream per backend, in alternating rounds.
-    A backend may carry a CPU precision: "openvino:bf16"."""
+    A backend may carry an option: "openvino:bf16" (CPU precision), "torch-cuda:graph" (CUDA graphs)."""
     from tqdm import tqdm
 
     threads = threads or os.cpu_count() or 1

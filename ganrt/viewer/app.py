@@ -95,6 +95,7 @@ class Viewer:
                 self.upload = InteropUpload(self.stream)
         else:
             why = f"{self.stream.backend.name} makes frames on the CPU"
+        self.upload_why = why
         log.info("upload: %s (%s)", self.upload.name, why)
         self.canvas = self.upload.canvas  # (H, W, 4) host pixels of the texture; outlives close() for tests
 

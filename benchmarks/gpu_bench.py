@@ -1,0 +1,174 @@
+"""The GPU half of ganrt, measured on an NVIDIA GPU (scripts/gpu_check.sh runs this):
+  1. torch-cuda eager vs CUDA-graph replay, batch 1, the demo and the 64x64 MoCoGAN (ort-cuda too
+     where onnxruntime-gpu is installed): bare loop and FrameStream in alternating rounds, with
+     trtexec's enqueue time, GPU compute time (CUDA events) and transfers;
+  2. from the same runs, FrameStream / bare loop on CUDA and chunk time / GPU compute time;
+  3. frame upload into the GL texture, CUDA-GL interop against the host round trip, per displayed
+     canvas at 32, 256 and 512 pixels per stream, 1 and 4 streams (needs a GL context on the
+     NVIDIA GPU: Xvfb + GLX with __GLX_VENDOR_LIBRARY_NAME=nvidia, see docs/gpu.md).
+Each part records what failed instead of stopping the others.
+
+    python benchmarks/gpu_bench.py [--out benchmarks/results]   # writes gpu-bench.{json,md}
+"""
+
+import argparse
+import json
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from ganrt.bench import machine_info, run_bench
+from ganrt.bench_report import summary
+from ganrt.runtime.backends.select import demo_model
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def gpu_info() -> dict:
+    from ganrt.gpu import device_name_and_capability, driver_cuda_version
+
+    name, capability = device_name_and_capability()
+    return {"gpu": name, "compute_capability": capability, "driver_cuda": driver_cuda_version()}
+
+
+def runtime_part(folder: Path) -> list[dict]:
+    """Parts 1 and 2: one report per model, every CUDA backend in alternating rounds."""
+    from cpu_stream import large_model
+
+    from ganrt.runtime.backends.ort import ort_cuda_usable
+
+    large_onnx, large_pt = large_model(folder)
+    backends = ["torch-cuda", "torch-cuda:graph"] + (["ort-cuda", "ort-cuda:graph"] if ort_cuda_usable()[0] else [])
+    reports = []
+    for onnx_path, pt in ((str(demo_model("onnx")), str(demo_model("pt"))), (large_onnx, large_pt)):
+        report = run_bench(onnx_path, pt, backends, batch=1, warmup=1.0, duration=10.0, rounds=5)
+        rows = []
+        for r in report.results:
+            timing = r.device_timing
+            rows.append({"backend": r.backend, "stream_over_bare": r.stream_over_bare,
+                         "chunk_over_gpu_compute": (r.latency_ms.median / timing.gpu_compute_ms.median)
+                         if timing else None, "trusted": r.trusted})
+        reports.append({"model": report.model, "report": report.to_dict(), "summary": summary(report),
+                        "graph_over_eager_stream": report.ratio("torch-cuda:graph", "torch-cuda"),
+                        "graph_over_eager_bare": report.ratio("torch-cuda:graph", "torch-cuda", "throughput_fps"),
+                        "rows": rows})
+    return reports
+
+
+def untrained_checkpoint(folder: Path, resolution: int) -> Path:
+    """A dcgan at this resolution: the upload cost depends on the canvas, not on training."""
+    from ganrt.models import create_model
+    from ganrt.models.checkpoint import save_checkpoint
+
+    path = folder / f"dcgan{resolution}.pt"
+    if not path.is_file():
+        save_checkpoint(create_model("dcgan", resolution=resolution, width=8).eval(), path)
+    return path
+
+
+def time_uploads(viewer, upload, frames: int) -> float:
+    """Median ms per displayed canvas: copy-out + texture update, finished on GPU and in GL."""
+    from OpenGL import GL
+
+    from ganrt.runtime import cuda
+
+    stream, times = viewer.stream, []
+    for _ in range(frames):
+        frame = stream.take()
+        start = time.perf_counter()
+        upload.upload(frame, viewer.renderer)
+        GL.glFinish()
+        cuda.synchronize(stream.copy_stream)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1e3)
+
+
+def upload_part(folder: Path) -> list[dict]:
+    """Part 3: interop vs host upload, per canvas size."""
+    from OpenGL import GL
+
+    from ganrt.viewer.app import Viewer, ViewOptions
+    from ganrt.viewer.interop import InteropUpload, interop_usable
+    from ganrt.viewer.upload import HostUpload
+
+    rows = []
+    for resolution in (32, 256, 512):
+        for streams in (1, 4):
+            ckpt = untrained_checkpoint(folder, resolution)
+            with Viewer(ViewOptions(model=str(ckpt), backend="torch-cuda", grid=streams, hud=False,
+                                    vsync=False, scale=1)) as viewer:
+                ok, why = interop_usable(viewer.stream)
+                renderer = GL.glGetString(GL.GL_RENDERER).decode()
+                host_ms = time_uploads(viewer, HostUpload(viewer.stream), 200)
+                interop = InteropUpload(viewer.stream) if ok else None
+                try:
+                    interop_ms = time_uploads(viewer, interop, 200) if interop else None
+                finally:
+                    if interop:
+                        interop.close()
+            rows.append({"resolution": resolution, "streams": streams, "renderer": renderer, "host_ms": host_ms,
+                         "interop_ms": interop_ms, "interop_over_host_speedup": host_ms / interop_ms if interop_ms
+                         else None, "interop_note": why})
+            print(rows[-1], flush=True)
+    return rows
+
+
+def attempt(part, *args):
+    try:
+        return {"ok": True, "result": part(*args)}
+    except Exception as exc:  # a part that fails is recorded, and the others still run
+        traceback.print_exc()
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def markdown(record: dict) -> str:
+    lines = [f"GPU check on {record['gpu']['gpu']} (sm {record['gpu']['compute_capability']}, driver CUDA "
+             f"{record['gpu']['driver_cuda']}), {record['machine']['cpu']}; commit {record['machine']['commit']} "
+             f"(`python benchmarks/gpu_bench.py`, run by `scripts/gpu_check.sh`).", ""]
+    runtime = record["runtime"]
+    if runtime["ok"]:
+        for part in runtime["result"]:
+            lines += [f"### {part['model']}, batch 1", "", part["summary"], "",
+                      f"- torch-cuda CUDA graph / eager: FrameStream {part['graph_over_eager_stream']:.2f}x, "
+                      f"bare loop {part['graph_over_eager_bare']:.2f}x (target 2x)"]
+            lines += [f"- {row['backend']}: FrameStream / bare {100 * row['stream_over_bare']:.0f} % (target 95 %)"
+                      + (f", chunk time / GPU compute {row['chunk_over_gpu_compute']:.2f} (target 1.05)"
+                         if row["chunk_over_gpu_compute"] else "") for row in part["rows"]]
+            lines.append("")
+    else:
+        lines += [f"Runtime part failed: {runtime['error']}", ""]
+    upload = record["upload"]
+    if upload["ok"]:
+        lines += ["### Upload into the GL texture (ms per displayed canvas, median of 200)", "",
+                  "| pixels per stream | streams | host round trip | CUDA-GL interop | speed-up | GL renderer |",
+                  "|---|---|---|---|---|---|"]
+        for row in upload["result"]:
+            interop = f"{row['interop_ms']:.3f}" if row["interop_ms"] else f"not run: {row['interop_note']}"
+            speed = f"{row['interop_over_host_speedup']:.1f}x" if row["interop_over_host_speedup"] else "-"
+            lines.append(f"| {row['resolution']} | {row['streams']} | {row['host_ms']:.3f} | {interop} | {speed} | "
+                         f"{row['renderer']} |")
+    else:
+        lines.append(f"Upload part failed: {upload['error']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        record = {"machine": machine_info(), "gpu": gpu_info(), "runtime": attempt(runtime_part, Path(tmp)),
+                  "upload": attempt(upload_part, Path(tmp))}
+    (out / "gpu-bench.json").write_text(json.dumps(record, indent=2, default=str))
+    text = markdown(record)
+    (out / "gpu-bench.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from .cli_args import COUNT, POSITIVE, SECONDS, OneLineParser, integer, number
 from .errors import GanrtError
 
 
@@ -31,29 +32,30 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a reference generator on synthetic video")
+    p = sub.add_parser("train", help="train a reference generator on synthetic video",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--model", default="mocogan", help="mocogan | tgan | vgan | dcgan")
     p.add_argument("--out", required=True, help="checkpoint to write (atomically)")
     p.add_argument("--data", default="bouncing", help="bouncing | curves")
-    p.add_argument("--resolution", type=int, default=32)
-    p.add_argument("--frames", type=int, default=8, help="T of a training window")
-    p.add_argument("--width", type=int, default=16, help="decoder channels at full resolution")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--diversity", type=float, default=1.0, help="mode-seeking weight (0: off)")
-    p.add_argument("--motion-diversity", type=float, default=1.0,
+    p.add_argument("--resolution", type=integer(16, 512), default=32, help="frame size in pixels (square)")
+    p.add_argument("--frames", type=integer(1, 256), default=8, help="T of a training window")
+    p.add_argument("--width", type=POSITIVE, default=16, help="decoder channels at full resolution")
+    p.add_argument("--steps", type=POSITIVE, default=2000, help="training steps (the README says what 2,000 cost on a CPU)")
+    p.add_argument("--batch", type=integer(2), default=16, help="clips per step")
+    p.add_argument("--seed", type=COUNT, default=0, help="seed of data, weights and noise")
+    p.add_argument("--lr", type=number(0.0), default=2e-4, help="Adam learning rate")
+    p.add_argument("--diversity", type=number(0.0, inclusive=True), default=1.0, help="mode-seeking weight (0: off)")
+    p.add_argument("--motion-diversity", type=number(0.0, inclusive=True), default=1.0,
                    help="step models: weight of the motion-noise mode-seeking term (0: off)")
-    p.add_argument("--sample-every", type=int, default=500, help="steps between PNG grids")
-    p.add_argument("--checkpoint-every", type=int, default=1000)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--sample-every", type=COUNT, default=500, help="steps between PNG sample grids (0: none)")
+    p.add_argument("--checkpoint-every", type=COUNT, default=1000, help="steps between checkpoints (0: only the last)")
+    p.add_argument("--threads", type=COUNT, default=0, help="torch CPU threads (0: torch's default)")
     p.set_defaults(func=cmd_train)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        from .export import ExportOptions, export_checkpoint, export_generator, load_factory
+        from .export import ExportOptions, build_from_factory, export_checkpoint, export_generator, parse_dims
     except ImportError as exc:
         raise GanrtError(f"export needs PyTorch and onnxscript ({exc}); pip install 'ganrt[export]'") from None
     opts = ExportOptions(frames=args.frames, batch=args.batch, dynamic_batch=args.dynamic_batch,
@@ -63,56 +65,56 @@ def cmd_export(args: argparse.Namespace) -> int:
         if not (args.kind and args.dims and args.resolution):
             raise GanrtError("--factory needs --kind, --dims and --resolution (e.g. --kind image "
                              "--dims z=100 --resolution 64)")
-        module = load_factory(args.factory)()
+        dims = parse_dims(args.dims)  # before the factory runs: a typo costs nothing
+        module = build_from_factory(args.factory, args.factory_kwargs)
         out = args.out or f"{args.factory.split(':')[-1]}.onnx"
-        report = export_generator(module, out, kind=args.kind, dims=parse_dims(args.dims),
-                                  resolution=args.resolution, name=args.name or args.factory,
-                                  fps=args.fps, fixed_frames=args.frames if args.kind == "clip" else None,
-                                  opts=opts)
+        report = export_generator(module, out, kind=args.kind, dims=dims, resolution=args.resolution,
+                                  name=args.name or args.factory.split(":")[-1], fps=args.fps, opts=opts,
+                                  layout=args.layout)
     else:
         if not args.checkpoint:
             raise GanrtError("ganrt export: pass a checkpoint (CKPT) or --factory module:function")
         out = args.out or str(Path(args.checkpoint).with_suffix(".onnx"))
         report = export_checkpoint(args.checkpoint, out, opts)
-    checks = [f"parity max abs {report.parity_max_abs:.3g}"] if report.parity_max_abs is not None else []
+    c = report.contract
+    checks = []
+    if report.parity_max_abs is not None:  # rgba8: in levels (0-255); float: in [-1, 1] units
+        unit = "levels" if c.output == "rgba8" else "(float, [-1, 1])"
+        checks.append(f"torch vs ONNX Runtime max abs difference {report.parity_max_abs:.3g} {unit}")
     if report.fp16_psnr_db is not None:
-        checks.append(f"FP16 PSNR {report.fp16_psnr_db:.1f} dB")
-    print(f"wrote {report.path} ({report.size_bytes / 1e6:.2f} MB, {report.contract.kind}, "
-          f"T={report.contract.frames}, {report.contract.precision}, {report.contract.output}) in "
-          f"{report.seconds:.1f} s" + (f"; {', '.join(checks)}" if checks else "; checks skipped"))
+        checks.append(f"FP16 PSNR {report.fp16_psnr_db:.1f} dB against FP32")
+    layout = "" if report.layout == "btchw" else ", frames (B, 3, T, H, W) from the model, reordered in the graph"
+    print(f"wrote {report.path} ({report.size_bytes / 1e6:.2f} MB, {c.kind}, T={c.frames}, {c.precision}, "
+          f"{c.output}{layout}) in {report.seconds:.1f} s" + (f"; {'; '.join(checks)}" if checks else "; checks skipped"))
     return 0
-
-
-def parse_dims(text: str) -> dict[str, int]:
-    """'content=50,state=16,noise=10' -> {'content': 50, ...}"""
-    try:
-        return {k.strip(): int(v) for k, v in (item.split("=") for item in text.split(","))}
-    except ValueError:
-        raise GanrtError(f"--dims {text}: expected name=size pairs, e.g. z=100 or "
-                         f"content=50,state=16,noise=10") from None
 
 
 def add_export(sub) -> None:
     p = sub.add_parser("export", help="checkpoint (or your own generator) -> ONNX with its stream contract")
     p.add_argument("checkpoint", nargs="?", help="a .pt written by `ganrt train`")
     p.add_argument("-o", "--out", help="ONNX file to write (default: CKPT with .onnx)")
-    p.add_argument("--frames", type=int, help="T, frames per call (step default 8; clip: the model's own)")
+    p.add_argument("--frames", type=integer(1, 256), help="T, frames per call (step: default 8; clip: taken from the model's own output)")
     batch = p.add_mutually_exclusive_group()
-    batch.add_argument("--batch", type=int, default=1, help="fixed batch size B")
+    batch.add_argument("--batch", type=integer(1, 1024), default=1, help="fixed batch size B")
     batch.add_argument("--dynamic-batch", action="store_true", help="batch dimension left dynamic")
     p.add_argument("--precision", choices=["fp32", "fp16"], default="fp32")
     p.add_argument("--output", choices=["rgba8", "float"], default="rgba8",
                    help="rgba8: display-ready uint8 frames; float: [-1,1] NCHW for checks")
-    p.add_argument("--opset", type=int, help="ONNX opset (default: the exporter's)")
+    p.add_argument("--opset", type=integer(13, 30), help="ONNX opset (default: the exporter's)")
     p.add_argument("--no-check", action="store_true", help="skip the parity and FP16 checks")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     byo = p.add_argument_group("your own generator")
-    byo.add_argument("--factory", help="module:function returning your nn.Module")
+    byo.add_argument("--factory", help="module:function or path/to/file.py:Name; called with no arguments "
+                                       "(see --factory-kwargs), it returns your nn.Module")
+    byo.add_argument("--factory-kwargs", help="JSON object of keyword arguments for the factory, e.g. '{\"nz\": 100}'")
     byo.add_argument("--kind", choices=["step", "clip", "image"])
-    byo.add_argument("--dims", help="input sizes: z=100, or content=50,state=16,noise=10")
-    byo.add_argument("--resolution", type=int)
+    byo.add_argument("--dims", help="input sizes: z=100, z=100x1x1 for a (B, 100, 1, 1) latent, or "
+                                    "content=50,state=16,noise=10")
+    byo.add_argument("--layout", choices=["auto", "btchw", "bcthw"], default="auto",
+                     help="frames as (B, T, 3, H, W) or (B, 3, T, H, W); auto tells them apart unless T = 3")
+    byo.add_argument("--resolution", type=integer(1), help="frame size the generator makes, in pixels")
     byo.add_argument("--name", help="model name recorded in the contract")
-    byo.add_argument("--fps", type=float, default=15.0, help="frame rate the model was made for")
+    byo.add_argument("--fps", type=number(0.0), default=15.0, help="frame rate the model was made for")
     p.set_defaults(func=cmd_export)
 
 
@@ -133,8 +135,8 @@ def add_stream_args(p) -> None:
     p.add_argument("model", nargs="?", help=".pt, .onnx or .engine (default: the bundled demo)")
     p.add_argument("--backend", default="auto",
                    help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--grid", type=int, default=1, help="B streams side by side (seeds S..S+B-1)")
+    p.add_argument("--seed", type=COUNT, default=0)
+    p.add_argument("--grid", type=integer(1, 64), default=1, help="B streams side by side (seeds S..S+B-1)")
     add_engine_args(p)
 
 
@@ -151,9 +153,9 @@ def add_render(sub) -> None:
     p = sub.add_parser("render", help="write the stream to .mp4, .gif or DIR/ (headless)")
     add_stream_args(p)
     p.add_argument("-o", "--out", required=True, help="out.mp4 | out.gif | DIR/")
-    p.add_argument("--seconds", type=float, default=5.0)
-    p.add_argument("--fps", type=float, help="output frame rate (default: the model's)")
-    p.add_argument("--scale", type=int, help="integer upscale (default: at least 256 px)")
+    p.add_argument("--seconds", type=SECONDS, default=5.0)
+    p.add_argument("--fps", type=number(0.0), help="output frame rate (default: the model's)")
+    p.add_argument("--scale", type=integer(1, 64), help="integer upscale (default: at least 256 px)")
     p.set_defaults(func=cmd_render)
 
 
@@ -199,15 +201,15 @@ def cmd_view(args: argparse.Namespace) -> int:
 def add_view(sub) -> None:
     p = sub.add_parser("view", help="play the stream in a window (no display: render it to a file)")
     add_stream_args(p)
-    p.add_argument("--scale", type=int, help="window size = frames x SCALE (default: about 512 px)")
+    p.add_argument("--scale", type=integer(1, 64), help="window size = frames x SCALE (default: about 512 px)")
     p.add_argument("--smooth", action="store_true", help="linear filtering instead of crisp pixels")
     p.add_argument("--no-vsync", action="store_true")
-    p.add_argument("--frames", type=int, help="close after showing this many frames")
+    p.add_argument("--frames", type=POSITIVE, help="close after showing this many frames")
     p.add_argument("--no-hud", action="store_true", help="start with the HUD panel hidden (H shows it)")
-    p.add_argument("--slots", type=int, default=3, help="ring slots: frames are made at most SLOTS x T ahead")
+    p.add_argument("--slots", type=integer(2, 64), default=3, help="ring slots: frames are made at most SLOTS x T ahead")
     p.add_argument("--capture-dir", default=".", help="where S (screenshot) and R (record) write")
     p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4)")
-    p.add_argument("--seconds", type=float, default=5.0, help="without a display: seconds rendered")
+    p.add_argument("--seconds", type=SECONDS, default=5.0, help="without a display: seconds rendered")
     p.set_defaults(func=cmd_view)
 
 
@@ -247,7 +249,7 @@ def add_build(sub) -> None:
     p.add_argument("--target", help="TensorRT-RTX compute capabilities, comma-separated: sm75,sm80,sm86,sm89,"
                                     "sm120,sm121, or 'current' (the GPU present) (default: sm80,sm86,sm89,sm120)")
     p.add_argument("--batches", default="1,1,4", help="MIN,OPT,MAX batch for a dynamic-batch ONNX (default: 1,1,4)")
-    p.add_argument("--workspace-gb", type=float, default=4.0, help="builder workspace limit (default: 4)")
+    p.add_argument("--workspace-gb", type=number(0.0), default=4.0, help="builder workspace limit (default: 4)")
     p.add_argument("--opt-level", type=int, default=3, choices=range(6), metavar="0-5",
                    help="builder optimization level (default: 3)")
     p.add_argument("--timing-cache", help="full TensorRT: file to read and update (rebuilds get much faster)")
@@ -304,11 +306,11 @@ def add_bench(sub) -> None:
     p.add_argument("--checkpoint", help="the .pt the torch backends run (default: the demo's)")
     p.add_argument("--backends", help="comma-separated; openvino:bf16 names a CPU precision (default: openvino if "
                                       "installed, ort-cpu, torch)")
-    p.add_argument("--batch", type=int, nargs="+", default=[1])
-    p.add_argument("--threads", type=int, default=0, help="CPU threads of every backend (0: every core)")
-    p.add_argument("--warmup", type=float, default=1.0, help="seconds (default: 1)")
-    p.add_argument("--duration", type=float, default=3.0, help="seconds per figure, all rounds (default: 3)")
-    p.add_argument("--rounds", type=int, default=3,
+    p.add_argument("--batch", type=integer(1, 1024), nargs="+", default=[1], help="batch sizes to measure (default: 1)")
+    p.add_argument("--threads", type=COUNT, default=0, help="CPU threads of every backend (0: every core)")
+    p.add_argument("--warmup", type=number(0.0, inclusive=True), default=1.0, help="seconds (default: 1)")
+    p.add_argument("--duration", type=SECONDS, default=3.0, help="seconds per figure, all rounds (default: 3)")
+    p.add_argument("--rounds", type=integer(1, 100), default=3,
                    help="backends, and bare loop vs stream, alternate this many times (default: 3)")
     p.add_argument("--json", help="write the results as JSON")
     p.add_argument("--plot", help="write a PNG bar chart")
@@ -317,10 +319,14 @@ def add_bench(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ganrt", description="Take a trained GAN video generator to the "
-                                     "screen in real time: train, export, build, render, view, bench.")
+    from . import __version__
+
+    parser = OneLineParser(prog="ganrt", description="Take a trained GAN video generator to the screen in real time: "
+                                                     "train, export, build, render, view, bench.")
+    parser.add_argument("--version", action="version", version=f"ganrt {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--debug", action="store_true", help="show the traceback behind an error (or GANRT_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command")
     add_train(sub)
     add_export(sub)
     add_render(sub)
@@ -331,13 +337,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_library_loggers() -> None:
+    """Third-party INFO lines (PyOpenGL's acceleration notice, the exporters' passes) are not ours to print."""
+    for name in ("OpenGL", "OpenGL.acceleratesupport", "onnxscript", "onnx_ir", "torch.onnx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    import os
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:  # `ganrt` alone: what it can do
+        parser.print_help()
+        return 0
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    quiet_library_loggers()
     try:
         return args.func(args)
     except GanrtError as exc:
+        if args.debug or os.environ.get("GANRT_DEBUG") == "1":
+            import traceback
+
+            traceback.print_exception(exc)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,22 +7,21 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
+import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
-import torch
 from torch import nn
 
 from ..contract import INPUT_NAMES, KINDS
 from ..errors import UsageError
-from ..latents import draw_inputs
 from ..fileio import file_sha256
-from ..models.checkpoint import load_checkpoint
 from ..generator_info import GeneratorInfo, info_of
+from ..models.checkpoint import load_checkpoint
+from .adapt import Adapted, probe, split_dims
 from .onnx_export import ExportOptions, ExportReport, export_module
+
+log = logging.getLogger(__name__)
 
 
 def export_checkpoint(checkpoint: str | Path, out: str | Path, opts: ExportOptions | None = None) -> ExportReport:
@@ -33,77 +32,42 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, opts: ExportOptio
     return export_module(model, info_of(model), out, opts)
 
 
-def export_generator(module: nn.Module, out: str | Path, *, kind: str, dims: dict[str, int],
-                     resolution: int, name: str = "custom", fps: float = 15.0,
-                     fixed_frames: int | None = None, config: dict[str, Any] | None = None,
-                     opts: ExportOptions | None = None) -> ExportReport:
+def export_generator(module: nn.Module, out: str | Path, *, kind: str, dims: dict[str, int | tuple[int, ...]],
+                     resolution: int, name: str = "custom", fps: float = 15.0, fixed_frames: int | None = None,
+                     config: dict[str, Any] | None = None, opts: ExportOptions | None = None,
+                     layout: str = "auto") -> ExportReport:
     """Export your own generator of one of the three stream kinds.
 
-    `module.forward` takes the kind's inputs in contract order and returns frames
-    (B, T, 3, H, W) in [-1, 1] (for `step`, also the next state (B, Ds)):
-      step:  forward(content (B, Dc), state (B, Ds), noise (B, T, Dn)) -> (frames, state_next)
+    `module.forward` takes the kind's inputs in contract order; the runtime feeds content, noise
+    and z from N(0, 1) and state from U(-1, 1):
+      step:  forward(content (B, Dc), state (B, Ds), noise (B, T, Dn)) -> (frames, state_next (B, Ds))
              dims = {"content": Dc, "state": Ds, "noise": Dn}
-      clip:  forward(z (B, Dz)) -> frames with its own T (pass fixed_frames=T)
-      image: forward(z (B, Dz)) -> frames (B, 1, 3, H, W) (or (B, 3, H, W): it is reshaped)
-             dims = {"z": Dz}
+      clip:  forward(z (B, Dz)) -> frames; T is the model's own (fixed_frames, if given, must agree)
+      image: forward(z (B, Dz)) -> (B, 3, H, W) or (B, 1, 3, H, W)
+             dims = {"z": Dz}, or {"z": (Dz, 1, 1)} for a generator that takes z as (B, Dz, 1, 1)
+    Frames are (B, T, 3, H, W) or (B, 3, T, H, W) in [-1, 1]; `layout` ("auto", "btchw", "bcthw")
+    says which when T = 3 makes it ambiguous. The report says which layout was used.
     """
     opts = opts or ExportOptions()
     if kind not in KINDS:
         raise UsageError(f"--kind {kind}: expected one of {', '.join(KINDS)}")
-    if kind == "image":
-        module, fixed_frames = ImageAsVideo(module), 1
-    info = GeneratorInfo(kind=kind, dims=dims, resolution=resolution, name=name, fps=fps,
-                         fixed_frames=fixed_frames, config=config or {})
-    check_declared_shapes(module, info, opts)
-    return export_module(module, info, out, opts)
-
-
-class ImageAsVideo(nn.Module):
-    """Lets a plain image generator (B, 3, H, W) serve as an `image` kind (B, 1, 3, H, W)."""
-
-    def __init__(self, generator: nn.Module):
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        frames = self.generator(z)
-        return frames if frames.dim() == 5 else frames.unsqueeze(1)
-
-
-def check_declared_shapes(module: nn.Module, info: GeneratorInfo, opts: ExportOptions) -> None:
-    """One eager forward pass, so a wrong declaration fails with a clear message, not in the exporter."""
-    needed = {"step": ("content", "state", "noise"), "clip": ("z",), "image": ("z",)}[info.kind]
-    missing = [k for k in needed if k not in info.dims]
-    if missing:
-        raise UsageError(f"kind {info.kind} needs dims {', '.join(needed)}; missing {', '.join(missing)}")
-    frames = info.fixed_frames or opts.frames or 8
-    feeds = draw_inputs(info.kind, info.dims, 2, frames, np.random.default_rng(0))
-    with torch.no_grad():
-        result = module.eval()(*(torch.from_numpy(feeds[n]) for n in INPUT_NAMES[info.kind]))
-    video = result[0] if info.kind == "step" else result
-    r = info.resolution
-    if video.dim() != 5 or tuple(video.shape[2:]) != (3, r, r) or video.shape[0] != 2:
-        raise UsageError(f"{info.name}: frames have shape {tuple(video.shape)}, expected (B, T, 3, {r}, {r}) "
-                         f"for the declared resolution {r}")
-    if info.fixed_frames is None and info.kind == "step" and video.shape[1] != frames:
-        raise UsageError(f"{info.name}: made {video.shape[1]} frames for noise of {frames}; a step "
-                         f"generator must make one frame per noise vector")
-    if info.fixed_frames is not None and video.shape[1] != info.fixed_frames:
-        raise UsageError(f"{info.name}: made {video.shape[1]} frames, but fixed_frames={info.fixed_frames}")
-
-
-def load_factory(spec: str) -> Callable[[], nn.Module]:
-    """'package.module:function' -> the function (the current folder is importable)."""
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise UsageError(f"--factory {spec}: expected module:function, e.g. mygen:build")
-    if "" not in sys.path:
-        sys.path.insert(0, "")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UsageError(f"--factory {spec}: cannot import {module_name} ({exc})") from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise UsageError(f"--factory {spec}: {module_name} has no attribute {attr}") from None
+    sizes, input_shapes = split_dims(dims)
+    needed = INPUT_NAMES[kind]
+    if sorted(sizes) != sorted(needed):
+        raise UsageError(f"--dims {', '.join(sizes) or '(none)'}: a {kind} generator takes {', '.join(needed)}; "
+                         f"declare exactly those, e.g. " + ("content=50,state=16,noise=10" if kind == "step" else "z=100"))
+    info = GeneratorInfo(kind=kind, dims=sizes, resolution=resolution, name=name, fps=fps, config=config or {})
+    asked = fixed_frames or opts.frames
+    seen = probe(module, info, input_shapes, layout, asked or 8)
+    if kind != "step":
+        if asked not in (None, seen.frames):
+            raise UsageError(f"--frames {asked}: {name} makes {seen.frames} frames per call; drop --frames "
+                             f"(T is taken from the model's own output)")
+        info.fixed_frames = seen.frames
+    elif seen.frames != (asked or 8):
+        raise UsageError(f"{name}: made {seen.frames} frames for noise of {asked or 8}; a step generator must "
+                         f"make one frame per noise vector")
+    log.info("%s: frames come as %s, T=%d", name, seen.layout.upper(), seen.frames)
+    report = export_module(Adapted(module, kind, input_shapes, seen.layout), info, out, opts)
+    report.layout = seen.layout
+    return report

@@ -22,9 +22,9 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract
+from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
-from ..errors import ExportError, UsageError
+from ..errors import ContractError, ExportError, UsageError
 from .checks import all_finite, cpu_session, max_abs_difference, psnr, seeded_batches
 from .fp16 import recurrent_nodes, to_fp16
 from ..models.graph import ExportGraph
@@ -58,6 +58,7 @@ class ExportReport:
     parity_max_abs: float | None = None  # torch vs ORT CPU (FP32 graph)
     fp16_psnr_db: float | None = None
     size_bytes: int = 0
+    layout: str = "btchw"  # how the generator laid out its frames (the graph emits the contract's)
 
 
 def contract_options(opts: ExportOptions) -> dict:
@@ -185,6 +186,11 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
             if opts.check:
                 log.info("checking FP16 against FP32 on %d seeded inputs", FP16_CHECK_INPUTS)
                 report.fp16_psnr_db = check_fp16(fp32_path, final_path, contract, check_batch)
+        try:  # the file must be one its own runtime accepts, or it does not land
+            read_contract(final_path)
+        except ContractError as exc:
+            raise ExportError(f"{out}: the exported graph contradicts its own contract, so it was not written "
+                              f"({str(exc).split(': ', 1)[-1]})") from None
         os.replace(final_path, out)
     report.seconds = time.perf_counter() - start
     report.size_bytes = out.stat().st_size

@@ -272,7 +272,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .playable import playable_model
     from .runtime.backends.select import demo_model
 
-    model = str(playable_model(args.model, "auto"))  # a checkpoint is exported once, then benched as ONNX
+    model = str(playable_model(args.model, "auto")[0])  # a checkpoint is exported once, then benched as ONNX
     checkpoint = args.checkpoint or (str(demo_model("pt")) if not args.model else
                                      args.model if args.model.endswith(".pt") else None)
     backends = [b if b != "openvino" or args.cpu_precision == "fp32" else f"openvino:{args.cpu_precision}"

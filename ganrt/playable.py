@@ -36,12 +36,13 @@ def onnx_for_checkpoint(checkpoint: Path, frames: int | None = None) -> Path:
     return cached
 
 
-def playable_model(model: str | Path | None, backend: str = "auto", frames: int | None = None) -> Path:
-    """The file `backend` will open for `model`; the bundled demo when there is none."""
+def playable_model(model: str | Path | None, backend: str = "auto", frames: int | None = None) -> tuple[Path, str]:
+    """(the file `backend` will open for `model`, the name to show for it); the bundled demo when
+    there is none. A checkpoint's cached export is shown by the checkpoint's name."""
     torch_backend = backend.startswith("torch")
     path = Path(model) if model else demo_model("pt" if torch_backend else "onnx")
     if not path.is_file():
         raise UsageError(f"{path}: no such model file; pass a .pt, .onnx or .engine")
     if path.suffix.lower() == ".pt" and not torch_backend:
-        return onnx_for_checkpoint(path, frames)
-    return path
+        return onnx_for_checkpoint(path, frames), f"{path.name} (exported once, cached)"
+    return path, path.name

@@ -94,8 +94,9 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     if not is_folder(out) and out.suffix.lower() not in (".mp4", ".gif"):
         raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
-    stream = open_stream(playable_model(model, backend), backend, batch=grid, seed=seed, cuda_graph=cuda_graph,
-                         cpu_precision=cpu_precision, start=False)
+    path, label = playable_model(model, backend)
+    stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
+                         start=False, label=label)
     contract = stream.contract
     fps = fps or contract.fps
     total = max(1, round(seconds * fps))
@@ -119,4 +120,4 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
                 writer.append_data(tile(to_uint8_rgb(stream.copy_to_host(frame, host)), canvas, scale))
         finally:
             writer.close()
-    return RenderReport(out, total, fps, time.perf_counter() - start, stream.reason, stream.counters)
+    return RenderReport(out, total, fps, time.perf_counter() - start, stream.backend.name, stream.counters)

@@ -66,6 +66,7 @@ def test_checkpoints_are_exported_above_the_runtime(tiny_checkpoints):
         open_backend(tiny_checkpoints["dcgan"], "ort-cpu")
     from ganrt.playable import playable_model
 
-    path = playable_model(tiny_checkpoints["dcgan"], "ort-cpu")
-    assert path.suffix == ".onnx" and playable_model(tiny_checkpoints["dcgan"], "ort-cpu") == path  # cached
-    assert playable_model(tiny_checkpoints["dcgan"], "torch") == tiny_checkpoints["dcgan"]
+    path, label = playable_model(tiny_checkpoints["dcgan"], "ort-cpu")
+    assert path.suffix == ".onnx" and playable_model(tiny_checkpoints["dcgan"], "ort-cpu")[0] == path  # cached
+    assert label == "dcgan.pt (exported once, cached)"
+    assert playable_model(tiny_checkpoints["dcgan"], "torch") == (tiny_checkpoints["dcgan"], "dcgan.pt")

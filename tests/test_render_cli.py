@@ -111,3 +111,14 @@ def test_failed_render_keeps_the_old_file(tmp_path, monkeypatch):
         render(None, out, seconds=2, progress=False)
     assert out.read_bytes() == b"a good video"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.mp4"]  # no temp file left
+
+
+def test_output_names_the_checkpoint_and_says_the_backend_once(tiny_checkpoints, tmp_path, capsys, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    assert main(["render", str(tiny_checkpoints["dcgan"]), "-o", str(tmp_path / "x.gif"), "--seconds", "0.3"]) == 0
+    printed = capsys.readouterr().out + "\n".join(caplog.messages)
+    reasons = [line for line in printed.splitlines() if "on OpenVINO CPU" in line or "on onnxruntime CPU" in line]
+    assert len(reasons) == 1 and "dcgan.pt (exported once, cached)" in reasons[0]  # once, naming the checkpoint
+    assert "batch batch" not in printed and not any(r.name.startswith("OpenGL") for r in caplog.records)

@@ -92,8 +92,8 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     # ExportGraph.forward(*inputs) takes every input as one varargs parameter.
     dynamic = (({0: "batch"},) * len(args),) if opts.dynamic_batch else None
     kwargs = {"opset_version": opts.opset} if opts.opset else {}
-    log.info("tracing %s (%s, T=%d, batch %s) to ONNX", contract.model, contract.kind, contract.frames,
-             contract.batch)
+    log.info("tracing %s (%s, T=%d, %s) to ONNX", contract.model, contract.kind, contract.frames,
+             "dynamic batch" if contract.dynamic_batch else f"batch {contract.batch}")
     try:
         with warnings.catch_warnings():  # the exporter's own deprecation chatter
             warnings.simplefilter("ignore")

@@ -92,7 +92,7 @@ class PlaybackStream:
 
     def describe(self) -> str:
         """One line for HUD and logs: the model and how it runs."""
-        return f"{Path(self.choice.model_path).name} | {self.backend.describe()}"
+        return f"{self.choice.label or Path(self.choice.model_path).name} | {self.backend.describe()}"
 
     def seeds_label(self, seed: int | None = None) -> str:
         """'seed 7', or 'seeds 7-10' for a grid: stream i plays seed + i."""
@@ -183,11 +183,11 @@ class PlaybackStream:
 
 def open_stream(model: str | Path | None = None, backend: str = "auto", batch: int | None = None, seed: int = 0,
                 slots: int = 3, cuda_graph: bool = False, cpu_precision: str = "fp32", threads: int = 0,
-                start: bool = True) -> PlaybackStream:
+                start: bool = True, label: str | None = None) -> PlaybackStream:
     """Open the backend that plays `model` (a .onnx or .engine; a .pt only on the torch backends:
     checkpoints are exported above the runtime, see ganrt.playable) and stream it."""
     choice = open_backend(model, backend, batch=batch, cuda_graph=cuda_graph, threads=threads,
-                          cpu_precision=cpu_precision)
+                          cpu_precision=cpu_precision, label=label)
     stream = PlaybackStream(choice, seed=seed, slots=slots)
     if not start:
         return stream

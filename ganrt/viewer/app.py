@@ -65,9 +65,9 @@ class Viewer:
         from .window import Window
 
         o = self.options
-        self.stream = open_stream(playable_model(o.model, o.backend), o.backend, batch=o.grid, seed=o.seed,
+        path, label = playable_model(o.model, o.backend)
+        self.stream = open_stream(path, o.backend, batch=o.grid, seed=o.seed, label=label,
                                   slots=o.slots, cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False)
-        log.info("%s", self.stream.reason)
         self.upload = HostUpload(self.stream)
         width, height = self.upload.size
         scale = o.scale or max(1, 512 // max(width, height))
@@ -159,7 +159,7 @@ class Viewer:
         return self.renderer.read_pixels(self.draw())
 
     def run(self) -> ViewReport:
-        log.info("keys: %s", HELP)
+        log.debug("keys: %s", HELP)  # the CLI prints them once, before the window opens
         shown, start = 0, time.perf_counter()
         hud_at, hud_shown = start, 0
         while not (self.quit or self.window.should_close()):
@@ -182,7 +182,7 @@ class Viewer:
                 break
             # Sleep until the next content frame is due; a key, resize or new chunk wakes us earlier.
             self.window.wait(1.0 / self.stream.contract.fps / self.stream.controls.speed / 2)
-        return ViewReport(frames_shown=shown, seconds=time.perf_counter() - start, backend=self.stream.reason,
+        return ViewReport(frames_shown=shown, seconds=time.perf_counter() - start, backend=self.stream.backend.name,
                           counters=self.stream.counters, captures=self.captures)
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ class BackendChoice:
     contract: StreamContract
     model_path: str
     reason: str  # one line: what runs and why
+    label: str = ""  # what the user named (a checkpoint whose cached export plays, say)
 
 
 def demo_model(kind: str) -> Path:
@@ -40,22 +41,30 @@ def demo_model(kind: str) -> Path:
 
 def open_backend(model: str | Path | None = None, backend: str = "auto", batch: int | None = None,
                  frames: int | None = None, cuda_graph: bool = False, threads: int = 0,
-                 cpu_precision: str = "fp32") -> BackendChoice:
+                 cpu_precision: str = "fp32", label: str | None = None) -> BackendChoice:
     """Open (activate) the backend that will play `model`; see the module docstring.
-    cpu_precision: "bf16" asks the openvino backend for bf16 kernels (checked first)."""
+    cpu_precision: "bf16" asks the openvino backend for bf16 kernels (checked first);
+    label: the name to show for the model (what the user named, e.g. a checkpoint), default the file's."""
+    choice = open_model(model, backend, batch, frames, cuda_graph, threads, cpu_precision, label)
+    choice.label = label or Path(choice.model_path).name
+    return choice
+
+
+def open_model(model, backend: str, batch: int | None, frames: int | None, cuda_graph: bool, threads: int,
+               cpu_precision: str, label: str | None) -> BackendChoice:
     if backend not in BACKENDS:
         raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
     path = Path(model) if model else demo_model("pt" if backend.startswith("torch") else "onnx")
     if not path.is_file():
         raise UsageError(f"{path}: no such model file; pass a .pt, .onnx or .engine")
-    suffix = path.suffix.lower()
+    suffix, name = path.suffix.lower(), label or path.name
     if backend.startswith("torch"):
-        return open_torch(path, backend, batch, frames, cuda_graph, threads)
+        return open_torch(path, backend, batch, frames, cuda_graph, threads, name)
     if suffix == ".pt":
         raise UsageError(f"{path}: a checkpoint plays on the torch backends; for {backend}, export it first "
                          f"(`ganrt export {path}`; view, render and bench do that for you)")
     if suffix == ".engine":
-        return open_tensorrt(path, backend, batch, cuda_graph)
+        return open_tensorrt(path, backend, batch, cuda_graph, name)
     if suffix != ".onnx":
         raise UsageError(f"{path}: expected a .pt, .onnx or .engine file")
     if backend == "tensorrt":
@@ -63,7 +72,7 @@ def open_backend(model: str | Path | None = None, backend: str = "auto", batch: 
     if cpu_precision != "fp32" and backend not in ("auto", "openvino"):
         raise UsageError(f"--cpu-precision {cpu_precision}: only the openvino backend computes in it, "
                          f"not {backend}")
-    return open_onnx(path, backend, batch, cuda_graph, threads, cpu_precision)
+    return open_onnx(path, backend, batch, cuda_graph, threads, cpu_precision, name)
 
 
 def activated(choice: BackendChoice) -> BackendChoice:
@@ -72,7 +81,8 @@ def activated(choice: BackendChoice) -> BackendChoice:
     return choice
 
 
-def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, cpu_precision: str) -> BackendChoice:
+def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, cpu_precision: str,
+              name: str) -> BackendChoice:
     """ort-cuda if it really loads, else openvino if installed, else ort-cpu (for `auto`); a
     backend named explicitly never falls back."""
     from .ort import OrtCudaBackend, ort_cuda_usable
@@ -83,7 +93,7 @@ def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, c
         usable, why = ort_cuda_usable()
         if usable:
             choice = BackendChoice(OrtCudaBackend(str(path), contract, b, cuda_graph), contract, str(path),
-                                   f"ort-cuda: {path.name} on onnxruntime CUDA")
+                                   f"ort-cuda: {name} on onnxruntime CUDA")
             try:
                 return activated(choice)
             except BackendError as exc:
@@ -95,17 +105,17 @@ def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, c
         not_cuda = f"ort-cuda not used: {why}"
     else:
         not_cuda = "asked for" if backend != "auto" else f"--cpu-precision {cpu_precision}"
-    return open_cpu(path, contract, b, backend, threads, cpu_precision, not_cuda)
+    return open_cpu(path, contract, b, backend, threads, cpu_precision, not_cuda, name)
 
 
 def open_cpu(path: Path, contract: StreamContract, batch: int, backend: str, threads: int, cpu_precision: str,
-             not_cuda: str) -> BackendChoice:
+             not_cuda: str, name: str) -> BackendChoice:
     from ...optional import installed
     from .openvino import OpenVinoBackend
     from .ort import OrtCpuBackend
 
     if backend == "openvino" or (backend == "auto" and installed("openvino")):
-        reason = (f"openvino: {path.name} on OpenVINO CPU, {cpu_precision} "
+        reason = (f"openvino: {name} on OpenVINO CPU, {cpu_precision} "
                   f"({not_cuda}{'; the fastest CPU engine installed' if backend == 'auto' else ''})")
         choice = BackendChoice(OpenVinoBackend(str(path), contract, batch, threads, cpu_precision), contract,
                                str(path), reason)
@@ -113,12 +123,12 @@ def open_cpu(path: Path, contract: StreamContract, batch: int, backend: str, thr
     if cpu_precision != "fp32":
         raise BackendError(f"--cpu-precision {cpu_precision} needs the openvino backend: pip install "
                            f"'ganrt[openvino]'")
-    reason = f"ort-cpu: {path.name} on onnxruntime CPU ({not_cuda}; openvino not installed)" if backend == "auto" \
-        else f"ort-cpu: {path.name} on onnxruntime CPU (asked for)"
+    reason = f"ort-cpu: {name} on onnxruntime CPU ({not_cuda}; openvino not installed)" if backend == "auto" \
+        else f"ort-cpu: {name} on onnxruntime CPU (asked for)"
     return activated(BackendChoice(OrtCpuBackend(str(path), contract, batch, threads), contract, str(path), reason))
 
 
-def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool) -> BackendChoice:
+def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool, name: str) -> BackendChoice:
     from ...trt.sidecar import read_sidecar
     from .tensorrt import TensorRTBackend
 
@@ -128,10 +138,10 @@ def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool) -> BackendC
     b = resolve_batch(sidecar.contract, batch, str(path))
     backend_obj = TensorRTBackend(str(path), sidecar.contract, b, cuda_graph=cuda_graph)
     return activated(BackendChoice(backend_obj, sidecar.contract, str(path),
-                                   f"tensorrt: {path.name} ({sidecar.label} engine)"))
+                                   f"tensorrt: {name} ({sidecar.label} engine)"))
 
 
-def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int) -> BackendChoice:
+def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int, name: str) -> BackendChoice:
     try:
         from .torch_backend import TorchBackend, checkpoint_contract
     except ImportError as exc:
@@ -147,4 +157,4 @@ def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, thread
     contract = checkpoint_contract(str(path), frames)
     b = resolve_batch(contract, batch, str(path))
     backend_obj = TorchBackend(str(path), contract, b, device=device, cuda_graph=cuda_graph, threads=threads)
-    return activated(BackendChoice(backend_obj, contract, str(path), f"torch: {path.name} on {device} (asked for)"))
+    return activated(BackendChoice(backend_obj, contract, str(path), f"torch: {name} on {device} (asked for)"))

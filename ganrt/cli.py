@@ -163,8 +163,10 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     """`view` without a window: the same stream written to a file."""
     from .render import render
 
-    out = args.out or "ganrt-view.mp4"
+    out = args.out or args.record or "ganrt-view.mp4"
     print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead")
+    if args.screenshot:
+        print(f"--screenshot {args.screenshot}: needs a window; not written")
     report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid,
                     cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph)
     print(f"wrote {report.path} ({report.frames} frames; backend {report.backend})")
@@ -187,7 +189,7 @@ def cmd_view(args: argparse.Namespace) -> int:
                                   scale=args.scale, smooth=args.smooth, vsync=not args.no_vsync,
                                   max_frames=args.frames, capture_dir=args.capture_dir, hud=not args.no_hud,
                                   slots=args.slots, cpu_precision=args.cpu_precision,
-                                  cuda_graph=args.cuda_graph))
+                                  cuda_graph=args.cuda_graph, screenshot=args.screenshot, record=args.record))
     except DisplayError as exc:  # a display is named but no GL 3.3 window opens on it
         return render_instead(args, str(exc))
     c = report.counters
@@ -208,6 +210,9 @@ def add_view(sub) -> None:
     p.add_argument("--no-hud", action="store_true", help="start with the HUD panel hidden (H shows it)")
     p.add_argument("--slots", type=integer(2, 64), default=3, help="ring slots: frames are made at most SLOTS x T ahead")
     p.add_argument("--capture-dir", default=".", help="where S (screenshot) and R (record) write")
+    p.add_argument("--screenshot", metavar="FILE.png", help="save the whole window, HUD included, when the run "
+                                                           "ends (after --frames N, or on quit)")
+    p.add_argument("--record", metavar="FILE.mp4", help="record every frame shown, from start to close")
     p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4)")
     p.add_argument("--seconds", type=SECONDS, default=5.0, help="without a display: seconds rendered")
     p.set_defaults(func=cmd_view)

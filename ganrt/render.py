@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import UsageError
 from .fileio import atomic_output
+from .grid import VIDEO_GAP, blank_canvas, grid_shape, tile
 from .imaging import to_uint8_rgb
 from .playable import playable_model
 from .runtime.playback import open_stream
@@ -31,22 +32,6 @@ class RenderReport:
     seconds: float  # wall time
     backend: str
     counters: StreamCounters
-
-
-def grid_shape(streams: int) -> tuple[int, int]:
-    cols = math.ceil(math.sqrt(streams))
-    return math.ceil(streams / cols), cols
-
-
-def tile(frames_rgb: np.ndarray, canvas: np.ndarray, scale: int) -> np.ndarray:
-    """(B, H, W, 3) -> canvas (rows*H*scale, cols*W*scale, 3), nearest-neighbour upscaled."""
-    b, h, w, _ = frames_rgb.shape
-    _, cols = grid_shape(b)
-    for i in range(b):
-        r, c = divmod(i, cols)
-        big = frames_rgb[i].repeat(scale, axis=0).repeat(scale, axis=1)
-        canvas[r * h * scale:(r + 1) * h * scale, c * w * scale:(c + 1) * w * scale] = big
-    return canvas
 
 
 def is_folder(out: Path) -> bool:
@@ -100,10 +85,9 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
     contract = stream.contract
     fps = fps or contract.fps
     total = max(1, round(seconds * fps))
-    rows, cols = grid_shape(grid)
+    rows, _ = grid_shape(grid)
     scale = scale or auto_scale(contract.resolution, rows)
-    r = contract.resolution * scale
-    canvas = np.zeros((rows * r, cols * r, 3), np.uint8)
+    canvas = blank_canvas(grid, contract.resolution * scale, VIDEO_GAP, 3)
     host = stream.host_frame_buffer()
     start = time.perf_counter()
     with contextlib.ExitStack() as files:

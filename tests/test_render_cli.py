@@ -26,7 +26,9 @@ def test_render_mp4_of_the_demo(tmp_path, capsys):
 
 def test_render_gif_grid_and_folder(tmp_path):
     assert main(["render", "-o", str(tmp_path / "g.gif"), "--seconds", "1", "--grid", "4"]) == 0
-    assert imageio.mimread(str(tmp_path / "g.gif"))[0].shape[:2] == (256, 256)
+    first = imageio.mimread(str(tmp_path / "g.gif"))[0]
+    assert first.shape[:2] == (256 + 16, 256 + 16)  # 2x2 tiles of 128 px, 16-px separators between
+    assert (first[128:144, :, :3] == 48).all() and (first[:, 128:144, :3] == 48).all()
     assert main(["render", "-o", str(tmp_path / "frames") + "/", "--seconds", "0.5", "--fps", "30"]) == 0
     assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 15
 

@@ -56,10 +56,11 @@ def test_window_shows_the_streamed_frame(display, tmp_path):
         assert report.frames_shown == 20
         shown = viewer.snapshot()  # read back from the GL framebuffer
         expected = viewer.canvas[..., :3].repeat(4, 0).repeat(4, 1)  # crisp 4x, nearest
-        assert shown.shape == (4 * 32, 4 * 64, 3)  # one row of two 32x32 streams, 4x
+        assert shown.shape == (4 * 32, 4 * (64 + 2), 3)  # one row of two 32x32 streams and a 2-px separator, 4x
         np.testing.assert_array_equal(shown, expected)
-        # Both streams of the grid are on the canvas, and they differ (two seeds).
-        assert not np.array_equal(viewer.canvas[:, :32], viewer.canvas[:, 32:])
+        # Both streams of the grid are on the canvas, apart, and they differ (two seeds).
+        assert (viewer.canvas[:, 32:34, :3] == 48).all()
+        assert not np.array_equal(viewer.canvas[:, :32], viewer.canvas[:, 34:])
         assert viewer.canvas[..., :3].std() > 10  # a picture, not a blank texture
     finally:
         viewer.close()
@@ -243,3 +244,19 @@ def test_view_with_an_unreachable_display_falls_back_to_a_file(tmp_path, monkeyp
     out = tmp_path / "v.mp4"
     assert main(["view", "-o", str(out), "--seconds", "0.5"]) == 0
     assert out.is_file() and "no window (glfw could not start" in capsys.readouterr().out
+
+
+def test_scripted_screenshot_and_recording(display, tmp_path, capsys):
+    shot, video = tmp_path / "window.png", tmp_path / "run.mp4"
+    assert main(["view", "--backend", "ort-cpu", "--frames", "12", "--scale", "8", "--screenshot", str(shot),
+                 "--record", str(video)]) == 0
+    window = iio.imread(shot)  # the whole window: frame, letterbox and HUD panel
+    assert window.shape[:2] == (256, 256) and window[..., :3].std() > 10
+    assert iio.imread(video).shape[0] >= 12
+    out = capsys.readouterr().out
+    assert f"wrote {video}" in out and f"wrote {shot}" in out
+
+
+def test_scripted_capture_names_must_fit(display, tmp_path, capsys):
+    assert main(["view", "--backend", "ort-cpu", "--frames", "2", "--record", str(tmp_path / "run.avi")]) == 2
+    assert "recordings are MP4" in capsys.readouterr().err

@@ -84,6 +84,8 @@ class Viewer:
             log.info("imgui-bundle is not installed: the HUD is the title bar (pip install 'ganrt[viewer]')")
         self.stream.frames.on_publish = self.window.wake  # a new chunk ends the loop's sleep
         self.stream.start()
+        if o.record:
+            self.toggle_recording(o.record)
 
     def choose_upload(self) -> None:
         """CUDA frames and a GL context on the same NVIDIA GPU: interop; else the host path. Says which."""
@@ -125,9 +127,15 @@ class Viewer:
         log.info("wrote %s", path)
         return path
 
-    def toggle_recording(self) -> None:
+    def toggle_recording(self, path: str | None = None) -> None:
         contract = self.stream.contract
-        self.capture.toggle_recording(contract.resolution, self.stream.batch, contract.fps)
+        self.capture.toggle_recording(contract.resolution, self.stream.batch, contract.fps, path)
+
+    def window_screenshot(self, path: str) -> Path:
+        """The whole window as it looks (frame, letterbox, HUD), as a PNG."""
+        width, height = self.window.framebuffer_size()
+        self.draw()
+        return self.capture.window(self.renderer.read_pixels((0, 0, width, height)), path)
 
     @property
     def captures(self) -> list[Path]:
@@ -202,4 +210,7 @@ class Viewer:
 
 def view(options: ViewOptions) -> ViewReport:
     with Viewer(options) as viewer:
-        return viewer.run()
+        report = viewer.run()
+        if options.screenshot:  # after --frames N, or when the user quit
+            viewer.window_screenshot(options.screenshot)
+        return report

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import UsageError
 from ..fileio import atomic_output
 from ..imaging import save_png, to_uint8_rgb
-from ..render import auto_scale, grid_shape, open_writer, tile
+from ..grid import VIDEO_GAP, blank_canvas, grid_shape, tile
+from ..render import auto_scale, open_writer
 
 
 def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) -> Path:
@@ -21,11 +23,10 @@ def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) ->
 
 class Recorder:
     def __init__(self, path: Path, resolution: int, streams: int, fps: float):
-        rows, cols = grid_shape(streams)
+        rows, _ = grid_shape(streams)
         self.path, self.files = path, contextlib.ExitStack()
         self.scale = auto_scale(resolution, rows)
-        size = resolution * self.scale
-        self.canvas = np.zeros((rows * size, cols * size, 3), np.uint8)
+        self.canvas = blank_canvas(streams, resolution * self.scale, VIDEO_GAP, 3)
         self.writer = open_writer(self.files.enter_context(atomic_output(path)), ".mp4", fps)
 
     def append(self, host: np.ndarray) -> None:
@@ -51,12 +52,22 @@ class Captures:
         self.paths.append(screenshot(canvas, self.folder, seed, index))
         return self.paths[-1]
 
-    def toggle_recording(self, resolution: int, streams: int, fps: float) -> None:
+    def toggle_recording(self, resolution: int, streams: int, fps: float, path: str | Path | None = None) -> None:
         if self.recorder is None:
-            path = self.folder / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            path = Path(path) if path else self.folder / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            if path.suffix.lower() != ".mp4":
+                raise UsageError(f"{path}: recordings are MP4; name a .mp4 file")
             self.recorder = Recorder(path, resolution, streams, fps)
         else:
             self.stop()
+
+    def window(self, pixels: np.ndarray, path: str | Path) -> Path:
+        """What the window shows (HUD included), as a PNG; `pixels` (H, W, 3), row 0 at the top."""
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            raise UsageError(f"{path}: screenshots are PNG; name a .png file")
+        self.paths.append(save_png(pixels, path))
+        return path
 
     def append(self, host: np.ndarray) -> None:
         if self.recorder is not None:

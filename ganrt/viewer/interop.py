@@ -1,7 +1,8 @@
 """CUDA-GL interop: frames straight from the ring's CUDA slots into the GL texture, no byte
 through the host.
 
-Once: a pixel-unpack buffer the size of the canvas is registered with CUDA (write-discard).
+Once: a pixel-unpack buffer the size of the canvas, holding the canvas with its separators,
+is registered with CUDA (not write-discard: the separators' bytes must survive each map).
 Per new frame, on the playback stream's own CUDA stream: map the buffer, wait for the slot's
 ready event, copy the frame of every stream device-to-device into its tile (one 2-D copy for a
 one-column layout), record the slot's consumed event, unmap (which orders the copy before GL's
@@ -53,18 +54,18 @@ class InteropUpload(HostUpload):
 
         from ..runtime import cuda
 
-        super().__init__(stream)
+        super().__init__(stream)  # the host canvas (separators drawn) and the tile origins
         self.cuda, self.cudart = cuda, cuda.runtime()
         width, height = self.size
         self.pitch = width * 4
-        r, cols = stream.contract.resolution, width // stream.contract.resolution
-        self.tiles = [(i % cols * r, i // cols * r) for i in range(stream.batch)]  # pixel (x, y) per stream
-        self.one_column = cols == 1
+        self.one_column = width == stream.contract.resolution and stream.batch == 1  # one copy does it all
         self.pbo = int(GL.glGenBuffers(1))
         GL.glBindBuffer(GL.GL_PIXEL_UNPACK_BUFFER, self.pbo)
-        GL.glBufferData(GL.GL_PIXEL_UNPACK_BUFFER, self.pitch * height, None, GL.GL_STREAM_DRAW)
+        # Filled once with the canvas: CUDA then writes the tiles only, and the separators stay.
+        GL.glBufferData(GL.GL_PIXEL_UNPACK_BUFFER, self.pitch * height, self.canvas, GL.GL_STREAM_DRAW)
         GL.glBindBuffer(GL.GL_PIXEL_UNPACK_BUFFER, 0)
-        flags = self.cudart.cudaGraphicsRegisterFlags.cudaGraphicsRegisterFlagsWriteDiscard
+        # Not write-discard: that would leave the separators' bytes undefined after each map.
+        flags = self.cudart.cudaGraphicsRegisterFlags.cudaGraphicsRegisterFlagsNone
         self.resource = cuda.check(self.cudart.cudaGraphicsGLRegisterBuffer(self.pbo, flags))
         self.last_frame: Frame | None = None
 
@@ -73,7 +74,7 @@ class InteropUpload(HostUpload):
         cuda.check(cudart.cudaGraphicsMapResources(1, self.resource, stream.copy_stream))
         try:
             ptr, _size = cuda.check(cudart.cudaGraphicsResourceGetMappedPointer(self.resource))
-            stream.copy_to_canvas(frame, int(ptr), self.pitch, self.tiles, self.one_column)
+            stream.copy_to_canvas(frame, int(ptr), self.pitch, self.origins, self.one_column)
         finally:
             cuda.check(cudart.cudaGraphicsUnmapResources(1, self.resource, stream.copy_stream))
         renderer.texture_from_pbo(self.pbo)

@@ -21,6 +21,8 @@ class ViewOptions:
     hud: bool = True  # the panel over the frame (H toggles it)
     slots: int = 3  # FrameStream ring: frames are made at most slots x T frames ahead
     capture_dir: str = "."  # screenshots and recordings go here
+    screenshot: str | None = None  # PNG of the whole window, HUD included, when the run ends (scripts)
+    record: str | None = None  # MP4 of every frame shown, from open to close (scripts)
     cpu_precision: str = "fp32"  # openvino: "bf16" where the CPU has it (checked against fp32 first)
     cuda_graph: bool = False  # replay chunks as CUDA graphs on the backends that can
 

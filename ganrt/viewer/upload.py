@@ -1,6 +1,6 @@
 """Frames into the GL texture. The host path: the playback stream copies the frame of every
 stream into a host array, each stream's frame goes into its tile of one RGBA canvas (a grid
-for B streams), and the renderer uploads the canvas through a PBO. The CUDA-GL interop path
+for B streams, with separators), and the renderer uploads the canvas through a PBO. The CUDA-GL interop path
 (ganrt.viewer.interop) has the same interface."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..imaging import to_uint8_rgb
-from ..render import grid_shape
+from ..grid import VIEW_GAP, blank_canvas, tile_origins
 from ..runtime.playback import PlaybackStream
 from ..runtime.stream import Frame
 
@@ -19,12 +19,11 @@ class HostUpload:
     def __init__(self, stream: PlaybackStream):
         self.stream = stream
         self.host = stream.host_frame_buffer()  # (B, H, W, 4) or (B, 3, H, W)
-        rows, cols = grid_shape(stream.batch)
         r = stream.contract.resolution
-        self.canvas = np.full((rows * r, cols * r, 4), 255, np.uint8)  # the texture's pixels, RGBA
+        self.canvas = blank_canvas(stream.batch, r, VIEW_GAP, 4)  # the texture's pixels, RGBA, separators drawn
+        self.origins = tile_origins(stream.batch, r, VIEW_GAP)  # (x, y) of each stream's tile
         # (canvas tile, that stream's host frame) view pairs, made once: the frame loop only copies.
-        self.host_tiles = [(self.canvas[i // cols * r:(i // cols + 1) * r, i % cols * r:(i % cols + 1) * r],
-                            self.host[i]) for i in range(stream.batch)]
+        self.host_tiles = [(self.canvas[y:y + r, x:x + r], self.host[i]) for i, (x, y) in enumerate(self.origins)]
 
     @property
     def size(self) -> tuple[int, int]:

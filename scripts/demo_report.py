@@ -34,7 +34,7 @@ def resolution_reason() -> str:
     return (f"the same recipe measured {speed[32]:.2f} steps/s at 32x32 (width 16) and {speed[64]:.2f} "
             f"steps/s at 64x64 (width 32) on this CPU ({record['machine']['threads']} threads; "
             f"`benchmarks/train_speed.py`): an hour buys about {hour64:,.0f} steps at 64x64, too few for a GAN "
-            f"here (shared/notes/training.md: 2,000 steps at 64x64 collapsed).")
+            f"here (an early 2,000-step run at 64x64 collapsed to one sample).")
 
 
 LOOP_FREE = 0.25  # closest self-match over the data's at that lag: above, no loop to speak of

@@ -40,11 +40,12 @@ def test_byo_example_runs_as_written(tmp_path):
 def test_byo_factory_cli(tmp_path, monkeypatch, capsys):
     code = byo_example().split("torch.manual_seed")[0]  # the class, not the export call
     (tmp_path / "mygen.py").write_text(code)
+    (tmp_path / "tiny.onnx").write_bytes(b"the Python example's file, already there")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert main(["export", "--factory", "mygen:TinyGenerator", "--kind", "image", "--dims", "z=64",
-                 "--resolution", "32", "-o", "tiny.onnx"]) == 0
-    assert "wrote tiny.onnx" in capsys.readouterr().out
+    line = re.search(r"`ganrt (export --factory mygen:TinyGenerator [^`]*)`", README.read_text()).group(1)
+    assert main(line.split()) == 0  # the README's own command, after the Python example: no collision
+    assert "wrote tiny_cli.onnx" in capsys.readouterr().out
     # a wrong declaration is one line, not a traceback
     assert main(["export", "--factory", "mygen:TinyGenerator", "--kind", "image", "--dims", "z=64",
                  "--resolution", "64", "-o", "bad.onnx"]) == 2
@@ -57,3 +58,15 @@ def test_readme_quotes_the_recorded_benchmarks():
     script = README.parent / "scripts" / "readme_tables.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_wrapper_example_makes_what_the_model_wants():
+    import torch
+    from torch import nn
+
+    block = re.search(r"```python\n(class WithCategory.*?)```", README.read_text(), re.S).group(1)
+    namespace = {"torch": torch, "nn": nn}
+    exec(block, namespace)
+    wrapped = namespace["WithCategory"](nn.Identity(), categories=6, category=2)
+    out = wrapped(torch.zeros(3, 10))
+    assert out.shape == (3, 16) and out[:, 12].eq(1).all()

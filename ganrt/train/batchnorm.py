@@ -2,7 +2,7 @@
 
 Exported graphs run in eval mode. Running statistics gathered with momentum during
 training (and never by an EMA copy) do not match the final weights, and eval-mode
-frames then turn to garbage (shared/notes/training.md, run 2). Recomputing them as
+frames then turn to garbage (seen in an early training run of this project). Recomputing them as
 a cumulative average over fresh samples fixes that.
 """
 

@@ -110,3 +110,4 @@ def test_nothing_leaks_over_ten_thousand_frames():
     torch.cuda.empty_cache()
     free_after, _ = cuda.check(cuda.runtime().cudaMemGetInfo())
     assert free_before - free_after < 64 << 20  # torch's context and kernels stay; the stream's buffers do not
+

@@ -24,10 +24,10 @@ class MinibatchStd(nn.Module):
 class ImageDiscriminator(nn.Module):
     """(N, 3, R, R) -> (N,) realness score."""
 
-    def __init__(self, resolution: int, width: int = 32):
+    def __init__(self, resolution: int, width: int = 32, channels: int = 3):
         super().__init__()
         layers: list[nn.Module] = []
-        c_in, size, c_out = 3, resolution, width
+        c_in, size, c_out = channels, resolution, width
         while size > 4:
             layers += [spectral_norm(nn.Conv2d(c_in, c_out, 4, 2, 1)), nn.LeakyReLU(0.2)]
             c_in, c_out, size = c_out, min(c_out * 2, 512), size // 2
@@ -38,6 +38,26 @@ class ImageDiscriminator(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.std(self.body(images))).view(-1)
+
+
+class LagPairDiscriminator(nn.Module):
+    """Two frames L apart (8 <= L <= 64), stacked with L as a constant channel -> realness.
+
+    The 8-frame video discriminator cannot see a period longer than its window; this one
+    compares frame t with frame t + L, so a stream that comes back to itself after L frames
+    (a loop) looks unlike the data, which keeps drifting apart.
+    (B, 3, R, R), (B, 3, R, R), lag -> (B,)
+    """
+
+    MAX_LAG = 64
+
+    def __init__(self, resolution: int, width: int = 32):
+        super().__init__()
+        self.body = ImageDiscriminator(resolution, width, channels=7)
+
+    def forward(self, first: torch.Tensor, later: torch.Tensor, lag: int) -> torch.Tensor:
+        lag_channel = torch.full_like(first[:, :1], lag / self.MAX_LAG)  # (B, 1, R, R)
+        return self.body(torch.cat([first, later, lag_channel], dim=1))
 
 
 class VideoDiscriminator(nn.Module):

@@ -23,10 +23,10 @@ import torch.nn.functional as F
 
 from ..imaging import frame_grid, save_png, to_uint8_rgb
 from ..models import VideoGenerator, create_model
-from ..models.checkpoint import save_checkpoint
+from ..models.checkpoint import load_checkpoint, save_checkpoint
 from .batchnorm import recalibrate_batchnorm
 from .data import SyntheticVideo, VideoDataConfig, mean_frame_difference
-from .discriminators import ImageDiscriminator, VideoDiscriminator, video_discriminator_fits
+from .discriminators import ImageDiscriminator, LagPairDiscriminator, VideoDiscriminator, video_discriminator_fits
 from .sampling import CarriedStateSampler, sample_clips, sample_stream
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class TrainConfig:
     sample_every: int = 500  # steps between PNG grids (0: never)
     checkpoint_every: int = 1000
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
+    lag_pairs: float = 0.0  # step models: weight of the lag-pair discriminator (frames 8-64 apart); 0: off
+    resume: str | None = None  # a checkpoint whose generator weights training starts from
 
 
 class Trainer:
@@ -63,14 +65,16 @@ class Trainer:
         overrides = {"resolution": cfg.resolution, "width": cfg.width}
         if cfg.model in ("tgan", "vgan"):
             overrides["frames"] = cfg.frames
-        self.G = create_model(cfg.model, **overrides).train()
+        self.G = (load_checkpoint(cfg.resume) if cfg.resume else create_model(cfg.model, **overrides)).train()
         self.G_ema = copy.deepcopy(self.G).eval()
         self.frames = self.G.fixed_frames() or cfg.frames
         self.data = SyntheticVideo(VideoDataConfig(motion=cfg.data, resolution=cfg.resolution), cfg.seed)
         self.D_image = ImageDiscriminator(cfg.resolution, width=32)
         self.D_video = (VideoDiscriminator(cfg.resolution, self.frames, width=32)
                         if video_discriminator_fits(self.frames) else None)
-        d_params = list(self.D_image.parameters()) + (list(self.D_video.parameters()) if self.D_video else [])
+        self.D_lag = (LagPairDiscriminator(cfg.resolution, width=32)
+                      if cfg.lag_pairs and self.G.kind == "step" else None)
+        d_params = [p for d in (self.D_image, self.D_video, self.D_lag) if d is not None for p in d.parameters()]
         self.opt_G = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=(0.5, 0.999))
         self.opt_D = torch.optim.Adam(d_params, cfg.lr, betas=(0.5, 0.999))
         self.sampler = (CarriedStateSampler(self.G, cfg.batch, cfg.reset_probability, self.gen)
@@ -106,10 +110,41 @@ class Trainer:
         g_loss = -sum(s.mean() for s in self.d_scores(fake))
         diversity = self.mode_seeking(fake, latent)
         motion = self.motion_seeking(fake)
+        lag_d, lag_g = self.lag_pair_losses()
         self.opt_G.zero_grad(set_to_none=True)
-        (g_loss + self.cfg.diversity * diversity + self.cfg.motion_diversity * motion).backward()
+        (g_loss + self.cfg.diversity * diversity + self.cfg.motion_diversity * motion
+         + self.cfg.lag_pairs * lag_g).backward()
         self.opt_G.step()
-        return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item(), "motion": motion.item()}
+        return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item(), "motion": motion.item(),
+                "lag_d": lag_d}
+
+    def lag_pair_losses(self) -> tuple[float, torch.Tensor]:
+        """Step models: frame t against frame t + L of the data and of the stream (from the
+        sampler's carried state, GRU run L steps, two frames decoded). Updates the lag-pair
+        discriminator; returns (its loss, the generator's hinge term to add)."""
+        if self.D_lag is None:
+            return 0.0, torch.zeros(())
+        lag = int(torch.randint(8, LagPairDiscriminator.MAX_LAG + 1, (1,), generator=self.gen))
+        real = self.data.sample(self.cfg.batch, lag + 1)  # (B, L+1, 3, R, R)
+        first, later = self.lag_pair(lag)
+        d_loss = (F.relu(1 - self.D_lag(real[:, 0], real[:, lag], lag)).mean()
+                  + F.relu(1 + self.D_lag(first.detach(), later.detach(), lag)).mean())
+        self.opt_D.zero_grad(set_to_none=True)
+        (self.cfg.lag_pairs * d_loss).backward()
+        self.opt_D.step()
+        return d_loss.item(), -self.D_lag(first, later, lag).mean()
+
+    def lag_pair(self, lag: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Frames t and t + lag of the generator's streams, from where the sampler's streams are."""
+        model, sampler = self.G, self.sampler
+        state = sampler.state
+        noise = torch.randn(self.cfg.batch, lag + 1, model.dims()["noise"], generator=self.gen)
+        states = [state]
+        for t in range(lag + 1):  # states[1] makes frame t, states[lag + 1] frame t + lag
+            states.append(model.motion(noise[:, t], states[-1]))
+        latent = torch.cat([torch.cat([sampler.content, states[1]], 1), torch.cat([sampler.content, states[-1]], 1)])
+        images = model.decoder(latent)  # (2B, 3, R, R)
+        return images[:self.cfg.batch], images[self.cfg.batch:]
 
     def mode_seeking(self, fake: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
         """MSGAN: 1 / (|G(a) - G(b)| / |a - b|) over the batch's two halves."""

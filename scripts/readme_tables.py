@@ -91,6 +91,9 @@ def section() -> str:
              verdicts(stream),
              "bf16 stream drift:", drift_table(stream.get("bf16_drift")),
              "![throughput: bare backend loop vs FrameStream](benchmarks/results/cpu-stream.png)"]
+    quality = RESULTS / "demo-quality.md"
+    if quality.is_file():
+        parts += ["### The demo model against its data", quality.read_text().strip()]
     ceiling = RESULTS / "ort-ceiling.md"
     if ceiling.is_file():
         parts += ["### How far ort-cpu can go on this model", ceiling.read_text().strip()]

@@ -44,7 +44,7 @@ class StreamCounters:
     late: int = 0  # times a frame was due but not yet produced
     flushed: int = 0  # frames of an old seed skipped after a seed change (not dropped: discarded)
     chunks: int = 0
-    compute_seconds: float = 0.0  # producer time inside backend.run (+ sync)
+    compute_seconds: float = 0.0  # producer time per chunk: run (+ sync on the host; on CUDA, enqueue only)
 
 
 @dataclass

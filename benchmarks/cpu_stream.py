@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from ganrt.bench import BenchReport, machine_info, run_bench
+from ganrt.bench import BenchReport, run_bench
 from ganrt.bench_report import plot, summary
 from ganrt.optional import installed
 from ganrt.runtime.backends.select import demo_model

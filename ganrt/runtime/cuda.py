@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# check/runtime are used here; the device questions are re-exported for the CUDA backends.
-from ..gpu import check, device_available, device_name_and_capability, runtime  # noqa: F401
+# check/runtime are used here and by the CUDA backends through this module (cuda.check, cuda.runtime).
+from ..gpu import check, runtime
 from .buffers import DeviceBuffer
 
 

@@ -129,7 +129,7 @@ def ort_cuda_usable() -> tuple[bool, str]:
         return False, str(exc)
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         return False, "this onnxruntime build has no CUDAExecutionProvider (install onnxruntime-gpu)"
-    from .. import cuda
+    from ...gpu import device_available
 
-    ok, reason = cuda.device_available()
+    ok, reason = device_available()
     return (ok, reason) if not ok else (True, "CUDAExecutionProvider available")

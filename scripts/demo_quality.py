@@ -98,10 +98,9 @@ def verdict(name: str, value_low: float, value_high: float | None = None) -> str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", nargs="?", default=str(demo_model("onnx")))
+    parser.add_argument("--print-only", action="store_true", help="measure a candidate without touching the record")
     args = parser.parse_args()
     record = {"machine": machine_info(), "model": Path(args.model).name, **measure(args.model)}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "demo-quality.json").write_text(json.dumps(record, indent=2))
     text = "\n".join([
         f"{record['model']} against the synthetic data (`python scripts/demo_quality.py`, commit "
         f"{record['machine']['commit']}): 4 streams of 600 frames through ONNX Runtime with the runtime's own "
@@ -113,7 +112,10 @@ def main() -> None:
         f"{record['colour_data']:.2f} of the data's. Shapes: {record['shapes_generated']:.2f} components per frame, "
         f"data {record['shapes_data']:.2f}. Loop by lag: " + ", ".join(f"{lag}: {v:.2f}" for lag, v in record["loop_by_lag"].items())
         + f". Seeds 0 and 1 differ by {record['seeds_differ']:.2f} on average.", ""])
-    (RESULTS / "demo-quality.md").write_text(text)
+    if not args.print_only:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "demo-quality.json").write_text(json.dumps(record, indent=2))
+        (RESULTS / "demo-quality.md").write_text(text)
     print(text)
 
 

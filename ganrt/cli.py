@@ -22,7 +22,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       frames=args.frames, width=args.width, steps=args.steps, batch=args.batch,
                       seed=args.seed, lr=args.lr, diversity=args.diversity, motion_diversity=args.motion_diversity,
                       sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
-                      threads=args.threads, lag_pairs=args.lag_pairs, resume=args.resume)
+                      threads=args.threads, lag_pairs=args.lag_pairs, resume=args.resume,
+                      colour_pixels=args.colour_pixels)
     try:
         path = train(cfg)
     except (KeyError, ValueError) as exc:
@@ -52,6 +53,8 @@ def add_train(sub) -> None:
     p.add_argument("--threads", type=COUNT, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--lag-pairs", type=number(0.0, inclusive=True), default=0.0,
                    help="step models: weight of a discriminator on frames 8-64 apart, against loops (0: off)")
+    p.add_argument("--colour-pixels", type=number(0.0, inclusive=True), default=0.0,
+                   help="weight of a discriminator on single foreground pixels' colours (0: off)")
     p.add_argument("--resume", metavar="CKPT", help="start from this checkpoint's generator weights (fresh "
                                                     "discriminators); its model and size win over --model etc.")
     p.set_defaults(func=cmd_train)

@@ -72,3 +72,23 @@ def test_lag_pair_discriminator_trains_and_reaches_the_motion(tiny_checkpoints, 
     assert trainer.G.motion.parameters().__next__().grad.abs().sum() > 0  # the GRU hears about loops
     first, later = trainer.lag_pair(12)
     assert first.shape == later.shape == (4, 3, 32, 32) and not (first == later).all()
+
+
+def test_colour_discriminator_sees_foreground_pixels_and_reaches_the_decoder(tmp_path):
+    import torch
+
+    from ganrt.train.discriminators import foreground_pixels
+    from ganrt.train.loop import TrainConfig, Trainer
+
+    video = torch.full((1, 2, 3, 4, 4), -1.0)
+    video[0, 0, :, 1, 1] = torch.tensor([1.0, -0.8, -0.8])  # one red pixel on black
+    picked = foreground_pixels(video, 5, torch.Generator().manual_seed(0))
+    assert picked.shape == (5, 3) and (picked == torch.tensor([1.0, -0.8, -0.8])).all()
+    from ganrt.runtime.backends.select import demo_model
+
+    trainer = Trainer(TrainConfig(model="mocogan", resume=str(demo_model("pt")), frames=8, batch=4, colour_pixels=1.0,
+                                  out=str(tmp_path / "c.pt")))  # the demo draws shapes: there is foreground
+    fake, _ = trainer.fake_batch()
+    g_term = trainer.colour_losses(trainer.data.sample(4, 8), fake)
+    g_term.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.G.decoder.parameters())

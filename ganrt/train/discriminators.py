@@ -60,6 +60,31 @@ class LagPairDiscriminator(nn.Module):
         return self.body(torch.cat([first, later, lag_channel], dim=1))
 
 
+class PixelColourDiscriminator(nn.Module):
+    """Single foreground pixels' colours (N, 3) -> realness: the data's shapes are flat palette
+    colours, and a per-pixel critic sees a blended or drifting colour that a frame critic
+    at this size lets pass."""
+
+    def __init__(self, width: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(spectral_norm(nn.Linear(3, width)), nn.LeakyReLU(0.2),
+                                 spectral_norm(nn.Linear(width, width)), nn.LeakyReLU(0.2),
+                                 spectral_norm(nn.Linear(width, 1)))
+
+    def forward(self, colours: torch.Tensor) -> torch.Tensor:
+        return self.net(colours).view(-1)
+
+
+def foreground_pixels(video: torch.Tensor, count: int, gen: torch.Generator) -> torch.Tensor:
+    """(B, T, 3, H, W) -> (count, 3): random pixels whose largest channel is above 0 (shapes,
+    not the black background); fewer if the frames have fewer."""
+    pixels = video.transpose(2, -1).reshape(-1, 3)  # (B*T*W*H, 3)
+    foreground = pixels[pixels.max(dim=1).values > 0]
+    if len(foreground) == 0:
+        return foreground
+    return foreground[torch.randint(len(foreground), (count,), generator=gen)]
+
+
 class VideoDiscriminator(nn.Module):
     """(B, T, 3, R, R) -> (B,) realness score of the motion, with 3-D convolutions."""
 

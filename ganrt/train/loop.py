@@ -26,7 +26,8 @@ from ..models import VideoGenerator, create_model
 from ..models.checkpoint import load_checkpoint, save_checkpoint
 from .batchnorm import recalibrate_batchnorm
 from .data import SyntheticVideo, VideoDataConfig, mean_frame_difference
-from .discriminators import ImageDiscriminator, LagPairDiscriminator, VideoDiscriminator, video_discriminator_fits
+from .discriminators import (ImageDiscriminator, LagPairDiscriminator, PixelColourDiscriminator, VideoDiscriminator,
+                             foreground_pixels, video_discriminator_fits)
 from .sampling import CarriedStateSampler, sample_clips, sample_stream
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads; 0 keeps torch's default
     lag_pairs: float = 0.0  # step models: weight of the lag-pair discriminator (frames 8-64 apart); 0: off
     resume: str | None = None  # a checkpoint whose generator weights training starts from
+    colour_pixels: float = 0.0  # weight of the per-pixel colour discriminator on foreground pixels; 0: off
 
 
 class Trainer:
@@ -74,7 +76,9 @@ class Trainer:
                         if video_discriminator_fits(self.frames) else None)
         self.D_lag = (LagPairDiscriminator(cfg.resolution, width=32)
                       if cfg.lag_pairs and self.G.kind == "step" else None)
-        d_params = [p for d in (self.D_image, self.D_video, self.D_lag) if d is not None for p in d.parameters()]
+        self.D_colour = PixelColourDiscriminator() if cfg.colour_pixels else None
+        d_params = [p for d in (self.D_image, self.D_video, self.D_lag, self.D_colour) if d is not None
+                    for p in d.parameters()]
         self.opt_G = torch.optim.Adam(self.G.parameters(), cfg.lr, betas=(0.5, 0.999))
         self.opt_D = torch.optim.Adam(d_params, cfg.lr, betas=(0.5, 0.999))
         self.sampler = (CarriedStateSampler(self.G, cfg.batch, cfg.reset_probability, self.gen)
@@ -111,12 +115,29 @@ class Trainer:
         diversity = self.mode_seeking(fake, latent)
         motion = self.motion_seeking(fake)
         lag_d, lag_g = self.lag_pair_losses()
+        colour_g = self.colour_losses(real, fake)
         self.opt_G.zero_grad(set_to_none=True)
         (g_loss + self.cfg.diversity * diversity + self.cfg.motion_diversity * motion
-         + self.cfg.lag_pairs * lag_g).backward()
+         + self.cfg.lag_pairs * lag_g + self.cfg.colour_pixels * colour_g).backward()
         self.opt_G.step()
         return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item(), "motion": motion.item(),
                 "lag_d": lag_d}
+
+    PIXELS = 1024  # foreground pixels per side and step for the colour discriminator
+
+    def colour_losses(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """Updates the per-pixel colour discriminator; returns the generator's term to add."""
+        if self.D_colour is None:
+            return torch.zeros(())
+        real_px = foreground_pixels(real, self.PIXELS, self.gen)
+        fake_px = foreground_pixels(fake, self.PIXELS, self.gen)
+        if len(real_px) == 0 or len(fake_px) == 0:
+            return torch.zeros(())
+        d_loss = F.relu(1 - self.D_colour(real_px)).mean() + F.relu(1 + self.D_colour(fake_px.detach())).mean()
+        self.opt_D.zero_grad(set_to_none=True)
+        (self.cfg.colour_pixels * d_loss).backward()
+        self.opt_D.step()
+        return -self.D_colour(fake_px).mean()
 
     def lag_pair_losses(self) -> tuple[float, torch.Tensor]:
         """Step models: frame t against frame t + L of the data and of the stream (from the

@@ -91,14 +91,18 @@ class BackendResult:
     gflops: float  # achieved by the bare loop, from the graph's FLOPs
     bare_fps_rounds: list[float] = field(default_factory=list)
     stream_fps_rounds: list[float] = field(default_factory=list)
-    round_ratios: list[float] = field(default_factory=list)  # stream / bare, per round
     device_timing: DeviceTiming | None = None
     device_timing_note: str = ""  # why device_timing is absent
 
     @property
+    def round_ratios(self) -> list[float]:
+        """FrameStream / bare loop, per round."""
+        return [s / b for s, b in zip(self.stream_fps_rounds, self.bare_fps_rounds)]
+
+    @property
     def stream_over_bare(self) -> float:
         """Median of the per-round ratios."""
-        return float(np.median(self.round_ratios)) if self.round_ratios else self.stream_fps / self.throughput_fps
+        return float(np.median(self.round_ratios))
 
     @property
     def unstable(self) -> list[str]:
@@ -156,6 +160,7 @@ class BenchReport:
             if timing:
                 timing = DeviceTiming(**{**timing, "enqueue_ms": LatencyStats(**timing["enqueue_ms"]),
                                          "gpu_compute_ms": LatencyStats(**timing["gpu_compute_ms"])})
+            r = {k: v for k, v in r.items() if k != "round_ratios"}  # derived; records before it was say it
             return BackendResult(**{**r, "latency_ms": LatencyStats(**r["latency_ms"]), "device_timing": timing})
 
         return cls(**{**raw, "results": [result(r) for r in raw["results"]]})
@@ -301,7 +306,6 @@ class Contestant:
             latency_ms=LatencyStats.of(self.latencies), throughput_fps=throughput,
             stream_fps=float(np.median(self.stream_rounds)), gflops=throughput * flops_per_frame / 1e9,
             bare_fps_rounds=self.bare_rounds, stream_fps_rounds=self.stream_rounds,
-            round_ratios=[s / b for s, b in zip(self.stream_rounds, self.bare_rounds)],
             device_timing=timing, device_timing_note=note)
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       seed=args.seed, lr=args.lr, diversity=args.diversity, motion_diversity=args.motion_diversity,
                       sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
                       threads=args.threads, lag_pairs=args.lag_pairs, resume=args.resume,
-                      colour_pixels=args.colour_pixels)
+                      colour_pixels=args.colour_pixels, palette=args.palette)
     try:
         path = train(cfg)
     except (KeyError, ValueError) as exc:
@@ -55,6 +55,9 @@ def add_train(sub) -> None:
                    help="step models: weight of a discriminator on frames 8-64 apart, against loops (0: off)")
     p.add_argument("--colour-pixels", type=number(0.0, inclusive=True), default=0.0,
                    help="weight of a discriminator on single foreground pixels' colours (0: off)")
+    p.add_argument("--palette", action="store_true",
+                   help="mocogan: the last layer picks each pixel's colour from the data's colours (added to a "
+                        "--resume checkpoint that has none, starting as its nearest colour)")
     p.add_argument("--resume", metavar="CKPT", help="start from this checkpoint's generator weights (fresh "
                                                     "discriminators); its model and size win over --model etc.")
     p.set_defaults(func=cmd_train)

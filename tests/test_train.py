@@ -92,3 +92,55 @@ def test_colour_discriminator_sees_foreground_pixels_and_reaches_the_decoder(tmp
     g_term = trainer.colour_losses(trainer.data.sample(4, 8), fake)
     g_term.backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in trainer.G.decoder.parameters())
+
+
+def test_palette_head_keeps_the_resumed_picture_in_the_datas_colours(tmp_path):
+    import torch
+
+    from ganrt.export import ExportOptions, export_checkpoint
+    from ganrt.models.checkpoint import save_checkpoint
+    from ganrt.runtime.backends.select import demo_model
+    from ganrt.train.data import PALETTE
+    from ganrt.train.loop import data_palette, resume_model
+
+    free = load_checkpoint(demo_model("pt"))
+    if free.config.palette:
+        free = create_free_rgb_twin(free)
+    picked = resume_model(str(demo_model("pt")), data_palette())
+    head = picked.decoder.palette
+    colours = torch.tensor(data_palette()).view(-1, 3, 1, 1)  # each colour as a 1x1 image
+    features = torch.zeros(len(colours), head.from_features.in_channels, 1, 1)
+    assert torch.allclose(head(colours, features), colours, atol=1e-3)  # a palette colour stays itself
+
+    inputs = free.random_inputs(2, 8, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        before, after = free(*inputs)[0], picked(*inputs)[0]  # (2, 8, 3, 32, 32)
+    assert (before - after).abs().mean() < 0.15  # the same shapes where they were
+
+    def near_palette(video):
+        pixels = video.transpose(2, -1).reshape(-1, 3)
+        foreground = pixels[pixels.max(dim=1).values > 0]
+        return (torch.cdist(foreground, PALETTE).min(dim=1).values < 0.5).float().mean()
+    assert near_palette(after) > near_palette(before)
+
+    path = save_checkpoint(picked, tmp_path / "p.pt")
+    reloaded = load_checkpoint(path)
+    with torch.no_grad():
+        assert torch.equal(reloaded(*inputs)[0], after)
+    result = export_checkpoint(path, tmp_path / "p.onnx", ExportOptions(dynamic_batch=True))  # checks torch vs ORT
+    assert result.path.is_file()
+
+
+def create_free_rgb_twin(model):
+    """The same generator without its PaletteHead (the shipped demo may have one)."""
+    from ganrt.models import create_model
+
+    twin = create_model(model.name, **{**model.config_dict(), "palette": None})
+    twin.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("decoder.palette.")})
+    return twin.eval()
+
+
+def test_palette_is_a_mocogan_option(tmp_path, capsys):
+    assert main(["train", "--model", "dcgan", "--palette", "--steps", "1", "--out", str(tmp_path / "x.pt")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--palette" in err and "mocogan" in err

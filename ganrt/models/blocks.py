@@ -30,9 +30,14 @@ def stage_channels(resolution: int, width: int, max_channels: int = 512) -> list
 
 
 class ImageDecoder(nn.Module):
-    """DCGAN-style decoder: latent (N, D) -> image (N, 3, R, R) in [-1, 1]."""
+    """DCGAN-style decoder: latent (N, D) -> image (N, 3, R, R) in [-1, 1].
 
-    def __init__(self, latent_dim: int, resolution: int, width: int):
+    With `palette` (K colours in [-1, 1]) the last layer picks each pixel's colour from
+    them (PaletteHead) instead of emitting free RGB.
+    """
+
+    def __init__(self, latent_dim: int, resolution: int, width: int,
+                 palette: list[list[float]] | None = None):
         super().__init__()
         channels = stage_channels(resolution, width)
         self.stem_channels = channels[0]
@@ -46,12 +51,45 @@ class ImageDecoder(nn.Module):
                        nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
         self.body = nn.Sequential(*layers)
         self.to_rgb = nn.Conv2d(channels[-1], 3, 3, 1, 1)
+        self.palette = PaletteHead(palette, channels[-1]) if palette else None
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         x = self.stem(latent).view(-1, self.stem_channels, 4, 4)  # (N, C0, 4, 4)
         x = torch.relu(self.stem_norm(x))
         x = self.body(x)  # (N, C_last, R, R)
-        return torch.tanh(self.to_rgb(x))  # (N, 3, R, R)
+        rgb = torch.tanh(self.to_rgb(x))  # (N, 3, R, R)
+        return rgb if self.palette is None else self.palette(rgb, x)
+
+
+class PaletteHead(nn.Module):
+    """Each pixel a softmax-weighted mix of K fixed colours: flat shapes in exactly the
+    data's colours, blends only where the softmax is undecided (edges).
+
+    The logits start as "nearest colour to the free RGB": -|rgb - c_k|^2 / tau, whose
+    |rgb|^2 term is the same for every k and drops out of the softmax, leaving a 1x1
+    convolution (2 c_k . rgb - |c_k|^2) / tau. A decoder trained without the head thus
+    keeps its picture when the head is added; a second 1x1 convolution on the last
+    features (zero at first) lets training refine the choice. Exports as Conv + Softmax.
+    """
+
+    TEMPERATURE = 0.25  # squared-distance units; palette colours are >= 1.8 apart
+
+    def __init__(self, palette: list[list[float]], features: int):
+        super().__init__()
+        colours = torch.tensor(palette, dtype=torch.float32)  # (K, 3)
+        # As a 1x1 convolution from K weights to RGB: (3, K, 1, 1). Rebuilt from the config, not saved.
+        self.register_buffer("colours", colours.t().reshape(3, len(palette), 1, 1).contiguous(), persistent=False)
+        self.from_rgb = nn.Conv2d(3, len(palette), 1)
+        self.from_features = nn.Conv2d(features, len(palette), 1, bias=False)
+        with torch.no_grad():
+            self.from_rgb.weight.copy_((2 * colours / self.TEMPERATURE).view(len(palette), 3, 1, 1))
+            self.from_rgb.bias.copy_(-(colours ** 2).sum(1) / self.TEMPERATURE)
+            self.from_features.weight.zero_()
+
+    def forward(self, rgb: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        # rgb (N, 3, R, R), features (N, C, R, R) -> (N, 3, R, R)
+        weights = torch.softmax(self.from_rgb(rgb) + self.from_features(features), dim=1)  # (N, K, R, R)
+        return torch.nn.functional.conv2d(weights, self.colours)  # sum_k w_k c_k
 
 
 class MotionGRUCell(nn.Module):

@@ -22,6 +22,7 @@ class MoCoGANConfig:
     motion_dim: int = 16  # GRU state size
     noise_dim: int = 10
     fps: float = 15.0
+    palette: list[list[float]] | None = None  # colours the last layer picks from (PaletteHead); None: free RGB
 
     def __post_init__(self):
         check_resolution(self.resolution)
@@ -36,7 +37,7 @@ class MoCoGAN(VideoGenerator):
         self.config = config
         self.motion = MotionGRUCell(config.noise_dim, config.motion_dim)
         self.decoder = ImageDecoder(config.content_dim + config.motion_dim,
-                                    config.resolution, config.width)
+                                    config.resolution, config.width, config.palette)
 
     def dims(self) -> dict[str, int]:
         c = self.config

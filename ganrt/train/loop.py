@@ -21,11 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import UsageError
 from ..imaging import frame_grid, save_png, to_uint8_rgb
 from ..models import VideoGenerator, create_model
 from ..models.checkpoint import load_checkpoint, save_checkpoint
 from .batchnorm import recalibrate_batchnorm
-from .data import SyntheticVideo, VideoDataConfig, mean_frame_difference
+from .data import PALETTE, SyntheticVideo, VideoDataConfig, mean_frame_difference
 from .discriminators import (ImageDiscriminator, LagPairDiscriminator, PixelColourDiscriminator, VideoDiscriminator,
                              foreground_pixels, video_discriminator_fits)
 from .sampling import CarriedStateSampler, sample_clips, sample_stream
@@ -55,6 +56,7 @@ class TrainConfig:
     lag_pairs: float = 0.0  # step models: weight of the lag-pair discriminator (frames 8-64 apart); 0: off
     resume: str | None = None  # a checkpoint whose generator weights training starts from
     colour_pixels: float = 0.0  # weight of the per-pixel colour discriminator on foreground pixels; 0: off
+    palette: bool = False  # mocogan: the last layer picks colours from the data's (background + PALETTE)
 
 
 class Trainer:
@@ -67,7 +69,12 @@ class Trainer:
         overrides = {"resolution": cfg.resolution, "width": cfg.width}
         if cfg.model in ("tgan", "vgan"):
             overrides["frames"] = cfg.frames
-        self.G = (load_checkpoint(cfg.resume) if cfg.resume else create_model(cfg.model, **overrides)).train()
+        if cfg.palette:
+            if cfg.model != "mocogan":
+                raise UsageError(f"--palette is a mocogan option; {cfg.model} emits free RGB")
+            overrides["palette"] = data_palette()
+        self.G = (resume_model(cfg.resume, overrides.get("palette")) if cfg.resume
+                  else create_model(cfg.model, **overrides)).train()
         self.G_ema = copy.deepcopy(self.G).eval()
         self.frames = self.G.fixed_frames() or cfg.frames
         self.data = SyntheticVideo(VideoDataConfig(motion=cfg.data, resolution=cfg.resolution), cfg.seed)
@@ -216,6 +223,23 @@ class Trainer:
         if self.frames > 1:  # the data's motion, the yardstick for the model's
             meta["data_frame_difference"] = mean_frame_difference(self.data.sample(64, self.frames))
         return save_checkpoint(model, self.cfg.out, meta)
+
+
+def data_palette() -> list[list[float]]:
+    """The synthetic data's colours: its black background, then its shapes' PALETTE."""
+    return [[-1.0, -1.0, -1.0]] + PALETTE.tolist()
+
+
+def resume_model(path: str, palette: list[list[float]] | None) -> VideoGenerator:
+    """The checkpoint's generator; with `palette`, given a PaletteHead if it has none (the
+    head starts as "nearest colour", so the picture is kept)."""
+    model = load_checkpoint(path)
+    if palette is None or model.config.palette:
+        return model
+    grown = create_model(model.name, **{**model.config_dict(), "palette": palette})
+    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith("decoder.palette.") for k in missing), (missing, unexpected)
+    return grown.eval()
 
 
 def preview_grid(model: VideoGenerator, frames: int, seeds: int = 6) -> np.ndarray:

@@ -222,8 +222,14 @@ def graph_flops_per_frame(onnx_path: str, frames_per_call: int) -> float:
 
 def sgemm_gflops(threads: int, sizes: tuple[int, ...] = (1024, 2048), trials: int = 4,
                  seconds: float = 0.4) -> float | None:
-    """The CPU's own single-precision matrix-multiply rate (torch), the roofline: the best of a
-    few short trials, since a shared machine's neighbours only ever make a trial slower."""
+    """The CPU's own single-precision matrix-multiply rate (torch), the roofline."""
+    return gemm_gflops(threads, "float32", sizes, trials, seconds)
+
+
+def gemm_gflops(threads: int, dtype: str = "float32", sizes: tuple[int, ...] = (1024, 2048), trials: int = 4,
+                seconds: float = 0.4) -> float | None:
+    """torch's matrix-multiply rate at `dtype` ("float32", "bfloat16"): the best of a few short
+    trials, since a shared machine's neighbours only ever make a trial slower."""
     try:
         import torch
     except ImportError:
@@ -231,7 +237,7 @@ def sgemm_gflops(threads: int, sizes: tuple[int, ...] = (1024, 2048), trials: in
     torch.set_num_threads(threads)
     best = 0.0
     for size in sizes:
-        a, b = torch.randn(size, size), torch.randn(size, size)
+        a, b = torch.randn(size, size).to(getattr(torch, dtype)), torch.randn(size, size).to(getattr(torch, dtype))
         for _ in range(trials):
             a @ b
             count, start = 0, time.perf_counter()

@@ -58,6 +58,9 @@ def test_resume_starts_from_the_checkpoints_weights(tiny_checkpoints, tmp_path):
                                   frames=8, batch=4, out=str(tmp_path / "r.pt")))
     saved = load_checkpoint(tiny_checkpoints["mocogan"]).state_dict()
     assert all(torch.equal(saved[k], v) for k, v in trainer.G.state_dict().items())
+    stages = read_checkpoint(trainer.save(1, 0.5))["meta"]["stages"]  # how it was made, run by run
+    assert [stage["train_config"]["resume"] for stage in stages] == [None, str(tiny_checkpoints["mocogan"])]
+    assert [stage["steps"] for stage in stages] == [2, 1]
 
 
 def test_lag_pair_discriminator_trains_and_reaches_the_motion(tiny_checkpoints, tmp_path):

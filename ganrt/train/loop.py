@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from ..errors import UsageError
 from ..imaging import frame_grid, save_png, to_uint8_rgb
 from ..models import VideoGenerator, create_model
-from ..models.checkpoint import load_checkpoint, save_checkpoint
+from ..models.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from .batchnorm import recalibrate_batchnorm
 from .data import PALETTE, SyntheticVideo, VideoDataConfig, mean_frame_difference
 from .discriminators import (ImageDiscriminator, LagPairDiscriminator, PixelColourDiscriminator, VideoDiscriminator,
@@ -90,6 +90,7 @@ class Trainer:
         self.opt_D = torch.optim.Adam(d_params, cfg.lr, betas=(0.5, 0.999))
         self.sampler = (CarriedStateSampler(self.G, cfg.batch, cfg.reset_probability, self.gen)
                         if self.G.kind == "step" else None)
+        self.earlier_stages = earlier_stages(cfg.resume) if cfg.resume else []
 
     def fake_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.sampler is not None:
@@ -220,9 +221,21 @@ class Trainer:
         model = self.finalize_ema()
         meta = {"train_config": asdict(self.cfg), "steps": step, "wall_seconds": round(wall_seconds, 1),
                 "trained_frames": self.frames}
+        meta["stages"] = self.earlier_stages + [{k: meta[k] for k in STAGE_KEYS}]
         if self.frames > 1:  # the data's motion, the yardstick for the model's
             meta["data_frame_difference"] = mean_frame_difference(self.data.sample(64, self.frames))
         return save_checkpoint(model, self.cfg.out, meta)
+
+
+STAGE_KEYS = ("train_config", "steps", "wall_seconds")
+
+
+def earlier_stages(resumed: str) -> list[dict]:
+    """How the resumed checkpoint was made: its own stages, or (older checkpoints) its one run."""
+    meta = read_checkpoint(resumed)["meta"]
+    if "stages" in meta:
+        return list(meta["stages"])
+    return [{k: meta[k] for k in STAGE_KEYS}] if "train_config" in meta else []
 
 
 def data_palette() -> list[list[float]]:

@@ -23,7 +23,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                       seed=args.seed, lr=args.lr, diversity=args.diversity, motion_diversity=args.motion_diversity,
                       sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
                       threads=args.threads, lag_pairs=args.lag_pairs, resume=args.resume,
-                      colour_pixels=args.colour_pixels, palette=args.palette)
+                      colour_pixels=args.colour_pixels, palette=args.palette,
+                      palette_sharpness=args.palette_sharpness)
     try:
         path = train(cfg)
     except (KeyError, ValueError) as exc:
@@ -58,6 +59,8 @@ def add_train(sub) -> None:
     p.add_argument("--palette", action="store_true",
                    help="mocogan: the last layer picks each pixel's colour from the data's colours (added to a "
                         "--resume checkpoint that has none, starting as its nearest colour)")
+    p.add_argument("--palette-sharpness", type=number(0.0, inclusive=True), default=0.0,
+                   help="with a palette head: weight of its per-pixel entropy, pushing each pixel to one colour (0: off)")
     p.add_argument("--resume", metavar="CKPT", help="start from this checkpoint's generator weights (fresh "
                                                     "discriminators); its model and size win over --model etc.")
     p.set_defaults(func=cmd_train)

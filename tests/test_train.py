@@ -147,3 +147,17 @@ def test_palette_is_a_mocogan_option(tmp_path, capsys):
     assert main(["train", "--model", "dcgan", "--palette", "--steps", "1", "--out", str(tmp_path / "x.pt")]) != 0
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--palette" in err and "mocogan" in err
+
+
+def test_palette_sharpness_pushes_undecided_pixels_to_one_colour(tmp_path):
+    from ganrt.train.loop import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig(model="mocogan", resolution=32, width=8, frames=8, batch=4, palette=True,
+                                  palette_sharpness=1.0, out=str(tmp_path / "s.pt")))
+    trainer.fake_batch()
+    indecision = trainer.palette_indecision()
+    assert 0 < indecision.item() < 1.95  # ln 7: seven colours, none chosen
+    indecision.backward()
+    assert trainer.G.decoder.palette.from_features.weight.grad.abs().sum() > 0
+    losses = trainer.step()
+    assert losses["indecision"] > 0

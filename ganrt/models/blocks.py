@@ -86,9 +86,14 @@ class PaletteHead(nn.Module):
             self.from_rgb.bias.copy_(-(colours ** 2).sum(1) / self.TEMPERATURE)
             self.from_features.weight.zero_()
 
+        self.entropy: torch.Tensor | None = None  # training only: of the last forward's choice
+
     def forward(self, rgb: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         # rgb (N, 3, R, R), features (N, C, R, R) -> (N, 3, R, R)
-        weights = torch.softmax(self.from_rgb(rgb) + self.from_features(features), dim=1)  # (N, K, R, R)
+        logits = self.from_rgb(rgb) + self.from_features(features)  # (N, K, R, R)
+        weights = torch.softmax(logits, dim=1)
+        if self.training:  # mean per-pixel entropy of the choice: 0 = one colour, ln K = undecided
+            self.entropy = -(weights * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
         return torch.nn.functional.conv2d(weights, self.colours)  # sum_k w_k c_k
 
 

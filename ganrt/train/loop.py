@@ -57,6 +57,7 @@ class TrainConfig:
     resume: str | None = None  # a checkpoint whose generator weights training starts from
     colour_pixels: float = 0.0  # weight of the per-pixel colour discriminator on foreground pixels; 0: off
     palette: bool = False  # mocogan: the last layer picks colours from the data's (background + PALETTE)
+    palette_sharpness: float = 0.0  # weight of the palette choice's per-pixel entropy (push to one colour); 0: off
 
 
 class Trainer:
@@ -112,6 +113,7 @@ class Trainer:
     def step(self) -> dict[str, float]:
         real = self.data.sample(self.cfg.batch, self.frames)
         fake, latent = self.fake_batch()
+        indecision = self.palette_indecision()  # of the batch just drawn, before other forwards replace it
         # Discriminator: hinge loss on real vs detached fake.
         d_loss = sum(F.relu(1 - s).mean() for s in self.d_scores(real))
         d_loss = d_loss + sum(F.relu(1 + s).mean() for s in self.d_scores(fake.detach()))
@@ -126,10 +128,18 @@ class Trainer:
         colour_g = self.colour_losses(real, fake)
         self.opt_G.zero_grad(set_to_none=True)
         (g_loss + self.cfg.diversity * diversity + self.cfg.motion_diversity * motion
-         + self.cfg.lag_pairs * lag_g + self.cfg.colour_pixels * colour_g).backward()
+         + self.cfg.lag_pairs * lag_g + self.cfg.colour_pixels * colour_g
+         + self.cfg.palette_sharpness * indecision).backward()
         self.opt_G.step()
         return {"d": d_loss.item(), "g": g_loss.item(), "div": diversity.item(), "motion": motion.item(),
-                "lag_d": lag_d}
+                "lag_d": lag_d, "indecision": indecision.item()}
+
+    def palette_indecision(self) -> torch.Tensor:
+        """The palette head's mean per-pixel entropy over the last generated batch (0 without a head)."""
+        head = getattr(self.G.decoder, "palette", None)
+        if head is None or head.entropy is None or not self.cfg.palette_sharpness:
+            return torch.zeros(())
+        return head.entropy
 
     PIXELS = 1024  # foreground pixels per side and step for the colour discriminator
 

@@ -24,7 +24,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
                       threads=args.threads, lag_pairs=args.lag_pairs, resume=args.resume,
                       colour_pixels=args.colour_pixels, palette=args.palette,
-                      palette_sharpness=args.palette_sharpness)
+                      palette_sharpness=args.palette_sharpness, motion_gap=args.motion_gap)
     try:
         path = train(cfg)
     except (KeyError, ValueError) as exc:
@@ -49,6 +49,8 @@ def add_train(sub) -> None:
     p.add_argument("--diversity", type=number(0.0, inclusive=True), default=1.0, help="mode-seeking weight (0: off)")
     p.add_argument("--motion-diversity", type=number(0.0, inclusive=True), default=1.0,
                    help="step models: weight of the motion-noise mode-seeking term (0: off)")
+    p.add_argument("--motion-gap", type=number(0.0), default=0.05,
+                   help="step models: frame change per unit of noise change that the motion-noise term asks for")
     p.add_argument("--sample-every", type=COUNT, default=500, help="steps between PNG sample grids (0: none)")
     p.add_argument("--checkpoint-every", type=COUNT, default=1000, help="steps between checkpoints (0: only the last)")
     p.add_argument("--threads", type=COUNT, default=0, help="torch CPU threads (0: torch's default)")

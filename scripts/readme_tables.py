@@ -91,6 +91,9 @@ def section() -> str:
              verdicts(stream),
              "bf16 stream drift:", drift_table(stream.get("bf16_drift")),
              "![throughput: bare backend loop vs FrameStream](benchmarks/results/cpu-stream.png)"]
+    bf16 = RESULTS / "bf16-ceiling.md"
+    if bf16.is_file():
+        parts += ["### Where bf16 time goes on this CPU", bf16.read_text().strip()]
     quality = RESULTS / "demo-quality.md"
     if quality.is_file():
         parts += ["### The demo model against its data", quality.read_text().strip()]

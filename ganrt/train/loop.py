@@ -49,6 +49,9 @@ class TrainConfig:
     ema_decay: float = 0.999
     diversity: float = 1.0  # weight of the mode-seeking term; 0 turns it off
     motion_diversity: float = 1.0  # step models: weight of the motion-noise term; 0 turns it off
+    # step models: how much frames should differ per unit of noise difference when one window is replayed
+    # with other noise (mean |n1 - n2| of N(0, 1) draws is 1.13; the data moves ~0.05 a frame in [-1, 1] units)
+    motion_gap: float = 0.05
     reset_probability: float = 0.125  # step models: chance a slot restarts its stream per step
     sample_every: int = 500  # steps between PNG grids (0: never)
     checkpoint_every: int = 1000
@@ -194,11 +197,6 @@ class Trainer:
         latent_gap = (latent[:half] - latent[half:2 * half]).abs().mean()
         return 1.0 / (image_gap / latent_gap + 1e-5)
 
-    # Frames should differ by at least this much per unit of noise difference when one
-    # window is replayed with other noise (mean |n1 - n2| of N(0, 1) draws is 1.13; the
-    # data moves ~0.05 a frame in [-1, 1] units).
-    MOTION_GAP_TARGET = 0.05
-
     def motion_seeking(self, fake: torch.Tensor) -> torch.Tensor:
         """Hinge on |G(noise a) - G(noise b)| / |a - b| for one window: zero once the noise
         moves the frames enough, so it never fights the discriminators for more jitter."""
@@ -206,7 +204,7 @@ class Trainer:
             return torch.zeros(())
         other, other_noise = self.sampler.replay_with_other_noise()
         ratio = (fake - other).abs().mean() / (self.sampler.noise - other_noise).abs().mean()
-        return F.relu(1 - ratio / self.MOTION_GAP_TARGET)
+        return F.relu(1 - ratio / self.cfg.motion_gap)
 
     @torch.no_grad()
     def update_ema(self, step: int) -> None:

@@ -139,7 +139,7 @@ class Trainer:
 
     def palette_indecision(self) -> torch.Tensor:
         """The palette head's mean per-pixel entropy over the last generated batch (0 without a head)."""
-        head = getattr(self.G.decoder, "palette", None)
+        head = getattr(getattr(self.G, "decoder", None), "palette", None)  # mocogan's decoder may have one
         if head is None or head.entropy is None or not self.cfg.palette_sharpness:
             return torch.zeros(())
         return head.entropy

@@ -19,11 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from ganrt.bench import machine_info
+from ganrt.fileio import file_sha256
 from ganrt.runtime import open_stream
 from ganrt.runtime.backends.select import demo_model
 from ganrt.train.data import PALETTE, SyntheticVideo, VideoDataConfig
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+STREAMS, FRAMES = 4, 600  # streams (seeds 0-3) and frames each for loop, colour and shapes
 TARGETS = {"loop": (0.6, None), "colour": (0.95, None), "shapes": (0.9, 1.1), "motion": (0.8, 1.25)}
 
 
@@ -70,11 +72,11 @@ def components_per_frame(video: np.ndarray) -> float:
 
 
 def measure(model: str) -> dict:
-    gen = stream_frames(model, 4, 600)
-    real = data_frames(gen.shape[2], 4, 600)
+    gen = stream_frames(model, STREAMS, FRAMES)
+    real = data_frames(gen.shape[2], STREAMS, FRAMES)
     lags = list(range(8, 65, 4))
     loop = {lag: lag_difference(gen, lag) / lag_difference(real, lag) for lag in lags}
-    long_run = stream_frames(model, 4, 10_000)
+    long_run = stream_frames(model, STREAMS, 10_000)
     data_motion = lag_difference(real, 1)
     motion = [lag_difference(long_run[:, i:i + 100], 1) / data_motion for i in range(0, 10_000, 100)]
     return {"loop_by_lag": loop, "loop": min(loop.values()),
@@ -86,13 +88,19 @@ def measure(model: str) -> dict:
             "seeds_differ": float(np.abs(gen[0] - gen[1]).mean())}
 
 
-def verdict(name: str, value_low: float, value_high: float | None = None) -> str:
+def verdict(name: str, value_low: float, value_high: float | None = None) -> list[str]:
+    """[name, value shown, target, 'met' or 'NOT met']."""
     low, high = TARGETS[name]
     value_high = value_low if value_high is None else value_high
     ok = value_low >= low and (high is None or value_high <= high)
     wanted = f">= {low}" if high is None else f"{low}-{high}"
     shown = f"{value_low:.2f}" if value_high == value_low else f"{value_low:.2f}-{value_high:.2f}"
-    return f"| {name} | {shown} | {wanted} | {'met' if ok else 'NOT met'} |"
+    return [name, shown, wanted, "met" if ok else "NOT met"]
+
+
+def verdicts(record: dict) -> list[list[str]]:
+    return [verdict("loop", record["loop"]), verdict("colour", record["colour"]), verdict("shapes", record["shapes"]),
+            verdict("motion", record["motion_min"], record["motion_max"])]
 
 
 def main() -> None:
@@ -100,14 +108,15 @@ def main() -> None:
     parser.add_argument("model", nargs="?", default=str(demo_model("onnx")))
     parser.add_argument("--print-only", action="store_true", help="measure a candidate without touching the record")
     args = parser.parse_args()
-    record = {"machine": machine_info(), "model": Path(args.model).name, **measure(args.model)}
+    record = {"machine": machine_info(), "model": Path(args.model).name, "model_sha256": file_sha256(args.model),
+              "streams": STREAMS, "frames": FRAMES, **measure(args.model)}
+    record["verdicts"] = verdicts(record)
     text = "\n".join([
         f"{record['model']} against the synthetic data (`python scripts/demo_quality.py`, commit "
         f"{record['machine']['commit']}): 4 streams of 600 frames through ONNX Runtime with the runtime's own "
         f"inputs, 4 data streams of 600; motion over 10,000 frames.", "",
         "| figure (generated / data) | value | target | |", "|---|---|---|---|",
-        verdict("loop", record["loop"]), verdict("colour", record["colour"]), verdict("shapes", record["shapes"]),
-        verdict("motion", record["motion_min"], record["motion_max"]), "",
+        *("| " + " | ".join(row) + " |" for row in record["verdicts"]), "",
         f"Colour: {record['colour_generated']:.2f} of the stream's foreground pixels near a palette colour, "
         f"{record['colour_data']:.2f} of the data's. Shapes: {record['shapes_generated']:.2f} components per frame, "
         f"data {record['shapes_data']:.2f}. Loop by lag: " + ", ".join(f"{lag}: {v:.2f}" for lag, v in record["loop_by_lag"].items())

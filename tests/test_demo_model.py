@@ -1,5 +1,8 @@
 """The bundled demo model: trained, streaming, and what the README says it is."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import onnx
 import pytest
@@ -15,31 +18,41 @@ from ganrt.train.data import VideoDataConfig
 from ganrt.train.quality import stream_quality
 
 
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "demo_quality.py"
+spec = importlib.util.spec_from_file_location("demo_quality", SCRIPT)
+demo_quality = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(demo_quality)
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """The shipped demo.onnx through ONNX Runtime against the data, as scripts/demo_quality.py measures it."""
+    return demo_quality.measure(str(demo_model("onnx")))
+
+
+@pytest.mark.parametrize("figure", ["loop", "colour", "shapes", "motion"])
+def test_shipped_demo_meets_its_target(measured, figure):
+    """loop: no period (min over lags 8-64 of its lag difference over the data's); colour: flat data colours;
+    shapes: as many blobs as the data; motion: every 100-frame window to 10,000 like the data (no freeze,
+    no drift)."""
+    name, shown, wanted, verdict = next(row for row in demo_quality.verdicts(measured) if row[0] == figure)
+    assert verdict == "met", f"{name}: {shown}, target {wanted}"
+
+
+def test_demo_seeds_differ(measured):
+    assert measured["seeds_differ"] > 0.05
+
+
 @pytest.fixture(scope="module")
 def quality():
     meta = read_checkpoint(demo_model("pt"))["meta"]["train_config"]
     data = VideoDataConfig(motion=meta["data"], resolution=meta["resolution"])
-    return stream_quality(load_checkpoint(demo_model("pt")), data, frames=1000, window=100)
+    return stream_quality(load_checkpoint(demo_model("pt")), data, frames=200, window=100)
 
 
-def test_demo_moves_like_the_data_for_1000_frames(quality):
-    """Every window of 100 frames (state carried, eval mode) moves 0.5x-2x as much as the data:
-    below, the stream froze; above, it flickers."""
-    assert len(quality.ratios) == 10
-    for i, ratio in enumerate(quality.ratios):
-        assert 0.5 <= ratio <= 2.0, f"frames {i * 100}-{i * 100 + 99}: {ratio:.2f}x the data's motion"
-
-
-def test_demo_frames_not_constant_seeds_differ_no_nan(quality):
-    assert quality.finite
-    assert quality.frame_std > 0.1
-    assert quality.seed_distance > 0.05
-
-
-def test_demo_does_not_repeat_itself_and_listens_to_its_noise(quality):
-    """The first demo model looped exactly (closest self-match 0.03x the data's, at 24
-    frames) because its GRU ignored the noise (0.012). Hold the retrained one above both."""
-    assert quality.loop_ratio > 0.1, f"frames repeat every {quality.loop_lag}: {quality.loop_ratio:.2f}x the data"
+def test_demo_checkpoint_is_finite_and_listens_to_its_noise(quality):
+    """The first demo model looped exactly because its GRU ignored the noise (a chunk changed by 0.012)."""
+    assert quality.finite and quality.frame_std > 0.1
     assert quality.noise_effect > 0.05, f"fresh noise changes a chunk by only {quality.noise_effect:.3f}"
 
 

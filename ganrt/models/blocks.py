@@ -91,10 +91,13 @@ class PaletteHead(nn.Module):
     def forward(self, rgb: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         # rgb (N, 3, R, R), features (N, C, R, R) -> (N, 3, R, R)
         logits = self.from_rgb(rgb) + self.from_features(features)  # (N, K, R, R)
-        weights = torch.softmax(logits, dim=1)
         if self.training:  # mean per-pixel entropy of the choice: 0 = one colour, ln K = undecided
-            self.entropy = -(weights * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
-        return torch.nn.functional.conv2d(weights, self.colours)  # sum_k w_k c_k
+            self.entropy = -(torch.softmax(logits, 1) * torch.log_softmax(logits, 1)).sum(dim=1).mean()
+        # The softmax written out, normalized after the colour mix: sum_k e_k c_k / sum_k e_k. The same
+        # numbers as Softmax(axis=1), which ONNX Runtime's CPU kernels run 12x slower on NCHW (they
+        # transpose); exp(l - max) <= 1 keeps it safe in FP16.
+        exp = torch.exp(logits - logits.amax(dim=1, keepdim=True))  # (N, K, R, R)
+        return torch.nn.functional.conv2d(exp, self.colours) / exp.sum(dim=1, keepdim=True)
 
 
 class MotionGRUCell(nn.Module):

@@ -93,11 +93,13 @@ class PaletteHead(nn.Module):
         logits = self.from_rgb(rgb) + self.from_features(features)  # (N, K, R, R)
         if self.training:  # mean per-pixel entropy of the choice: 0 = one colour, ln K = undecided
             self.entropy = -(torch.softmax(logits, 1) * torch.log_softmax(logits, 1)).sum(dim=1).mean()
-        # The softmax written out, normalized after the colour mix: sum_k e_k c_k / sum_k e_k. The same
-        # numbers as Softmax(axis=1), which ONNX Runtime's CPU kernels run 12x slower on NCHW (they
-        # transpose); exp(l - max) <= 1 keeps it safe in FP16.
+        # The softmax written out as exp(l - max) / sum: ONNX Runtime's CPU Softmax(axis=1) on NCHW
+        # transposes (a fifth of the demo's time), while these plain ops are fast there, and OpenVINO
+        # fuses this exact pattern back into its own softmax (mixing before normalizing defeats that).
+        # exp(l - max) <= 1 keeps it safe in FP16.
         exp = torch.exp(logits - logits.amax(dim=1, keepdim=True))  # (N, K, R, R)
-        return torch.nn.functional.conv2d(exp, self.colours) / exp.sum(dim=1, keepdim=True)
+        weights = exp / exp.sum(dim=1, keepdim=True)
+        return torch.nn.functional.conv2d(weights, self.colours)  # sum_k w_k c_k
 
 
 class MotionGRUCell(nn.Module):

@@ -69,7 +69,8 @@ class PaletteHead(nn.Module):
     |rgb|^2 term is the same for every k and drops out of the softmax, leaving a 1x1
     convolution (2 c_k . rgb - |c_k|^2) / tau. A decoder trained without the head thus
     keeps its picture when the head is added; a second 1x1 convolution on the last
-    features (zero at first) lets training refine the choice. Exports as Conv + Softmax.
+    features (zero at first) lets training refine the choice. Exports as 1x1 Convs and
+    the softmax's elementwise ops (ReduceMax, Exp, ReduceSum, Div).
     """
 
     TEMPERATURE = 0.25  # squared-distance units; palette colours are >= 1.8 apart
@@ -85,7 +86,6 @@ class PaletteHead(nn.Module):
             self.from_rgb.weight.copy_((2 * colours / self.TEMPERATURE).view(len(palette), 3, 1, 1))
             self.from_rgb.bias.copy_(-(colours ** 2).sum(1) / self.TEMPERATURE)
             self.from_features.weight.zero_()
-
         self.entropy: torch.Tensor | None = None  # training only: of the last forward's choice
 
     def forward(self, rgb: torch.Tensor, features: torch.Tensor) -> torch.Tensor:

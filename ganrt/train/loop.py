@@ -255,7 +255,11 @@ def resume_model(path: str, palette: list[list[float]] | None) -> VideoGenerator
     """The checkpoint's generator; with `palette`, given a PaletteHead if it has none (the
     head starts as "nearest colour", so the picture is kept)."""
     model = load_checkpoint(path)
-    if palette is None or model.config.palette:
+    if palette is None:
+        return model
+    if model.name != "mocogan":
+        raise UsageError(f"--palette is a mocogan option; {path} holds a {model.name}, which emits free RGB")
+    if model.config.palette:
         return model
     grown = create_model(model.name, **{**model.config_dict(), "palette": palette})
     missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)

@@ -7,7 +7,6 @@ fp32 one) or the kernels (a layer's bf16 speed-up over that).
 """
 
 import argparse
-import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ganrt.bench import gemm_gflops, graph_flops_per_frame, machine_info
+from ganrt.bench_report import write_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WORK = Path(__file__).resolve().parent / ".work"
@@ -95,9 +95,7 @@ def main() -> None:
                      f"{profiles['bf16']['by_type'][kind]['us']:.0f} | {speedup:.2f}x | "
                      f"{', '.join(profiles['bf16']['by_type'][kind]['kernels'])} |")
     lines.append("")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bf16-ceiling.json").write_text(json.dumps(record, indent=2))
-    (RESULTS / "bf16-ceiling.md").write_text("\n".join(lines))
+    write_record(RESULTS, "bf16-ceiling", record, "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -6,13 +6,13 @@ Starts its own Xvfb when no display is set.
     python benchmarks/control_latency.py     # writes benchmarks/results/control-latency.{json,md}
 """
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from ganrt.bench import machine_info
+from ganrt.bench_report import write_record
 from ganrt.optional import installed
 from ganrt.viewer.app import Viewer, ViewOptions
 from ganrt.viewer.latency import REFRESH_HZ, seed_change_latencies
@@ -45,8 +45,6 @@ def main() -> None:
             server.terminate()
     target_ms = 2e3 / REFRESH_HZ
     record = {"machine": machine_info(), "display": os.environ["DISPLAY"], "target_ms": target_ms, "results": rows}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "control-latency.json").write_text(json.dumps(record, indent=2))
     table = "\n".join(f"| {r['description']} | {r['grid']} | {r['median_ms']:.1f} | {r['p90_ms']:.1f} | {r['max_ms']:.1f} "
                       f"| {'met' if r['median_ms'] <= target_ms else 'NOT met'} |" for r in rows)
     text = (f"Seed change to the new seed's first frame on screen, through the viewer's key callback, HUD on, vsync "
@@ -55,7 +53,7 @@ def main() -> None:
             f"(`python benchmarks/control_latency.py`). Target: 2 refreshes at {REFRESH_HZ:g} Hz = {target_ms:.1f} ms "
             f"(median).\n\n| backend | streams | median (ms) | p90 (ms) | max (ms) | target |\n|---|---|---|---|---|---|\n"
             + table + "\n")
-    (RESULTS / "control-latency.md").write_text(text)
+    write_record(RESULTS, "control-latency", record, text)
     print(text)
 
 

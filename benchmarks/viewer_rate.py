@@ -6,7 +6,6 @@ upload + draw + swap takes. Starts its own Xvfb when no display is set.
     python benchmarks/viewer_rate.py     # writes benchmarks/results/viewer-rate.{json,md}
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 from ganrt.bench import machine_info
+from ganrt.bench_report import write_record
 from ganrt.viewer.app import Viewer, ViewOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,8 +67,6 @@ def main() -> None:
         if server is not None:
             server.terminate()
     record = {"machine": machine_info(), "display": os.environ["DISPLAY"], "results": rows}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "viewer-rate.json").write_text(json.dumps(record, indent=2))
     table = "\n".join(f"| {r['grid']} | {'on' if r['hud'] else 'off'} | {r['shown_fps']:.1f} of {r['wanted_fps']:g} "
                       f"| {r['dropped']} | {r['late']} | {r['pass_ms_median']:.2f} |" for r in rows)
     text = (f"Viewer host path on {record['machine']['cpu']} ({record['machine']['cores']} cores), OpenGL "
@@ -76,7 +74,7 @@ def main() -> None:
             f"{record['machine']['commit']} (`python benchmarks/viewer_rate.py`):\n\n"
             "| streams | HUD panel | frames/s shown | dropped | late | upload + draw + swap (ms, median) |\n"
             "|---|---|---|---|---|---|\n" + table + "\n")
-    (RESULTS / "viewer-rate.md").write_text(text)
+    write_record(RESULTS, "viewer-rate", record, text)
     print(text)
 
 

@@ -4,6 +4,9 @@ a fault; a ratio is never printed from either without the mark."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from .bench import UNSTABLE_SPREAD, BackendResult, BenchReport, spread
@@ -98,3 +101,10 @@ def plot(reports: list[BenchReport], path: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def write_record(folder: Path, name: str, record: dict, markdown: str) -> None:
+    """A benchmark's record as `folder/name.json` (the data) and `folder/name.md` (what the README quotes)."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(record, indent=2))
+    (folder / f"{name}.md").write_text(markdown)

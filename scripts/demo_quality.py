@@ -13,12 +13,12 @@ U(-1, 1), state carried): 4 streams (seeds 0-3) of 600 frames against 4 data str
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ganrt.bench import machine_info
+from ganrt.bench_report import write_record
 from ganrt.fileio import file_sha256
 from ganrt.runtime import open_stream
 from ganrt.runtime.backends.select import demo_model
@@ -122,9 +122,7 @@ def main() -> None:
         f"data {record['shapes_data']:.2f}. Loop by lag: " + ", ".join(f"{lag}: {v:.2f}" for lag, v in record["loop_by_lag"].items())
         + f". Seeds 0 and 1 differ by {record['seeds_differ']:.2f} on average.", ""])
     if not args.print_only:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "demo-quality.json").write_text(json.dumps(record, indent=2))
-        (RESULTS / "demo-quality.md").write_text(text)
+        write_record(RESULTS, "demo-quality", record, text)
     print(text)
 
 

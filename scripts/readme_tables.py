@@ -75,6 +75,19 @@ def drift_table(drift: dict | None) -> str:
     return "\n".join(rows)
 
 
+# Recorded sections spliced in when their record exists: (heading, record name, line before it).
+OPTIONAL_SECTIONS = [
+    ("Where bf16 time goes on this CPU", "bf16-ceiling", None),
+    ("The demo model against its data", "demo-quality", None),
+    ("How far ort-cpu can go on this model", "ort-ceiling", None),
+    ("Viewer", "viewer-rate", None),
+    ("Control latency", "control-latency", None),
+    ("Export", "export", "Recorded by `python benchmarks/export_report.py` (`benchmarks/results/export.{json,md}`):"),
+    ("TensorRT-RTX engine builds", "engine-build",
+     "Recorded by `python benchmarks/engine_build.py` (`benchmarks/results/engine-build.{json,md}`):"),
+]
+
+
 def section() -> str:
     stream = json.loads((RESULTS / "cpu-stream.json").read_text())
     parts = [BEGIN,
@@ -91,28 +104,10 @@ def section() -> str:
              verdicts(stream),
              "bf16 stream drift:", drift_table(stream.get("bf16_drift")),
              "![throughput: bare backend loop vs FrameStream](benchmarks/results/cpu-stream.png)"]
-    bf16 = RESULTS / "bf16-ceiling.md"
-    if bf16.is_file():
-        parts += ["### Where bf16 time goes on this CPU", bf16.read_text().strip()]
-    quality = RESULTS / "demo-quality.md"
-    if quality.is_file():
-        parts += ["### The demo model against its data", quality.read_text().strip()]
-    ceiling = RESULTS / "ort-ceiling.md"
-    if ceiling.is_file():
-        parts += ["### How far ort-cpu can go on this model", ceiling.read_text().strip()]
-    viewer = RESULTS / "viewer-rate.md"
-    if viewer.is_file():
-        parts += ["### Viewer", viewer.read_text().strip()]
-    latency = RESULTS / "control-latency.md"
-    if latency.is_file():
-        parts += ["### Control latency", latency.read_text().strip()]
-    parts += ["### Export", "Recorded by `python benchmarks/export_report.py` (`benchmarks/results/export.{json,md}`):",
-              (RESULTS / "export.md").read_text().strip()]
-    engines = RESULTS / "engine-build.md"
-    if engines.is_file():
-        parts += ["### TensorRT-RTX engine builds",
-                  "Recorded by `python benchmarks/engine_build.py` (`benchmarks/results/engine-build.{json,md}`):",
-                  engines.read_text().strip()]
+    for heading, name, intro in OPTIONAL_SECTIONS:
+        record = RESULTS / f"{name}.md"
+        if record.is_file():
+            parts += [f"### {heading}", *([intro] if intro else []), record.read_text().strip()]
     parts.append(END)
     return "\n\n".join(parts)
 

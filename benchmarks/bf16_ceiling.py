@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cpu_stream import large_model
 from ganrt.bench import gemm_gflops, graph_flops_per_frame, machine_info
+from ganrt.contract import concrete_shape, read_contract
 from ganrt.bench_report import write_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -26,9 +28,7 @@ def layer_profile(onnx_path: str, precision: str, threads: int, calls: int) -> d
 
     core = ov.Core()
     model = core.read_model(onnx_path)
-    model.reshape({i.get_any_name(): [1, *list(i.get_partial_shape().to_shape())[1:]]
-                   if i.get_partial_shape().is_static else [1, *[d.get_length() for d in i.get_partial_shape()[1:]]]
-                   for i in model.inputs})
+    model.reshape({spec.name: list(concrete_shape(spec, 1)) for spec in read_contract(onnx_path).inputs})  # batch 1
     compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads,
                                                  "INFERENCE_PRECISION_HINT": precision, "PERF_COUNT": True})
     request = compiled.create_infer_request()
@@ -58,13 +58,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from cpu_stream import large_model  # the same 64x64 model the CPU benchmark uses
-
     WORK.mkdir(exist_ok=True)
-    onnx_path, _ = large_model(WORK)
+    onnx_path, _ = large_model(WORK)  # the same 64x64 model the CPU benchmark uses
     gflop = graph_flops_per_frame(onnx_path, 1) / 1e9  # Conv, ConvTranspose, Gemm of one call (batch 1, 8 frames)
     gemm = {dtype: gemm_gflops(args.threads, dtype) for dtype in ("float32", "bfloat16")}
     profiles = {precision: layer_profile(onnx_path, precision, args.threads, args.calls)

@@ -79,11 +79,13 @@ def measure(model: str) -> dict:
     long_run = stream_frames(model, STREAMS, 10_000)
     data_motion = lag_difference(real, 1)
     motion = [lag_difference(long_run[:, i:i + 100], 1) / data_motion for i in range(0, 10_000, 100)]
+    colour = {"generated": colour_fraction(gen), "data": colour_fraction(real)}
+    shapes = {"generated": components_per_frame(gen), "data": components_per_frame(real)}
     return {"loop_by_lag": loop, "loop": min(loop.values()),
-            "colour_generated": colour_fraction(gen), "colour_data": colour_fraction(real),
-            "colour": colour_fraction(gen) / colour_fraction(real),
-            "shapes_generated": components_per_frame(gen), "shapes_data": components_per_frame(real),
-            "shapes": components_per_frame(gen) / components_per_frame(real),
+            "colour_generated": colour["generated"], "colour_data": colour["data"],
+            "colour": colour["generated"] / colour["data"],
+            "shapes_generated": shapes["generated"], "shapes_data": shapes["data"],
+            "shapes": shapes["generated"] / shapes["data"],
             "motion_windows": motion, "motion_min": min(motion), "motion_max": max(motion),
             "seeds_differ": float(np.abs(gen[0] - gen[1]).mean())}
 

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ganrt.bench import BenchReport, run_bench
-from ganrt.bench_report import plot, summary
+from ganrt.bench_report import plot, record_markdown
 from ganrt.optional import installed
 from ganrt.runtime.backends.select import demo_model
 
@@ -96,17 +96,10 @@ def main() -> None:
               "bf16_drift": bf16_drift() if bf16 else None}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2))
-    machine = reports[0].machine
-    header = (f"Measured on {machine['cpu']} ({', '.join(machine['cpu_features'])}), {machine['cores']} cores, "
-              f"{reports[0].threads['backend']} threads per backend (+ FrameStream's producer and consumer); "
-              f"sgemm roofline {reports[0].sgemm_gflops:.0f} GFLOP/s; warm-up {args.warmup:g} s, {args.duration:g} s "
-              f"per figure in {args.rounds} rounds alternating between backends and between bare loop and stream; "
-              f"commit {machine['commit']}.")
-    body = "\n\n".join(f"{r.model} ({r.flops_per_frame / 1e6:.0f} MFLOP/frame), batch {r.results[0].batch}:\n\n"
-                       f"{summary(r)}" for r in reports)
-    (RESULTS / f"{args.name}.md").write_text(f"{header}\n\n{body}\n")
+    markdown = record_markdown(record)
+    (RESULTS / f"{args.name}.md").write_text(markdown)
     plot(reports, str(RESULTS / f"{args.name}.png"))
-    print(f"{header}\n\n{body}")
+    print(markdown)
 
 
 if __name__ == "__main__":

@@ -103,6 +103,20 @@ def plot(reports: list[BenchReport], path: str) -> None:
     plt.close(fig)
 
 
+def record_markdown(record: dict) -> str:
+    """A stream benchmark's record (the machine, then every report's summary) as markdown."""
+    reports = [BenchReport.from_dict(r) for r in record["reports"]]
+    first, machine = reports[0], record["machine"]
+    roof = f"sgemm roofline {first.sgemm_gflops:.0f} GFLOP/s; " if first.sgemm_gflops else ""
+    header = (f"Measured on {machine['cpu']} ({', '.join(machine['cpu_features'])}), {machine['cores']} cores, "
+              f"{first.threads['backend']} threads per backend (+ FrameStream's producer and consumer); "
+              f"{roof}warm-up {first.warmup_s:g} s, {first.duration_s:g} s per figure in {first.rounds} rounds "
+              f"alternating between backends and between bare loop and stream; commit {machine['commit']}.")
+    body = "\n\n".join(f"{r.model} ({r.flops_per_frame / 1e6:.0f} MFLOP/frame), batch {r.results[0].batch}:\n\n"
+                        f"{summary(r)}" for r in reports)
+    return f"{header}\n\n{body}\n"
+
+
 def write_record(folder: Path, name: str, record: dict, markdown: str) -> None:
     """A benchmark's record as `folder/name.json` (the data) and `folder/name.md` (what the README quotes)."""
     folder.mkdir(exist_ok=True)

@@ -1,8 +1,9 @@
-"""Splice the recorded benchmark results into README.md between the bench-table markers,
-so every figure the README quotes comes from a record in benchmarks/results/.
+"""Splice the recorded benchmark results into docs/benchmarks.md (every table, between the
+bench-table markers) and README.md (a short summary, between the bench-summary markers), so
+every figure either quotes comes from a record in benchmarks/results/.
 
-    python scripts/readme_tables.py          # rewrite the README section
-    python scripts/readme_tables.py --check  # exit 1 if the README is out of date (tests run this)
+    python scripts/readme_tables.py          # rewrite both sections
+    python scripts/readme_tables.py --check  # exit 1 if either is out of date (tests run this)
 """
 
 import argparse
@@ -13,7 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 README = ROOT / "README.md"
-BEGIN, END = "<!-- bench-table -->", "<!-- /bench-table -->"
+DOC = ROOT / "docs" / "benchmarks.md"
+TABLES = ("<!-- bench-table -->", "<!-- /bench-table -->")  # in DOC
+SUMMARY = ("<!-- bench-summary -->", "<!-- /bench-summary -->")  # in README
 
 # The CPU targets (openvino against ort-cpu, both FP32, FrameStream; bf16; roofline); the verdicts
 # below are computed from the record, and a figure marked unstable or faulty does not count.
@@ -89,8 +92,10 @@ OPTIONAL_SECTIONS = [
 
 
 def section() -> str:
+    from ganrt.bench_report import record_markdown
+
     stream = json.loads((RESULTS / "cpu-stream.json").read_text())
-    parts = [BEGIN,
+    parts = [TABLES[0],
              "Recorded by `python benchmarks/cpu_stream.py` (`benchmarks/results/cpu-stream.{json,md,png}`) and "
              "spliced in by `python scripts/readme_tables.py`. Baselines: ort-cpu and torch eager on the same "
              "model, same threads, same run; roofline: the CPU's own sgemm rate. Latency is host wall time of one "
@@ -99,39 +104,52 @@ def section() -> str:
              "5 rounds), `FAULT` when the stream outran its own bare loop; ratios between backends are medians of "
              "per-round ratios and are withheld when those disagree the same way. GFLOP/s counts convolutions as "
              "direct MACs: an engine using fast algorithms (Winograd) can pass 100 % of sgemm.",
-             (RESULTS / "cpu-stream.md").read_text().strip(),
+             record_markdown(stream).strip(),
              "Against the CPU targets (computed from the record):",
              verdicts(stream),
              "bf16 stream drift:", drift_table(stream.get("bf16_drift")),
-             "![throughput: bare backend loop vs FrameStream](benchmarks/results/cpu-stream.png)"]
+             "![throughput: bare backend loop vs FrameStream](../benchmarks/results/cpu-stream.png)"]
     for heading, name, intro in OPTIONAL_SECTIONS:
         record = RESULTS / f"{name}.md"
         if record.is_file():
             parts += [f"### {heading}", *([intro] if intro else []), record.read_text().strip()]
-    parts.append(END)
+    parts.append(TABLES[1])
     return "\n\n".join(parts)
 
 
-def spliced(readme: str) -> str:
-    start, end = readme.index(BEGIN), readme.index(END) + len(END)
-    return readme[:start] + section() + readme[end:]
+def summary_section() -> str:
+    """The README's few lines: where the record was made, and the CPU targets met or not."""
+    stream = json.loads((RESULTS / "cpu-stream.json").read_text())
+    machine = stream["machine"]
+    where = (f"On {machine['cpu']} ({', '.join(machine['cpu_features'])}), {machine['cores']} cores, "
+             f"FrameStream frames/s, median of per-round ratios (`python benchmarks/cpu_stream.py`, "
+             f"commit {machine['commit']}):")
+    return "\n\n".join([SUMMARY[0], where, verdicts(stream), SUMMARY[1]])
+
+
+def spliced(text: str, markers: tuple[str, str], fresh: str) -> str:
+    start, end = text.index(markers[0]), text.index(markers[1]) + len(markers[1])
+    return text[:start] + fresh + text[end:]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    readme = README.read_text()
-    fresh = spliced(readme)
-    if args.check:
-        if fresh != readme:
-            print("README.md: the bench-table section differs from benchmarks/results; "
-                  "run python scripts/readme_tables.py", file=sys.stderr)
-            return 1
-        return 0
-    README.write_text(fresh)
-    print(f"wrote {README}")
-    return 0
+    stale = 0
+    for path, markers, make in ((DOC, TABLES, section), (README, SUMMARY, summary_section)):
+        text = path.read_text()
+        fresh = spliced(text, markers, make())
+        if fresh == text:
+            continue
+        if args.check:
+            print(f"{path.relative_to(ROOT)}: the {markers[0]} section differs from benchmarks/results; "
+                  f"run python scripts/readme_tables.py", file=sys.stderr)
+            stale = 1
+        else:
+            path.write_text(fresh)
+            print(f"wrote {path.relative_to(ROOT)}")
+    return stale
 
 
 if __name__ == "__main__":

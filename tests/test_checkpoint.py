@@ -71,6 +71,7 @@ class RunsCode:
         return (print, ("this must never run",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")  # this test's own protocol-4 pickle
 def test_pickle_that_runs_code_is_refused(tmp_path, capsys):
     path = tmp_path / "evil.pt"
     torch.save({"format": FORMAT, "payload": RunsCode()}, path, pickle_protocol=pickle.DEFAULT_PROTOCOL)

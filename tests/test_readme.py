@@ -70,3 +70,23 @@ def test_wrapper_example_makes_what_the_model_wants():
     wrapped = namespace["WithCategory"](nn.Identity(), categories=6, category=2)
     out = wrapped(torch.zeros(3, 10))
     assert out.shape == (3, 16) and out[:, 12].eq(1).all()
+
+
+def test_readme_leads_with_what_runs_where():
+    """A GPU user learns first what has run where; the long tables live in docs/benchmarks.md."""
+    text = README.read_text()
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    assert headings[:3] == ["What runs where", "Two commands", "Using it"], headings
+    opening = text.split("## ")[0]
+    assert "OpenVINO" in opening and "No engine has run yet" in text.split("## Two commands")[0]
+    assert len(text) < 25_000 and "<!-- bench-table -->" not in text
+    doc = (README.parent / "docs" / "benchmarks.md").read_text()
+    assert "<!-- bench-table -->" in doc and "| backend |" in doc
+
+
+def test_license_is_the_one_pyproject_names():
+    import tomllib
+
+    root = README.parent
+    assert tomllib.loads((root / "pyproject.toml").read_text())["project"]["license"] == "MIT"
+    assert (root / "LICENSE").read_text().startswith("MIT License")

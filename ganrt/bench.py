@@ -220,6 +220,22 @@ def graph_flops_per_frame(onnx_path: str, frames_per_call: int) -> float:
     return total / frames_per_call
 
 
+def model_flops_per_frame(model: str) -> float:
+    """FLOPs per frame of an ONNX, or of the ONNX an engine was built from when it is still beside
+    the engine, unchanged (0.0 when it is not: GFLOP/s is then not given)."""
+    if not model.endswith(".engine"):
+        return graph_flops_per_frame(model, read_contract(model).frames)
+    from .fileio import file_sha256
+    from .trt.sidecar import read_sidecar
+
+    sidecar = read_sidecar(model)
+    source = Path(model).with_name(sidecar.onnx)
+    if source.is_file() and file_sha256(source) == sidecar.onnx_sha256:
+        return graph_flops_per_frame(str(source), sidecar.contract.frames)
+    log.info("%s: its ONNX %s is not beside it; GFLOP/s not given", model, sidecar.onnx)
+    return 0.0
+
+
 def sgemm_gflops(threads: int, sizes: tuple[int, ...] = (1024, 2048), trials: int = 4,
                  seconds: float = 0.4) -> float | None:
     """The CPU's own single-precision matrix-multiply rate (torch), the roofline."""
@@ -330,9 +346,8 @@ def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batc
     from tqdm import tqdm
 
     threads = threads or os.cpu_count() or 1
-    frames = read_contract(onnx_model).frames
     report = BenchReport(model=Path(onnx_model).name, machine=machine_info(), warmup_s=warmup, duration_s=duration,
-                         rounds=rounds, flops_per_frame=graph_flops_per_frame(onnx_model, frames),
+                         rounds=rounds, flops_per_frame=model_flops_per_frame(onnx_model),
                          sgemm_gflops=sgemm_gflops(threads),
                          threads={"backend": threads, **STREAM_THREADS})
     contestants: list[Contestant] = []

@@ -248,7 +248,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     batches = tuple(int(b) for b in args.batches.split(",") if b.strip().isdigit())
     if len(batches) != 3 or not 1 <= batches[0] <= batches[1] <= batches[2]:
         raise GanrtError(f"--batches {args.batches}: expected MIN,OPT,MAX with 1 <= MIN <= OPT <= MAX")
-    path = build_engine(args.model, args.out, builder=args.builder, targets=args.target, batches=batches,
+    model = args.model
+    if args.fp16:  # an FP32 ONNX in hand: its FP16 twin, PSNR-checked, then the engine from that
+        from .export.onnx_fp16 import convert_to_fp16
+
+        half, db = convert_to_fp16(model, force=args.force)
+        print(f"wrote {half} (FP16 decoder, FP32 recurrent state; PSNR {db:.1f} dB against {Path(model).name})")
+        model, args.out = str(half), args.out or str(Path(model).with_suffix(".engine"))
+    path = build_engine(model, args.out, builder=args.builder, targets=args.target, batches=batches,
                         workspace_gb=args.workspace_gb, opt_level=args.opt_level, timing_cache=args.timing_cache,
                         force=args.force)
     sidecar = read_sidecar(path)
@@ -273,32 +280,24 @@ def add_build(sub) -> None:
     p.add_argument("--opt-level", type=int, default=3, choices=range(6), metavar="0-5",
                    help="builder optimization level (default: 3)")
     p.add_argument("--timing-cache", help="full TensorRT: file to read and update (rebuilds get much faster)")
+    p.add_argument("--fp16", action="store_true", help="an FP32 ONNX: convert it to MODEL-fp16.onnx first (the FP16 "
+                                                       "pass `ganrt export --precision fp16` runs, PSNR-checked), "
+                                                       "then build an FP16 engine from it")
     p.add_argument("--force", action="store_true", help="replace an existing engine")
     p.set_defaults(func=cmd_build)
-
-
-def default_bench_backends() -> str:
-    """The CPU engines installed here, then the torch eager baseline."""
-    from .optional import installed
-
-    return ",".join([*(["openvino"] if installed("openvino") else []), "ort-cpu", "torch"])
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     import json
 
     from .bench import run_bench
+    from .bench_plan import plan_bench
     from .bench_report import plot, summary
-    from .playable import playable_model
-    from .runtime.backends.select import demo_model
 
-    model = str(playable_model(args.model, "auto")[0])  # a checkpoint is exported once, then benched as ONNX
-    checkpoint = args.checkpoint or (str(demo_model("pt")) if not args.model else
-                                     args.model if args.model.endswith(".pt") else None)
-    backends = [b if b != "openvino" or args.cpu_precision == "fp32" else f"openvino:{args.cpu_precision}"
-                for b in (args.backends or default_bench_backends()).split(",")]
-    if any(b.startswith("torch") for b in backends) and not checkpoint:
-        raise GanrtError("the torch backends need the checkpoint: pass --checkpoint CKPT")
+    bench = plan_bench(args.model, args.checkpoint, args.backends, args.cpu_precision)
+    model, checkpoint, backends = bench.model, bench.checkpoint, bench.backends
+    for note in bench.notes:
+        print(note)
     reports, failed = [], []
     for batch in args.batch:  # keep what was measured when one batch cannot run
         try:
@@ -322,10 +321,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def add_bench(sub) -> None:
     p = sub.add_parser("bench", help="latency and throughput, trtexec-style, backends side by side")
-    p.add_argument("model", nargs="?", help=".onnx or .engine (default: the bundled demo)")
-    p.add_argument("--checkpoint", help="the .pt the torch backends run (default: the demo's)")
-    p.add_argument("--backends", help="comma-separated; openvino:bf16 names a CPU precision (default: openvino if "
-                                      "installed, ort-cpu, torch)")
+    p.add_argument("model", nargs="?", help=".pt, .onnx or .engine (default: the bundled demo)")
+    p.add_argument("--checkpoint", help="the .pt the torch eager baseline runs (default: the demo's, or MODEL if a "
+                                        ".pt; without one the baseline is skipped)")
+    p.add_argument("--backends", help="comma-separated; openvino:bf16 names a CPU precision (default: an engine: "
+                                      "tensorrt; an ONNX: openvino if installed, ort-cpu; then torch when there "
+                                      "is a checkpoint and PyTorch)")
     p.add_argument("--batch", type=integer(1, 1024), nargs="+", default=[1], help="batch sizes to measure (default: 1)")
     p.add_argument("--threads", type=COUNT, default=0, help="CPU threads of every backend (0: every core)")
     p.add_argument("--warmup", type=number(0.0, inclusive=True), default=1.0, help="seconds (default: 1)")

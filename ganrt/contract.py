@@ -134,6 +134,15 @@ def read_contract(path: str) -> StreamContract:
     return contract_of(model, str(path))
 
 
+def set_contract(model, contract: StreamContract) -> None:
+    """Store `contract` in an onnx.ModelProto's metadata, replacing any there."""
+    for prop in list(model.metadata_props):
+        if prop.key == METADATA_KEY:
+            model.metadata_props.remove(prop)
+    model.metadata_props.add(key=METADATA_KEY, value=contract.to_json())
+    model.producer_name = "ganrt"
+
+
 def contract_of(model, where: str) -> StreamContract:
     """Contract of a loaded onnx.ModelProto, checked against the graph's inputs/outputs."""
     meta = {p.key: p.value for p in model.metadata_props}

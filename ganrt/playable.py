@@ -26,8 +26,14 @@ def cache_dir() -> Path:
 
 def onnx_for_checkpoint(checkpoint: Path, frames: int | None = None) -> Path:
     """Export a checkpoint once into the cache (keyed by its sha256 and T); reuse afterwards."""
-    from .export import ExportOptions, export_checkpoint
     from .fileio import file_sha256
+
+    try:
+        from .export import ExportOptions, export_checkpoint
+    except ImportError as exc:  # a torch-free install: the checkpoint cannot be read here at all
+        raise UsageError(f"{checkpoint}: a checkpoint needs PyTorch to play ({exc}); pip install torch, then pip "
+                         f"install 'ganrt[export]', or play its ONNX instead: `ganrt export {checkpoint}` where "
+                         f"PyTorch is, then pass {checkpoint.with_suffix('.onnx').name}") from None
 
     cached = cache_dir() / f"{file_sha256(checkpoint)[:16]}-T{frames or 'default'}.onnx"
     if not cached.is_file():

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..contract import StreamContract
+from ..errors import ExportError
 from ..latents import draw_inputs
+
+FP16_MIN_PSNR = 40.0  # dB against the FP32 graph
+FP16_CHECK_INPUTS = 100
 
 
 def cpu_session(path: str):
@@ -35,3 +39,23 @@ def psnr(reference: np.ndarray, test: np.ndarray, peak_to_peak: float) -> float:
 
 def all_finite(arrays) -> bool:
     return all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f")
+
+
+def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: int) -> float:
+    """PSNR of the FP16 graph's frames against the FP32 graph's over 100 seeded inputs."""
+    reference, test = cpu_session(fp32_path), cpu_session(fp16_path)
+    calls = max(1, FP16_CHECK_INPUTS // batch)
+    ref_frames, test_frames = [], []
+    for feeds in seeded_batches(contract, calls, batch, seed=2):
+        expected, got = reference.run(None, feeds), test.run(None, feeds)
+        if not all_finite(got):
+            raise ExportError(f"{contract.model}: the FP16 graph produced NaN/Inf (overflow); "
+                              f"export with --precision fp32")
+        ref_frames.append(expected[0])
+        test_frames.append(got[0])
+    peak = 255.0 if contract.output == "rgba8" else 2.0
+    value = psnr(np.concatenate(ref_frames), np.concatenate(test_frames), peak)
+    if value < FP16_MIN_PSNR:
+        raise ExportError(f"{contract.model}: FP16 frames reach only {value:.1f} dB PSNR against FP32 "
+                          f"(need {FP16_MIN_PSNR}); export with --precision fp32")
+    return value

@@ -21,10 +21,10 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract
+from ..contract import INPUT_NAMES, KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract, set_contract
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
-from .checks import all_finite, cpu_session, max_abs_difference, psnr, seeded_batches
+from .checks import FP16_CHECK_INPUTS, FP16_MIN_PSNR, all_finite, check_fp16, cpu_session, max_abs_difference, seeded_batches
 from .fp16 import recurrent_nodes, to_fp16
 from ..models.graph import ExportGraph
 
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 FLOAT_TOLERANCE = 1e-4  # max abs, torch vs ORT CPU, float output, FP32
 RGBA8_TOLERANCE = 1  # levels
-FP16_MIN_PSNR = 40.0  # dB against the FP32 graph
-FP16_CHECK_INPUTS = 100
 
 
 @dataclass
@@ -106,14 +104,6 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     return program.model_proto
 
 
-def set_contract(model: onnx.ModelProto, contract: StreamContract) -> None:
-    for prop in list(model.metadata_props):
-        if prop.key == METADATA_KEY:
-            model.metadata_props.remove(prop)
-    model.metadata_props.add(key=METADATA_KEY, value=contract.to_json())
-    model.producer_name = "ganrt"
-
-
 def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     with torch.no_grad():
         result = graph(*(torch.from_numpy(feeds[n]) for n in INPUT_NAMES[contract.kind]))
@@ -136,26 +126,6 @@ def check_parity(graph: nn.Module, path: str, contract: StreamContract, batch: i
         raise ExportError(f"{contract.model}: torch and ONNX Runtime differ by {worst:.3g} "
                           f"(allowed {limit}); the graph does not export faithfully")
     return worst
-
-
-def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: int) -> float:
-    """PSNR of the FP16 graph's frames against the FP32 graph's over 100 seeded inputs."""
-    reference, test = cpu_session(fp32_path), cpu_session(fp16_path)
-    calls = max(1, FP16_CHECK_INPUTS // batch)
-    ref_frames, test_frames = [], []
-    for feeds in seeded_batches(contract, calls, batch, seed=2):
-        expected, got = reference.run(None, feeds), test.run(None, feeds)
-        if not all_finite(got):
-            raise ExportError(f"{contract.model}: the FP16 graph produced NaN/Inf (overflow); "
-                              f"export with --precision fp32")
-        ref_frames.append(expected[0])
-        test_frames.append(got[0])
-    peak = 255.0 if contract.output == "rgba8" else 2.0
-    value = psnr(np.concatenate(ref_frames), np.concatenate(test_frames), peak)
-    if value < FP16_MIN_PSNR:
-        raise ExportError(f"{contract.model}: FP16 frames reach only {value:.1f} dB PSNR against FP32 "
-                          f"(need {FP16_MIN_PSNR}); export with --precision fp32")
-    return value
 
 
 def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts: ExportOptions) -> ExportReport:

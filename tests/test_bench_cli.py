@@ -1,0 +1,61 @@
+"""`ganrt bench` as a new user types it: an engine, an ONNX without its checkpoint, backends
+named or not; `ganrt build --fp16` from an FP32 ONNX. Real ONNX Runtime, real TensorRT-RTX builds."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ganrt.bench_plan import plan_bench
+from ganrt.cli import main
+from ganrt.contract import read_contract
+from ganrt.gpu import device_available
+from ganrt.runtime.backends.select import demo_model
+from ganrt.trt.flavour import installed_flavour
+from ganrt.trt.sidecar import read_sidecar
+
+QUICK = ["--duration", "0.2", "--warmup", "0", "--rounds", "1", "--threads", "1"]
+needs_rtx = pytest.mark.skipif(installed_flavour("tensorrt-rtx") is None,
+                               reason="tensorrt-rtx is not installed (pip install 'ganrt[rtx]')")
+
+
+@pytest.fixture
+def mine(tmp_path):
+    """An FP32 ONNX the user holds without its checkpoint."""
+    return shutil.copy(demo_model("onnx"), tmp_path / "mine.onnx")
+
+
+@needs_rtx
+@pytest.mark.rtx_build
+def test_build_fp16_from_an_fp32_onnx_then_bench_the_engine(mine, tmp_path, capsys):
+    assert main(["build", str(mine), "--fp16"]) == 0
+    out = capsys.readouterr().out
+    half, engine = tmp_path / "mine-fp16.onnx", tmp_path / "mine.engine"
+    assert "wrote " + str(half) in out and "PSNR" in out and read_contract(str(half)).precision == "fp16"
+    assert read_sidecar(engine).contract.precision == "fp16" and read_sidecar(engine).onnx == half.name
+    assert main(["build", str(half), "--fp16", "-o", str(tmp_path / "again.engine")]) == 2
+    assert "already fp16; build it without --fp16" in capsys.readouterr().err
+
+    if device_available()[0]:
+        pytest.skip("a GPU is here: the engine may run; the no-GPU line is tested on CPU machines")
+    assert main(["render", str(engine), "-o", str(tmp_path / "x.gif")]) == 2
+    render_line = capsys.readouterr().err
+    assert main(["bench", str(engine), *QUICK]) == 2  # not "not a readable ONNX model (DecodeError)"
+    err = capsys.readouterr().err
+    assert err == render_line and err.count("\n") == 1 and "no usable NVIDIA GPU" in err
+
+
+def test_bench_an_onnx_without_its_checkpoint(mine, capsys):
+    named = plan_bench(str(mine), None, "ort-cpu")
+    assert named.backends == ["ort-cpu"] and not named.notes  # backends named: nothing added, nothing said
+    assert main(["bench", str(mine), *QUICK]) == 0
+    out = capsys.readouterr().out
+    assert "torch eager baseline skipped: no checkpoint; add it with --checkpoint CKPT" in out
+    assert "choose with --backends" in out and "| torch" not in out and "| ort-cpu" in out
+
+
+def test_a_named_torch_backend_without_checkpoint_is_one_line(mine, capsys):
+    assert main(["bench", str(mine), "--backends", "ort-cpu,torch", *QUICK]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--checkpoint CKPT" in err and "leave them out of --backends" in err

@@ -26,10 +26,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                       colour_pixels=args.colour_pixels, palette=args.palette,
                       palette_sharpness=args.palette_sharpness, motion_gap=args.motion_gap)
     try:
-        path = train(cfg)
+        path = train(cfg, force=args.force)
     except (KeyError, ValueError) as exc:
         raise GanrtError(f"ganrt train: {exc.args[0] if exc.args else exc}") from None
-    print(f"wrote {path}")
+    samples = f"; sample grids in {path.with_name(path.stem + '_samples')}/" if args.sample_every else ""
+    print(f"wrote {path}{samples}")
     return 0
 
 
@@ -38,6 +39,7 @@ def add_train(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--model", default="mocogan", help="mocogan | tgan | vgan | dcgan")
     p.add_argument("--out", required=True, help="checkpoint to write (atomically)")
+    p.add_argument("--force", action="store_true", help="replace an existing --out checkpoint")
     p.add_argument("--data", default="bouncing", help="bouncing | curves")
     p.add_argument("--resolution", type=integer(16, 512), default=32, help="frame size in pixels (square)")
     p.add_argument("--frames", type=integer(1, 256), default=8, help="T of a training window")
@@ -51,7 +53,8 @@ def add_train(sub) -> None:
                    help="step models: weight of the motion-noise mode-seeking term (0: off)")
     p.add_argument("--motion-gap", type=number(0.0), default=0.05,
                    help="step models: frame change per unit of noise change that the motion-noise term asks for")
-    p.add_argument("--sample-every", type=COUNT, default=500, help="steps between PNG sample grids (0: none)")
+    p.add_argument("--sample-every", type=COUNT, default=500,
+                   help="steps between PNG sample grids, and one at the end (0: none)")
     p.add_argument("--checkpoint-every", type=COUNT, default=1000, help="steps between checkpoints (0: only the last)")
     p.add_argument("--threads", type=COUNT, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--lag-pairs", type=number(0.0, inclusive=True), default=0.0,

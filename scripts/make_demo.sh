@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p build
-COMMON="--model mocogan --data bouncing --resolution 32 --frames 8 --width 16 --batch 16 --threads 1 --sample-every 0"
+COMMON="--model mocogan --data bouncing --resolution 32 --frames 8 --width 16 --batch 16 --threads 1 --sample-every 0 --force"
 LATE="--palette --palette-sharpness 40.0 --motion-gap 0.15 --lag-pairs 2.0"
 ganrt train $COMMON --steps 8000 --seed 0 --out build/demo-stage1.pt
 ganrt train $COMMON --resume build/demo-stage1.pt --steps 2500 --seed 2 --lag-pairs 1.0 --colour-pixels 1.0 \

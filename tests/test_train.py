@@ -19,11 +19,21 @@ def test_training_smoke(name, tiny_checkpoints):
 
 def test_cli_train_writes_checkpoint_and_grid(tmp_path, capsys):
     out = tmp_path / "x.pt"
-    assert main(["train", "--model", "mocogan", "--steps", "20", "--batch", "4", "--width", "8",
+    assert main(["train", "--model", "mocogan", "--steps", "15", "--batch", "4", "--width", "8",
                  "--sample-every", "10", "--out", str(out)]) == 0
-    assert out.is_file() and "wrote" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert out.is_file() and (printed.out + printed.err).count("wrote") == 1
     grids = sorted((tmp_path / "x_samples").glob("*.png"))
-    assert [g.name for g in grids] == ["step_000010.png", "step_000020.png"]
+    assert [g.name for g in grids] == ["step_000010.png", "step_000015.png"]  # and one at the end of the run
+
+
+def test_cli_train_keeps_an_existing_checkpoint(tmp_path, capsys):
+    out = tmp_path / "mine.pt"
+    out.write_bytes(b"hours of training")
+    assert main(["train", "--steps", "2", "--out", str(out)]) == 2  # refused before any work
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already exists; pass --force" in err
+    assert out.read_bytes() == b"hours of training" and not (tmp_path / "mine_samples").exists()
 
 
 def test_cli_train_unknown_model(tmp_path, capsys):

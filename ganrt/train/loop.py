@@ -277,9 +277,13 @@ def preview_grid(model: VideoGenerator, frames: int, seeds: int = 6) -> np.ndarr
     return frame_grid(to_uint8_rgb(video.numpy()))
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> Path:
-    """Train, write preview grids along the way and the checkpoint (atomically) at the end."""
+def train(cfg: TrainConfig, progress: bool = True, force: bool = False) -> Path:
+    """Train, write preview grids along the way and at the end, and the checkpoint (atomically)
+    at the end. An existing `cfg.out` (maybe hours of work) is replaced only with `force`."""
     from tqdm import tqdm
+
+    if Path(cfg.out).exists() and not force:
+        raise UsageError(f"{cfg.out}: already exists; pass --force to replace it, or --out another name")
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -292,11 +296,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> Path:
         losses = trainer.step()
         trainer.update_ema(step)
         bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
-        if cfg.sample_every and step % cfg.sample_every == 0:
+        if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):  # and the last step's
             samples_dir.mkdir(exist_ok=True)
             log.info("preview %s", trainer.write_preview(samples_dir / f"step_{step:06d}.png"))
         if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
             trainer.save(step, time.perf_counter() - start)
     path = trainer.save(cfg.steps, time.perf_counter() - start)
-    log.info("wrote %s after %d steps in %.0f s", path, cfg.steps, time.perf_counter() - start)
+    log.info("trained %d steps in %.0f s", cfg.steps, time.perf_counter() - start)  # the CLI says "wrote"
     return path

@@ -179,9 +179,12 @@ def add_render(sub) -> None:
 
 def render_instead(args: argparse.Namespace, why: str) -> int:
     """`view` without a window: the same stream written to a file."""
+    from .fileio import unused_name
     from .render import render
 
-    out = args.out or args.record or "ganrt-view.mp4"
+    out = args.out or args.record or unused_name("ganrt-view.mp4")  # never over an earlier run's file
+    if (args.out or args.record) and Path(out).exists() and not args.force:
+        raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
     print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead")
     if args.screenshot:
         print(f"--screenshot {args.screenshot}: needs a window; not written")
@@ -231,7 +234,9 @@ def add_view(sub) -> None:
     p.add_argument("--screenshot", metavar="FILE.png", help="save the whole window, HUD included, when the run "
                                                            "ends (after --frames N, or on quit)")
     p.add_argument("--record", metavar="FILE.mp4", help="record every frame shown, from start to close")
-    p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4)")
+    p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4, or "
+                                       "ganrt-view-2.mp4, ... when that exists)")
+    p.add_argument("--force", action="store_true", help="without a display: replace an existing -o file")
     p.add_argument("--seconds", type=SECONDS, default=5.0, help="without a display: seconds rendered")
     p.set_defaults(func=cmd_view)
 
@@ -253,11 +258,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise GanrtError(f"--batches {args.batches}: expected MIN,OPT,MAX with 1 <= MIN <= OPT <= MAX")
     model = args.model
     if args.fp16:  # an FP32 ONNX in hand: its FP16 twin, PSNR-checked, then the engine from that
+        from .export.engine import check_engine_output
         from .export.onnx_fp16 import convert_to_fp16
 
+        args.out = args.out or str(Path(model).with_suffix(".engine"))
+        check_engine_output(Path(args.out), args.force)
         half, db = convert_to_fp16(model, force=args.force)
         print(f"wrote {half} (FP16 decoder, FP32 recurrent state; PSNR {db:.1f} dB against {Path(model).name})")
-        model, args.out = str(half), args.out or str(Path(model).with_suffix(".engine"))
+        model = str(half)
     path = build_engine(model, args.out, builder=args.builder, targets=args.target, batches=batches,
                         workspace_gb=args.workspace_gb, opt_level=args.opt_level, timing_cache=args.timing_cache,
                         force=args.force)
@@ -296,7 +304,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
     from .bench_plan import plan_bench
     from .bench_report import plot, summary
+    from .fileio import atomic_output, check_output
 
+    for out in filter(None, (args.json, args.plot)):
+        check_output(out)  # before minutes of measuring
     bench = plan_bench(args.model, args.checkpoint, args.backends, args.cpu_precision)
     model, checkpoint, backends = bench.model, bench.checkpoint, bench.backends
     for note in bench.notes:
@@ -313,11 +324,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
             continue
         print(f"{reports[-1].model}, batch {batch}:\n{summary(reports[-1])}\n")
     if args.json and reports:
-        Path(args.json).write_text(json.dumps({"reports": [r.to_dict() for r in reports], "not_measured": failed},
-                                              indent=2))
+        with atomic_output(args.json) as tmp:
+            Path(tmp).write_text(json.dumps({"reports": [r.to_dict() for r in reports], "not_measured": failed},
+                                            indent=2))
         print(f"wrote {args.json}")
     if args.plot and reports:
-        plot(reports, args.plot)
+        with atomic_output(args.plot) as tmp:
+            plot(reports, tmp)
         print(f"wrote {args.plot}")
     return 0 if reports else 2
 
@@ -386,6 +399,13 @@ def main(argv: list[str] | None = None) -> int:
 
             traceback.print_exception(exc)
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output path the system refused: under a file, no permission, disk full
+        from .fileio import os_error_line
+
+        if args.debug or os.environ.get("GANRT_DEBUG") == "1":
+            raise
+        print(f"error: {os_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

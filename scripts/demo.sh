@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p out
-.venv/bin/ganrt view -o out/ganrt-view.mp4 "$@"
+.venv/bin/ganrt view --force -o out/ganrt-view.mp4 "$@"

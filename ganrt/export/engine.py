@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..contract import StreamContract, concrete_shape, read_contract
 from ..errors import BackendError, ContractError, UsageError
-from ..fileio import file_sha256
+from ..fileio import check_output, file_sha256
 from ..trt.flavour import Flavour, apply_targets, choose_builder, needs_gpu, parse_targets
 from ..trt.sidecar import EngineSidecar, built_targets, plan_fields, sidecar_path, write_engine
 
@@ -88,8 +88,7 @@ def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: 
     """Build `out` (default: beside the ONNX) and its sidecar, atomically; returns the engine path."""
     onnx_path = Path(onnx_path)
     out = Path(out) if out else onnx_path.with_suffix(".engine")
-    if out.exists() and not force:
-        raise UsageError(f"{out}: already exists; pass --force to replace it")
+    check_engine_output(out, force)
     contract = read_contract(str(onnx_path))
     fixed_batch = None if contract.dynamic_batch else int(contract.batch)
     flavour = choose_builder(builder)
@@ -121,6 +120,13 @@ def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: 
         Path(timing_cache).write_bytes(bytes(config.get_timing_cache().serialize()))
     log.info("built %s (%.1f MB) and %s in %.1f s", out, len(plan) / 1e6, sidecar_path(out).name, seconds)
     return out
+
+
+def check_engine_output(out: Path, force: bool) -> None:
+    """Before any work: an engine is replaced only with --force, and only where it can be written."""
+    if out.exists() and not force:
+        raise UsageError(f"{out}: already exists; pass --force to replace it")
+    check_output(out)
 
 
 def gpu_to_build_on(flavour: Flavour, targets: tuple[str, ...]) -> tuple[str, str] | None:

@@ -24,6 +24,7 @@ from torch import nn
 from ..contract import INPUT_NAMES, KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract, set_contract
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
+from ..fileio import check_output
 from .checks import FP16_CHECK_INPUTS, FP16_MIN_PSNR, all_finite, check_fp16, cpu_session, max_abs_difference, seeded_batches
 from .fp16 import recurrent_nodes, to_fp16
 from ..models.graph import ExportGraph
@@ -74,8 +75,7 @@ def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
         raise UsageError(f"--precision {opts.precision}: expected fp32 or fp16")
     if opts.batch < 1 or opts.batch > 1024:
         raise UsageError(f"--batch {opts.batch}: expected 1 to 1024")
-    if not out.parent.is_dir():
-        raise UsageError(f"{out}: output folder {out.parent} does not exist; create it first")
+    check_output(out)
     if out.exists() and not opts.force:
         raise UsageError(f"{out}: already exists; pass --force to replace it")
     return resolve_frames(info, opts.frames)

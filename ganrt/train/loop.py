@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import UsageError
+from ..fileio import check_output
 from ..imaging import frame_grid, save_png, to_uint8_rgb
 from ..models import VideoGenerator, create_model
 from ..models.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
@@ -284,6 +285,7 @@ def train(cfg: TrainConfig, progress: bool = True, force: bool = False) -> Path:
 
     if Path(cfg.out).exists() and not force:
         raise UsageError(f"{cfg.out}: already exists; pass --force to replace it, or --out another name")
+    check_output(cfg.out)
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)

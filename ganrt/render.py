@@ -20,6 +20,7 @@ from .imaging import to_uint8_rgb
 from .playable import playable_model
 from .runtime.playback import open_stream
 from .runtime.stream import StreamCounters
+from .writers import open_writer, write_all
 
 log = logging.getLogger(__name__)
 
@@ -38,42 +39,27 @@ def is_folder(out: Path) -> bool:
     return out.suffix == "" or str(out).endswith(os.sep)
 
 
-class FolderWriter:
-    """PNG frames in a folder, with imageio's writer interface."""
-
-    def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.count = folder, 0
-
-    def append_data(self, image: np.ndarray) -> None:
-        from PIL import Image
-
-        Image.fromarray(image).save(self.folder / f"frame_{self.count:06d}.png")
-        self.count += 1
-
-    def close(self) -> None:
-        pass
-
-
-def open_writer(path: str, suffix: str, fps: float):
-    import imageio.v2 as imageio
-
-    if suffix == ".mp4":
-        return imageio.get_writer(path, fps=fps, codec="libx264", quality=8, pixelformat="yuv420p",
-                                  macro_block_size=16)
-    return imageio.get_writer(path, mode="I", duration=1000 / fps, loop=0)
-
-
 def auto_scale(resolution: int, rows: int) -> int:
     """Integer upscale so the video is at least ~256 px tall (tiny GAN frames)."""
     return max(1, math.ceil(256 / (resolution * rows)))
 
 
+def output_frames(stream, total: int, content_per_output: float, progress: bool):
+    """The stream's frame shown at each of `total` output frames (content frames skipped or
+    repeated when the output rate differs from the model's)."""
+    from tqdm import tqdm
+
+    frame = stream.start().take()
+    for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
+        wanted = math.floor(i * content_per_output)  # content frame shown at output frame i
+        while frame.index < wanted:
+            frame = stream.take()
+        yield frame
+
+
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
            progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False) -> RenderReport:
-    from tqdm import tqdm
-
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
@@ -92,16 +78,12 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
     start = time.perf_counter()
     with contextlib.ExitStack() as files:
         files.callback(stream.close)  # last: the backend outlives the writer
-        # A single file is written beside `out` and renamed only when every frame is in.
+        # A single file is written beside `out` and renamed only when every frame is in (or
+        # removed on Ctrl-C or an error, leaving what was there before).
         target = out if is_folder(out) else files.enter_context(atomic_output(out))
-        writer = FolderWriter(out) if is_folder(out) else open_writer(target, out.suffix.lower(), fps)
-        try:
-            frame = stream.start().take()
-            for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
-                wanted = math.floor(i * contract.fps / fps)  # content frame shown at output frame i
-                while frame.index < wanted:
-                    frame = stream.take()
-                writer.append_data(tile(to_uint8_rgb(stream.copy_to_host(frame, host)), canvas, scale))
-        finally:
-            writer.close()
+        size = (canvas.shape[1], canvas.shape[0])
+        writer = open_writer(out, target, size, fps, is_folder(out))
+        frames = (tile(to_uint8_rgb(stream.copy_to_host(frame, host)), canvas, scale)
+                  for frame in output_frames(stream, total, contract.fps / fps, progress))
+        write_all(writer, frames, progress)
     return RenderReport(out, total, fps, time.perf_counter() - start, stream.backend.name, stream.counters)

@@ -13,7 +13,8 @@ from ..errors import UsageError
 from ..fileio import atomic_output
 from ..imaging import save_png, to_uint8_rgb
 from ..grid import VIDEO_GAP, blank_canvas, grid_shape, tile
-from ..render import auto_scale, open_writer
+from ..render import auto_scale
+from ..writers import Mp4Writer
 
 
 def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) -> Path:
@@ -27,13 +28,14 @@ class Recorder:
         self.path, self.files = path, contextlib.ExitStack()
         self.scale = auto_scale(resolution, rows)
         self.canvas = blank_canvas(streams, resolution * self.scale, VIDEO_GAP, 3)
-        self.writer = open_writer(self.files.enter_context(atomic_output(path)), ".mp4", fps)
+        size = (self.canvas.shape[1], self.canvas.shape[0])
+        self.writer = Mp4Writer(self.files.enter_context(atomic_output(path)), size, fps)
 
     def append(self, host: np.ndarray) -> None:
-        self.writer.append_data(tile(to_uint8_rgb(host), self.canvas, self.scale))
+        self.writer.append(tile(to_uint8_rgb(host), self.canvas, self.scale))
 
     def close(self) -> Path:
-        self.writer.close()
+        self.writer.close(progress=False)
         self.files.close()  # the rename into place
         return self.path
 

@@ -1,0 +1,118 @@
+"""Where `ganrt render` puts frames: an MP4 (ffmpeg), a GIF (Pillow) or a folder of PNGs.
+
+Each writer takes (H, W, 3) uint8 frames one by one and either `close`s (the file is complete)
+or `abort`s (Ctrl-C, an error: stop at once, encode nothing more). The GIF's colour
+quantization happens per frame as it arrives, so the render's progress bar covers it, and the
+final encode has a bar of its own; a folder's PNGs land one by one, each whole or not at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator, Protocol
+
+import numpy as np
+
+from .fileio import atomic_output
+
+
+class FrameWriter(Protocol):
+    def append(self, image: np.ndarray) -> None: ...
+    def close(self, progress: bool) -> None: ...
+    def abort(self) -> None: ...
+
+
+class FolderWriter:
+    """frame_000000.png, ... in a folder; each written to a temp file, then renamed."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder, self.count = folder, 0
+
+    def append(self, image: np.ndarray) -> None:
+        from PIL import Image
+
+        with atomic_output(self.folder / f"frame_{self.count:06d}.png") as tmp:
+            Image.fromarray(image).save(tmp, format="PNG")
+        self.count += 1
+
+    def close(self, progress: bool) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+class Mp4Writer:
+    """H.264 through imageio-ffmpeg's frame pipe; ffmpeg encodes while frames arrive."""
+
+    def __init__(self, path: str, size: tuple[int, int], fps: float):
+        import imageio_ffmpeg
+
+        # size: (width, height); yuv420p wants both even, macro_block_size=16 pads to 16
+        self.pipe = imageio_ffmpeg.write_frames(path, size, fps=fps, codec="libx264", quality=8,
+                                                pix_fmt_out="yuv420p", macro_block_size=16)
+        self.pipe.send(None)  # start ffmpeg
+
+    def append(self, image: np.ndarray) -> None:
+        self.pipe.send(np.ascontiguousarray(image))
+
+    def close(self, progress: bool) -> None:
+        self.pipe.close()  # ffmpeg finishes the frames it holds and writes the index
+
+    def abort(self) -> None:
+        try:  # imageio-ffmpeg kills ffmpeg at once on an interrupt, instead of letting it finish
+            self.pipe.throw(KeyboardInterrupt)
+        except (KeyboardInterrupt, StopIteration):
+            pass
+
+
+class GifWriter:
+    """Each frame quantized to 256 colours on arrival; the file is encoded on close."""
+
+    def __init__(self, path: str, fps: float):
+        self.path, self.duration_ms, self.frames = path, 1000 / fps, []
+
+    def append(self, image: np.ndarray) -> None:
+        from PIL import Image
+
+        self.frames.append(Image.fromarray(image).quantize(256, method=Image.Quantize.FASTOCTREE))
+
+    def close(self, progress: bool) -> None:
+        first, rest = self.frames[0], self.frames[1:]
+        first.save(self.path, format="GIF", save_all=True, append_images=counted(rest, progress),
+                   duration=self.duration_ms, loop=0)
+
+    def abort(self) -> None:
+        self.frames.clear()
+
+
+def counted(frames: list, progress: bool) -> Iterator:
+    """The frames, with a progress bar advancing as the encoder takes them."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(frames) + 1, desc="encode gif", unit="frame", disable=not progress) as bar:
+        bar.update()  # the first frame, written with the file header
+        for frame in frames:
+            yield frame
+            bar.update()
+
+
+def open_writer(out: Path, target: str, size: tuple[int, int], fps: float, folder: bool) -> FrameWriter:
+    """size: (width, height) of every frame."""
+    if folder:
+        return FolderWriter(out)
+    if out.suffix.lower() == ".mp4":
+        return Mp4Writer(target, size, fps)
+    return GifWriter(target, fps)
+
+
+def write_all(writer: FrameWriter, frames: Iterable[np.ndarray], progress: bool) -> None:
+    """Append every frame and close; on any interruption abort at once (nothing more is encoded)."""
+    try:
+        for frame in frames:
+            writer.append(frame)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close(progress)

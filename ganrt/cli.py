@@ -72,6 +72,11 @@ def add_train(sub) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.checkpoint and Path(args.checkpoint).suffix.lower() in (".onnx", ".engine"):
+        name = args.checkpoint
+        build = f", or build an engine from it with `ganrt build {name}`" if name.lower().endswith(".onnx") else ""
+        raise GanrtError(f"{name}: already exported (export reads a checkpoint .pt); play it with `ganrt view "
+                         f"{name}` or `ganrt render {name} -o out.mp4`, measure it with `ganrt bench {name}`{build}")
     try:
         from .export import ExportOptions, build_from_factory, export_checkpoint, export_generator, parse_dims
     except ImportError as exc:

@@ -135,10 +135,25 @@ def open_tensorrt(path: Path, backend: str, batch, cuda_graph: bool, name: str) 
     if backend not in ("auto", "tensorrt"):
         raise UsageError(f"{path}: an engine plays only on the tensorrt backend; pass the .onnx for {backend}")
     sidecar = read_sidecar(path)
-    b = resolve_batch(sidecar.contract, batch, str(path))
+    b = engine_batch(sidecar, batch, path)
     backend_obj = TensorRTBackend(str(path), sidecar.contract, b, cuda_graph=cuda_graph)
     return activated(BackendChoice(backend_obj, sidecar.contract, str(path),
                                    f"tensorrt: {name} ({sidecar.label} engine)"))
+
+
+def engine_batch(sidecar, batch: int | None, path: Path) -> int:
+    """The batch to run an engine at: within the batch profile it was built with, or a one-line
+    refusal saying how to build one that fits (the ONNX's batch is fixed at export)."""
+    low, _, high = sidecar.batches
+    want = batch or low
+    if low <= want <= high:
+        return want
+    if not sidecar.contract.dynamic_batch:
+        raise UsageError(f"{path}: built for batch {low}, not {want} (--grid); build one from a dynamic-batch "
+                         f"ONNX: `ganrt export CKPT --dynamic-batch`, then `ganrt build MODEL.onnx --batches "
+                         f"1,{want},{want}`")
+    raise UsageError(f"{path}: built for batches {low} to {high}, not {want} (--grid); rebuild it: `ganrt build "
+                     f"{sidecar.onnx} --batches {min(low, want)},{want},{max(high, want)} --force`")
 
 
 def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int, name: str) -> BackendChoice:

@@ -166,7 +166,11 @@ class BenchReport:
         return cls(**{**raw, "results": [result(r) for r in raw["results"]]})
 
 
-def machine_info() -> dict:
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_vnni", "fma")
+
+
+def cpu_model_and_features() -> tuple[str, list[str]]:
+    """The CPU's model name and which of CPU_FEATURES it has (from /proc/cpuinfo where there is one)."""
     cpu = platform.processor() or platform.machine()
     flags: list[str] = []
     try:
@@ -176,8 +180,12 @@ def machine_info() -> dict:
         flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
     except (OSError, StopIteration):
         pass
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx512_vnni", "fma")
-    return {"cpu": cpu, "cores": os.cpu_count(), "cpu_features": [f for f in wanted if f in flags],
+    return cpu, [f for f in CPU_FEATURES if f in flags]
+
+
+def machine_info() -> dict:
+    cpu, features = cpu_model_and_features()
+    return {"cpu": cpu, "cores": os.cpu_count(), "cpu_features": features,
             "python": platform.python_version(), "system": platform.system(), "commit": source_commit()}
 
 

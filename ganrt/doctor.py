@@ -42,24 +42,59 @@ def check_tensorrt_flavours() -> list[Check]:
         flavour = installed_flavour(name)
         if flavour is None:
             checks.append(Check(name, False, f"{LABELS[name]} not installed; {INSTALL[name]}"))
-        elif flavour.rtx:
-            checks.append(Check(name, True, f"{flavour.label}: builds here (no GPU needed; default targets "
-                                            f"{','.join(RTX_DEFAULT_TARGETS)}, or --target {CURRENT}); "
-                                            f"{rtx_runs_here(gpu, gpu_why)}"))
+        elif flavour.rtx:  # building needs no GPU, running does: two verdicts
+            checks.append(Check(name, True, f"builds here: {flavour.label}, no GPU needed (default targets "
+                                            f"{','.join(RTX_DEFAULT_TARGETS)}, or --target {CURRENT})"))
+            checks.append(Check(name, rtx_runs(gpu), f"runs here: {rtx_runs_here(gpu, gpu_why)}"))
         else:
             checks.append(Check(name, gpu is not None, f"{flavour.label}: " + (
                 f"builds and runs on this {gpu[0]} (sm {gpu[1]})" if gpu else f"needs a GPU to build or run ({gpu_why})")))
     return checks
 
 
-def rtx_runs_here(gpu: tuple[str, str] | None, no_gpu_reason: str) -> str:
+def rtx_runs(gpu: tuple[str, str] | None) -> bool:
+    return gpu is not None and capability_target(gpu[1]) in RTX_DEFAULT_TARGETS
 
+
+def rtx_runs_here(gpu: tuple[str, str] | None, no_gpu_reason: str) -> str:
     if gpu is None:
         return f"cannot run engines here ({no_gpu_reason})"
     target = capability_target(gpu[1])
     if target in RTX_DEFAULT_TARGETS:
         return f"runs them on this {gpu[0]} ({target})"
     return f"this {gpu[0]} is {target}, not a TensorRT-RTX target: engines for it need --target {CURRENT}"
+
+
+def check_openvino() -> list[Check]:
+    """OpenVINO: installed or not; whether this CPU has bf16 kernels for it (nothing is timed)."""
+    from .bench import cpu_model_and_features
+
+    try:
+        import openvino as ov
+    except ImportError as exc:
+        return [Check("openvino", False, f"OpenVINO not installed ({exc}); the fastest CPU engine on our graphs: "
+                                         f"pip install 'ganrt[openvino]'")]
+    from .runtime.backends.openvino import cpu_has_bf16
+
+    cpu, features = cpu_model_and_features()
+    has = [label for flag, label in (("amx_bf16", "AMX"), ("avx512_bf16", "AVX-512 BF16")) if flag in features]
+    kernels, _ = cpu_has_bf16()
+    cpu_line = f"{cpu}: {' and '.join(has) if has else 'neither AMX nor AVX-512 BF16'}; " + (
+        "OpenVINO has bf16 kernels here: try --cpu-precision bf16 (checked against fp32 before use)" if kernels
+        else "no bf16 kernels here: fp32 only")
+    return [Check("openvino", True, f"OpenVINO {ov.get_version().split('-')[0]}"), Check("cpu-bf16", kernels, cpu_line)]
+
+
+def check_auto(ort_cuda: Check) -> Check:
+    """What `--backend auto` plays an ONNX on here, and why (the order of runtime/backends/select.py)."""
+    from .optional import installed
+
+    if ort_cuda.ok:
+        return Check("auto", True, "an ONNX plays on ort-cuda (onnxruntime CUDA loads here)")
+    if installed("openvino"):
+        return Check("auto", True, "an ONNX plays on openvino: ort-cuda is not usable here (above), and OpenVINO "
+                                   "is the faster CPU engine")
+    return Check("auto", True, "an ONNX plays on ort-cpu: ort-cuda is not usable here and OpenVINO is not installed")
 
 
 def check_cuda_versions() -> Check:
@@ -133,7 +168,8 @@ def check_mp4() -> Check:
 def run_checks() -> list[Check]:
     checks = [Check("python", True, f"{platform.python_version()} on {platform.machine()}, "
                                     f"{os.cpu_count()} CPUs"),
-              check_ort_cpu(), check_ort_cuda(), *check_tensorrt_flavours(), *check_torch(),
+              check_ort_cpu(), ort_cuda := check_ort_cuda(), *check_openvino(), check_auto(ort_cuda),
+              *check_tensorrt_flavours(), *check_torch(),
               check_cuda_python(), check_cuda_versions(),
               check_viewer(), check_mp4()]
     return checks

@@ -46,9 +46,9 @@ class TorchBackend(Backend):
         self.graph_module = ExportGraph(model, model.kind, self.contract.output).eval().to(self.device)
         hold_exact_fp32()  # the reference computes in FP32, not TF32 (cuDNN's default on Ampere+)
 
-    def allocate(self, name: str) -> Any:
+    def new_buffer(self, name: str) -> Any:
         if self.device == "cpu":
-            return super().allocate(name)
+            return super().new_buffer(name)
         import torch
 
         spec = self.spec(name)
@@ -115,7 +115,9 @@ class TorchBackend(Backend):
             return super().upload(dst, src)
         import torch
 
-        self.as_tensor(dst).copy_(torch.from_numpy(src))
+        # Asynchronous on the current stream: from page-locked memory (the stream's staging) the
+        # producer does not wait for the GPU; from pageable memory CUDA stages it before returning.
+        self.as_tensor(dst).copy_(torch.from_numpy(src), non_blocking=True)
 
     def copy(self, dst, src) -> None:
         if isinstance(dst, np.ndarray):

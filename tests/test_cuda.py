@@ -120,3 +120,28 @@ def test_nothing_leaks_over_ten_thousand_frames():
     free_after, _ = cuda.check(cuda.runtime().cudaMemGetInfo())
     assert free_before - free_after < 64 << 20  # torch's context and kernels stay; the stream's buffers do not
 
+
+
+@needs_torch_cuda
+def test_streams_one_after_another_reuse_device_buffers_and_graphs():
+    """bench opens a stream per round on one backend: its device buffers and captured graphs stay flat."""
+    from ganrt.runtime import cuda
+    from ganrt.runtime.backends.select import demo_model, open_backend
+    from ganrt.runtime.playback import PlaybackStream
+
+    choice = open_backend(demo_model("pt"), "torch-cuda", batch=2, cuda_graph=True)
+    backend, first = choice.backend, None
+    try:
+        for round_ in range(20):
+            with PlaybackStream(choice, seed=3, own_backend=False) as stream:
+                host = stream.host_frame_buffer()
+                frames = np.stack([stream.copy_to_host(stream.take(), host).copy() for _ in range(8)])
+            if first is None:
+                first, made, bound = frames, backend.buffers_made, len(backend.bindings)
+                free_after_first, _ = cuda.check(cuda.runtime().cudaMemGetInfo())
+        free_after_last, _ = cuda.check(cuda.runtime().cudaMemGetInfo())
+        assert (backend.buffers_made, len(backend.bindings)) == (made, bound)
+        assert free_after_first - free_after_last < 16 << 20
+        assert_fp32_close(frames, first)  # the same graphs replayed into the same buffers, fresh inputs
+    finally:
+        backend.close()

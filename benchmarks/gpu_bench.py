@@ -6,9 +6,12 @@
   3. frame upload into the GL texture, CUDA-GL interop against the host round trip, per displayed
      canvas at 32, 256 and 512 pixels per stream, 1 and 4 streams (needs a GL context on the
      NVIDIA GPU: Xvfb + GLX with __GLX_VENDOR_LIBRARY_NAME=nvidia, see docs/gpu.md).
-Each part records what failed instead of stopping the others.
+Each part records what failed instead of stopping the others, and writes its own record as soon
+as it ends, so a GL failure cannot lose the CUDA figures (scripts/gpu_check.sh runs the parts in
+separate stages).
 
-    python benchmarks/gpu_bench.py [--out benchmarks/results]   # writes gpu-bench.{json,md}
+    python benchmarks/gpu_bench.py [--out benchmarks/results] [--parts runtime,upload] [--seconds 10]
+        # writes gpu-bench-<part>.{json,md} for each part
 """
 
 import argparse
@@ -34,8 +37,8 @@ def gpu_info() -> dict:
     return {"gpu": name, "compute_capability": capability, "driver_cuda": driver_cuda_version()}
 
 
-def runtime_part(folder: Path) -> list[dict]:
-    """Parts 1 and 2: one report per model, every CUDA backend in alternating rounds."""
+def runtime_part(folder: Path, seconds: float = 10.0, rounds: int = 5) -> list[dict]:
+    """Parts 1 and 2: one report per model, every CUDA backend in alternating rounds of `seconds`."""
     from cpu_stream import large_model
 
     from ganrt.runtime.backends.ort import ort_cuda_usable
@@ -44,7 +47,8 @@ def runtime_part(folder: Path) -> list[dict]:
     backends = ["torch-cuda", "torch-cuda:graph"] + (["ort-cuda", "ort-cuda:graph"] if ort_cuda_usable()[0] else [])
     reports = []
     for onnx_path, pt in ((str(demo_model("onnx")), str(demo_model("pt"))), (large_onnx, large_pt)):
-        report = run_bench(onnx_path, pt, backends, batch=1, warmup=1.0, duration=10.0, rounds=5)
+        report = run_bench(onnx_path, pt, backends, batch=1, warmup=min(1.0, seconds), duration=seconds,
+                           rounds=rounds, progress=False)
         rows = []
         for r in report.results:
             timing = r.device_timing
@@ -124,50 +128,72 @@ def attempt(part, *args):
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def markdown(record: dict) -> str:
-    lines = [f"GPU check on {record['gpu']['gpu']} (sm {record['gpu']['compute_capability']}, driver CUDA "
-             f"{record['gpu']['driver_cuda']}), {record['machine']['cpu']}; commit {record['machine']['commit']} "
-             f"(`python benchmarks/gpu_bench.py`, run by `scripts/gpu_check.sh`).", ""]
-    runtime = record["runtime"]
-    if runtime["ok"]:
-        for part in runtime["result"]:
-            lines += [f"### {part['model']}, batch 1", "", part["summary"], "",
-                      f"- torch-cuda CUDA graph / eager: FrameStream {part['graph_over_eager_stream']:.2f}x, "
-                      f"bare loop {part['graph_over_eager_bare']:.2f}x (target 2x)"]
-            lines += [f"- {row['backend']}: FrameStream / bare {100 * row['stream_over_bare']:.0f} % (target 95 %)"
-                      + (f", chunk time / GPU compute {row['chunk_over_gpu_compute']:.2f} (target 1.05)"
-                         if row["chunk_over_gpu_compute"] else "") for row in part["rows"]]
-            lines.append("")
-    else:
-        lines += [f"Runtime part failed: {runtime['error']}", ""]
-    upload = record["upload"]
-    if upload["ok"]:
-        lines += ["### Upload into the GL texture (ms per displayed canvas, median of 200)", "",
-                  "| pixels per stream | streams | host round trip | CUDA-GL interop | speed-up | GL renderer |",
-                  "|---|---|---|---|---|---|"]
-        for row in upload["result"]:
-            interop = f"{row['interop_ms']:.3f}" if row["interop_ms"] else f"not run: {row['interop_note']}"
-            speed = f"{row['interop_over_host_speedup']:.1f}x" if row["interop_over_host_speedup"] else "-"
-            lines.append(f"| {row['resolution']} | {row['streams']} | {row['host_ms']:.3f} | {interop} | {speed} | "
-                         f"{row['renderer']} |")
-    else:
-        lines.append(f"Upload part failed: {upload['error']}")
-    return "\n".join(lines) + "\n"
+def header(record: dict) -> list[str]:
+    gpu = record["gpu"]
+    driver = ".".join(map(str, gpu["driver_cuda"] or ())) or "unknown"
+    return [f"GPU check on {gpu['gpu']} (sm {gpu['compute_capability']}, driver CUDA {driver}), "
+            f"{record['machine']['cpu']}; commit {record['machine']['commit']} "
+            f"(`python benchmarks/gpu_bench.py --parts {record['part']}`, run by `scripts/gpu_check.sh`).", ""]
+
+
+def runtime_markdown(runtime: dict) -> list[str]:
+    if not runtime["ok"]:
+        return [f"Runtime part failed: {runtime['error']}", ""]
+    lines = []
+    for part in runtime["result"]:
+        lines += [f"### {part['model']}, batch 1", "", part["summary"], "",
+                  f"- torch-cuda CUDA graph / eager: FrameStream {part['graph_over_eager_stream']:.2f}x, "
+                  f"bare loop {part['graph_over_eager_bare']:.2f}x (target 2x)"]
+        lines += [f"- {row['backend']}: FrameStream / bare {100 * row['stream_over_bare']:.0f} % (target 95 %)"
+                  + (f", chunk time / GPU compute {row['chunk_over_gpu_compute']:.2f} (target 1.05)"
+                     if row["chunk_over_gpu_compute"] else "") for row in part["rows"]]
+        lines.append("")
+    return lines
+
+
+def upload_markdown(upload: dict) -> list[str]:
+    if not upload["ok"]:
+        return [f"Upload part failed: {upload['error']}"]
+    lines = ["### Upload into the GL texture (ms per displayed canvas, median of 200)", "",
+             "| pixels per stream | streams | host round trip | CUDA-GL interop | speed-up | GL renderer |",
+             "|---|---|---|---|---|---|"]
+    for row in upload["result"]:
+        interop = f"{row['interop_ms']:.3f}" if row["interop_ms"] else f"not run: {row['interop_note']}"
+        speed = f"{row['interop_over_host_speedup']:.1f}x" if row["interop_over_host_speedup"] else "-"
+        lines.append(f"| {row['resolution']} | {row['streams']} | {row['host_ms']:.3f} | {interop} | {speed} | "
+                     f"{row['renderer']} |")
+    return lines
+
+
+PARTS = {"runtime": (lambda folder, args: runtime_part(folder, args.seconds, args.rounds), runtime_markdown),
+         "upload": (lambda folder, args: upload_part(folder), upload_markdown)}  # upload: 200 frames per row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--parts", default="runtime,upload", help="comma-separated: runtime, upload")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per round and mode")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or not parts:
+        parser.error(f"--parts {args.parts}: expected a comma-separated list of {', '.join(PARTS)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    machine, gpu, failed = machine_info(), gpu_info(), False
     with tempfile.TemporaryDirectory() as tmp:
-        record = {"machine": machine_info(), "gpu": gpu_info(), "runtime": attempt(runtime_part, Path(tmp)),
-                  "upload": attempt(upload_part, Path(tmp))}
-    (out / "gpu-bench.json").write_text(json.dumps(record, indent=2, default=str))
-    text = markdown(record)
-    (out / "gpu-bench.md").write_text(text)
-    print(text)
+        for name in parts:  # each part's record lands before the next part starts
+            measure, describe = PARTS[name]
+            record = {"part": name, "machine": machine, "gpu": gpu,
+                      name: attempt(measure, Path(tmp), args)}
+            (out / f"gpu-bench-{name}.json").write_text(json.dumps(record, indent=2, default=str))
+            text = "\n".join(header(record) + describe(record[name])) + "\n"
+            (out / f"gpu-bench-{name}.md").write_text(text)
+            print(text, flush=True)
+            failed = failed or not record[name]["ok"]
+    raise SystemExit(1 if failed else 0)  # the GPU check marks the stage failed
 
 
 if __name__ == "__main__":

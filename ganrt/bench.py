@@ -190,9 +190,13 @@ def machine_info() -> dict:
 
 
 def source_commit() -> str:
-    """The git commit of the ganrt checkout being measured ('unknown' for an installed copy)."""
+    """The git commit of the ganrt checkout being measured: $GANRT_COMMIT when set (a copy of the
+    tree without its .git, as on the GPU machine), else git's; 'unknown' for an installed copy."""
+    import os
     import subprocess
 
+    if os.environ.get("GANRT_COMMIT"):
+        return os.environ["GANRT_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                               cwd=Path(__file__).resolve().parent).stdout.strip() or "unknown"

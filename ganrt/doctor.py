@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 from dataclasses import dataclass
-from .trt.flavour import CURRENT, INSTALL, LABELS, RTX_DEFAULT_TARGETS, capability_target, installed_flavour
+from .trt.flavour import CURRENT, INSTALL, LABELS, RTX_DEFAULT_TARGETS, RTX_TARGETS, capability_target, installed_flavour
 
 
 @dataclass
@@ -62,7 +62,9 @@ def rtx_runs_here(gpu: tuple[str, str] | None, no_gpu_reason: str) -> str:
     target = capability_target(gpu[1])
     if target in RTX_DEFAULT_TARGETS:
         return f"runs them on this {gpu[0]} ({target})"
-    return f"this {gpu[0]} is {target}, not a TensorRT-RTX target: engines for it need --target {CURRENT}"
+    if target not in RTX_TARGETS:  # Hopper (sm90) and others TensorRT-RTX cannot build for at all
+        return f"this {gpu[0]} is {target}, which TensorRT-RTX cannot target: its engines do not run here"
+    return f"this {gpu[0]} is {target}, not a default TensorRT-RTX target: engines for it need --target {CURRENT}"
 
 
 def check_openvino() -> list[Check]:

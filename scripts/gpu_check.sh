@@ -1,38 +1,100 @@
 #!/usr/bin/env bash
-# The GPU check: on an NVIDIA machine, run every `cuda` test, the TensorRT tests where an engine
-# can run, the viewer's interop tests on the NVIDIA GL driver, and benchmarks/gpu_bench.py;
-# logs and records go to $GANRT_GPU_OUT (default benchmarks/results). Without a GPU it says so
-# in one line and exits 0. Runs from the source tree (no install step); what a bare GPU box
-# lacks (wheels in .whl/, Debian packages in .gl/) is installed from those folders when present.
-# The whole recipe, and what to bring: docs/gpu.md.
+# The GPU check, in stages that each write their results as they go, within a 5-minute box:
+#   cuda     tests/test_cuda.py, test_tensorrt.py (skips on a GPU no TensorRT flavour targets), test_exact_fp32.py
+#   figures  benchmarks/gpu_bench.py --parts runtime: torch-cuda (and ort-cuda) eager / CUDA graph, FrameStream
+#            / bare loop, chunk time / GPU compute time
+#   gl       Xvfb + NVIDIA's GLX (this stage only): the GL renderer, the viewer's GL tests (CUDA-GL interop on
+#            torch-cuda) and gpu_bench.py --parts upload (interop vs host round trip)
+#   web      the browser viewer streaming CUDA frames (tests marked `web and cuda`); runs only once ganrt/web exists
+# Usage: bash scripts/gpu_check.sh [--stages cuda,figures,gl,web] [--out DIR] [--pack DIR]
+#   --out   the results folder (default benchmarks/results/gpu-check): one log per stage, summary.txt, records
+#   --pack  also after every stage: DIR/gpu-results.tgz (the results folder) and DIR/summary.txt (for $OUT)
+# Without an NVIDIA GPU it prints one line, `no GPU: ...`, and exits 0. Runs from the source tree (no install);
+# what a bare GPU box lacks comes from .whl/ (wheels) and .gl/ (debs), made by scripts/gpu_prepare.sh.
+# The whole recipe and the exact command: docs/gpu.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
-OUT=${GANRT_GPU_OUT:-benchmarks/results}
+ALL_STAGES="cuda figures gl web"
+STAGES=$ALL_STAGES
+RES=${GANRT_GPU_OUT:-benchmarks/results/gpu-check}
+PACK=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --stages) STAGES=${2//,/ }; shift 2 ;;
+    --out) RES=$2; shift 2 ;;
+    --pack) PACK=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "gpu_check: unknown argument '$1'; expected --stages a,b (of: $ALL_STAGES), --out DIR, --pack DIR"; exit 2 ;;
+  esac
+done
+for s in $STAGES; do
+  case " $ALL_STAGES " in *" $s "*) ;; *) echo "gpu_check: --stages: unknown stage '$s'; expected some of: $ALL_STAGES"; exit 2 ;; esac
+done
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
   echo "no GPU: nvidia-smi finds no NVIDIA GPU on this machine; the GPU check has nothing to run"
   exit 0
 fi
-mkdir -p "$OUT"
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-if compgen -G ".whl/*.whl" >/dev/null; then  # carried wheels: glfw, PyOpenGL, imgui-bundle, ...
-  "$PY" -m pip install -q --no-index --no-deps --no-compile --target /tmp/ganrt-site .whl/*.whl \
-    && export PYTHONPATH="/tmp/ganrt-site:$PYTHONPATH"
-fi
-if compgen -G ".gl/*.deb" >/dev/null; then  # carried GL loaders and Xvfb (docs/gpu.md)
-  for f in .gl/*.deb; do dpkg -x "$f" /; done
+
+BOX_S=${GANRT_GPU_BOX_S:-300}  # the whole check, every stage included
+declare -A BUDGET_S=([cuda]=110 [figures]=80 [gl]=85 [web]=20)
+START_S=$SECONDS
+mkdir -p "$RES"
+RES=$(cd "$RES" && pwd)
+export RES PY=${PYTHON:-python3} PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+export GANRT_COMMIT=${GANRT_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+
+pack() {  # the results so far, where the caller collects them ($OUT on the GPU machine)
+  [ -n "$PACK" ] || return 0
+  mkdir -p "$PACK" && cp "$RES/summary.txt" "$PACK/summary.txt"
+  tar -czf "$PACK/gpu-results.tgz.tmp" -C "$RES" . && mv "$PACK/gpu-results.tgz.tmp" "$PACK/gpu-results.tgz"
+}
+
+note() { echo "$*" | tee -a "$RES/summary.txt"; }
+
+setup_wheels() {  # glfw, PyOpenGL, ...: into a private site folder, never over the image's packages
+  compgen -G ".whl/*.whl" >/dev/null || return 0
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/ganrt-site \
+    .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/ganrt-site"
+}
+
+setup_gl_debs() {  # GL loaders, Xvfb and Mesa: added to /, never replacing a file the image has
+  compgen -G ".gl/*.deb" >/dev/null || { echo "no .gl/*.deb: using the GL libraries and Xvfb the image has"; return 0; }
+  local root=/tmp/ganrt-gl-root d
+  rm -rf "$root" && mkdir -p "$root"
+  for f in .gl/*.deb; do dpkg -x "$f" "$root"; done
+  for d in bin sbin lib lib64; do  # a merged-/usr image: /lib is a link, so the files go under /usr/lib
+    if [ -L "/$d" ] && [ -d "$root/$d" ]; then mkdir -p "$root/usr/$d" && cp -a "$root/$d/." "$root/usr/$d/" && rm -rf "${root:?}/$d"; fi
+  done
+  cp -a --update=none "$root/." / 2>/dev/null || cp -an "$root/." / 2>/dev/null || true
   ldconfig
-fi
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUT/gpu-smi.txt"
-# A GL context on the NVIDIA driver for the interop tests: GLX under Xvfb, NVIDIA's vendor library.
-if command -v Xvfb >/dev/null 2>&1 && [ -z "${DISPLAY:-}" ]; then
-  Xvfb :77 -screen 0 1280x720x24 -nolisten tcp >/dev/null 2>&1 &
-  XVFB_PID=$!
-  trap 'kill $XVFB_PID 2>/dev/null' EXIT
-  export DISPLAY=:77 __GLX_VENDOR_LIBRARY_NAME=nvidia
+  echo "unpacked $(ls .gl/*.deb | wc -l) debs from .gl/ (no file of the image replaced)"
+}
+
+stage_cuda() {
+  "$PY" -c "import torch; print('torch', torch.__version__, '| CUDA', torch.version.cuda, '| GPU', torch.cuda.get_device_name(0))"
+  "$PY" -m pytest -q -rs -p no:cacheprovider --durations=10 --junitxml="$RES/cuda-junit.xml" \
+    tests/test_cuda.py tests/test_tensorrt.py tests/test_exact_fp32.py
+}
+
+stage_figures() {
+  "$PY" benchmarks/gpu_bench.py --parts runtime --seconds 2 --rounds 3 --out "$RES"
+}
+
+stage_gl() {
+  setup_gl_debs
+  for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do  # the driver's GLX library, for glvnd to load
+    [ -d "$d" ] && export LD_LIBRARY_PATH="$d${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  done
+  echo "NVIDIA GL libraries: $(ldconfig -p | grep -oE 'lib(GLX|EGL)_nvidia[^ ]*' | sort -u | tr '\n' ' ')"
+  for lib in "$(command -v Xvfb)" /usr/lib/x86_64-linux-gnu/dri/swrast_dri.so; do
+    [ -e "$lib" ] && ldd "$lib" | grep "not found" | sed "s|^|missing for $lib: |"
+  done
+  command -v Xvfb >/dev/null || { echo "no Xvfb: bring it in .gl/ (scripts/gpu_prepare.sh)"; return 1; }
+  Xvfb :77 -screen 0 1280x720x24 -nolisten tcp >"$RES/xvfb.log" 2>&1 &
+  echo $! >/tmp/ganrt-xvfb.pid
   for _ in $(seq 50); do [ -e /tmp/.X11-unix/X77 ] && break; sleep 0.1; done
-fi
-"$PY" - <<'PYEOF' | tee "$OUT/gpu-gl.txt"
+  export DISPLAY=:77 __GLX_VENDOR_LIBRARY_NAME=nvidia  # GLX on the NVIDIA driver: here and nowhere else
+  "$PY" - <<'PYEOF' | tee "$RES/gl-probe.txt"
 import os
 try:
     import glfw
@@ -41,10 +103,55 @@ try:
     w = glfw.create_window(64, 64, "probe", None, None); glfw.make_context_current(w)
     print("GL renderer:", GL.glGetString(GL.GL_RENDERER).decode(), "| DISPLAY", os.environ.get("DISPLAY"))
 except Exception as exc:
-    print(f"no GL context on this machine ({type(exc).__name__}: {exc}); the interop tests will skip")
+    print(f"no GL context ({type(exc).__name__}: {exc}); the interop tests will skip")
 PYEOF
-status=0
-"$PY" -m pytest -q -ra -m "cuda or tensorrt or gl" tests/ 2>&1 | tee "$OUT/gpu-tests.log" || status=1
-"$PY" benchmarks/gpu_bench.py --out "$OUT" 2>&1 | tee "$OUT/gpu-bench.log" || status=1
-echo "GPU check done (exit $status): $OUT/gpu-tests.log, $OUT/gpu-bench.{json,md}"
-exit $status
+  local status=0
+  "$PY" -m pytest -q -rs -p no:cacheprovider --durations=5 --junitxml="$RES/gl-junit.xml" -m gl \
+    tests/test_viewer.py tests/test_viewer_fallback.py || status=1
+  "$PY" benchmarks/gpu_bench.py --parts upload --out "$RES" || status=1
+  return $status
+}
+
+stage_web() {
+  if [ ! -d ganrt/web ]; then echo "ganrt/web does not exist yet: nothing to run"; return 0; fi
+  # To be filled with the browser viewer's check: CUDA frames served to a headless client.
+  "$PY" -m pytest -q -rs -p no:cacheprovider -m "web and cuda" tests/
+  local rc=$?
+  [ $rc -eq 5 ] && { echo "no test is marked 'web and cuda' yet"; return 0; }
+  return $rc
+}
+
+run_stage() {  # NAME: its log in $RES/NAME.log, one line in summary.txt, packed at once
+  local name=$1 left limit began rc
+  left=$((BOX_S - (SECONDS - START_S) - 5))
+  limit=${BUDGET_S[$name]}
+  [ "$left" -lt "$limit" ] && limit=$left
+  if [ "$limit" -lt 10 ]; then note "$name: not run, the ${BOX_S}-second box is spent"; pack; return; fi
+  echo "== stage $name (at most ${limit} s)"
+  began=$SECONDS
+  export -f "stage_$name" setup_gl_debs
+  timeout -k 5 "$limit" bash -c "stage_$name" 2>&1 | tee "$RES/$name.log"
+  rc=${PIPESTATUS[0]}
+  [ -f /tmp/ganrt-xvfb.pid ] && { kill "$(cat /tmp/ganrt-xvfb.pid)" 2>/dev/null; rm -f /tmp/ganrt-xvfb.pid; }
+  case $rc in
+    0) note "$name: ok ($((SECONDS - began)) s)" ;;
+    124|137) note "$name: TIMED OUT after ${limit} s (rerun: --stages $name)"; FAILED="$FAILED $name" ;;
+    *) note "$name: FAILED, exit $rc ($((SECONDS - began)) s; $name.log; rerun: --stages $name)"; FAILED="$FAILED $name" ;;
+  esac
+  pack
+}
+
+: >"$RES/summary.txt"
+note "GPU check of commit $GANRT_COMMIT, $(date -u +%Y-%m-%dT%H:%MZ), stages: $STAGES"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$RES/smi.txt" | sed 's/^/GPU: /' \
+  | tee -a "$RES/summary.txt"
+setup_wheels || note "setup: installing .whl/*.whl failed; the GL stage will skip what needs them"
+FAILED=""
+for stage in $STAGES; do run_stage "$stage"; done
+if [ -n "$FAILED" ]; then
+  note "done in $((SECONDS - START_S)) s, failed:$FAILED (rerun: --stages $(echo $FAILED | tr ' ' ,)); results in $RES"
+  pack
+  exit 1
+fi
+note "done in $((SECONDS - START_S)) s, every stage ok; results in $RES"
+pack

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 from ganrt.cli import main
-from ganrt.gpu import device_available
-from ganrt.trt.flavour import installed_flavour
+from ganrt.gpu import device_available, device_name_and_capability
+from ganrt.trt.flavour import installed_flavour, why_no_engine_runs
 
 
 def cannot_run_engines() -> str | None:
-    if installed_flavour("tensorrt") is None and installed_flavour("tensorrt-rtx") is None:
-        return "neither TensorRT nor TensorRT-RTX is installed"
+    """Why no installed flavour runs an engine on this machine's GPU (None: one does)."""
+    installed = tuple(n for n in ("tensorrt", "tensorrt-rtx") if installed_flavour(n) is not None)
     ok, why = device_available()
-    return None if ok else f"running an engine needs an NVIDIA GPU: {why}"
+    return why_no_engine_runs(installed, device_name_and_capability() if ok and installed else None, why)
 
 
 pytestmark = [pytest.mark.tensorrt, pytest.mark.cuda,

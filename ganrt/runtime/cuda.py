@@ -38,6 +38,8 @@ def free(buffer: DeviceBuffer) -> None:
 
 
 def copy_host_to_device(dst: DeviceBuffer, src: np.ndarray, stream: int) -> None:
+    """Asynchronous only from page-locked memory (pinned_array): from pageable numpy memory CUDA
+    stages the bytes and the call waits for the stream (FrameStream's inputs go through pinned staging)."""
     cudart = runtime()
     check(cudart.cudaMemcpyAsync(dst.ptr, src.ctypes.data, src.nbytes,
                                  cudart.cudaMemcpyKind.cudaMemcpyHostToDevice, stream))

@@ -32,6 +32,7 @@ from ..errors import BackendError, UsageError
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.base import Backend
 from .inputs import make_inputs
+from .staging import HostInputs, PinnedInputs
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,10 @@ class FrameStream:
         self.on_publish: Any = None  # called (producer thread) after each chunk: wakes a sleeping display
         self.slot_events: list[int] | None = None  # CUDA: per slot, "chunk made" and "copied out" events
         self.consumed_events: list[int] | None = None
+        self.allocated: list[tuple[str, Any]] = []  # (tensor name, buffer) from the backend, handed back at close
+        self.reset_seed: int | None = None  # producer: restart the inputs from this seed before the next chunk
+        self.stager: HostInputs | PinnedInputs | None = None
+        self.bindings: list[Any] = []
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
@@ -104,11 +109,12 @@ class FrameStream:
         b = self.backend
         b.activate()  # idempotent; open_backend has usually done it
         input_names = [t.name for t in self.contract.inputs]
-        self.host_inputs = {n: np.zeros(concrete_shape(b.spec(n), b.batch), np.float32) for n in input_names}
         on_host = b.device == "cpu"
-        self.device_inputs = self.host_inputs if on_host else {n: b.allocate(n) for n in input_names}
-        self.state_next = b.allocate("state_next") if self.contract.kind == "step" else None
-        self.slot_frames = [b.allocate("frames") for _ in range(self.slots)]
+        self.device_inputs = {n: self.allocate(n) for n in input_names}
+        self.host_inputs = self.device_inputs if on_host else \
+            {n: np.zeros(concrete_shape(b.spec(n), b.batch), np.float32) for n in input_names}
+        self.state_next = self.allocate("state_next") if self.contract.kind == "step" else None
+        self.slot_frames = [self.allocate("frames") for _ in range(self.slots)]
         self.slot_ready = np.zeros(self.slots)  # perf_counter time each slot's chunk was published
         self.slot_seed = [0] * self.slots  # the seed each slot's chunk was made with
         if not on_host:  # GPU-side ring: the consumer waits on these, on the GPU or the host
@@ -118,8 +124,10 @@ class FrameStream:
                                  **({"state_next": self.state_next} if self.state_next is not None else {})})
                          for frames in self.slot_frames]
         self.backend_stream = b.timing_stream()
+        self.stager = HostInputs(self.device_inputs) if on_host else \
+            PinnedInputs(b, self.host_inputs, self.device_inputs, self.slots, self.backend_stream)
         self.inputs = make_inputs(self.contract, self.host_inputs, self.seed, self.walk_frames)
-        self.upload(self.inputs.reset(self.seed))
+        self.reset_seed = self.seed  # the first chunk uploads every input
         self.frame_records = [[self.make_frame(s, t) for t in range(self.frames_per_chunk)]
                               for s in range(self.slots)]
         self.thread = threading.Thread(target=self.produce, name="ganrt-producer", daemon=True)
@@ -133,10 +141,10 @@ class FrameStream:
         frame_bytes = pixels.nbytes // (pixels.shape[0] * self.frames_per_chunk)
         return Frame(index=0, slot=slot, t=t, pixels=pixels, offset=t * frame_bytes)
 
-    def upload(self, names) -> None:
-        if self.backend.device != "cpu":
-            for n in names:
-                self.backend.upload(self.device_inputs[n], self.host_inputs[n])
+    def allocate(self, name: str) -> Any:
+        buffer = self.backend.allocate(name)
+        self.allocated.append((name, buffer))
+        return buffer
 
     def __enter__(self) -> "FrameStream":
         return self.start()
@@ -177,8 +185,15 @@ class FrameStream:
         ring = self.ring
         ring.base = ring.produced = ring.held + 1
         self.seed, ring.pending_seed = ring.pending_seed, None
-        self.upload(self.inputs.reset(self.seed))
+        self.reset_seed = self.seed  # the inputs restart in run_chunk, outside the lock: poll() never waits on it
         self.clock_frames = float(ring.base * self.frames_per_chunk)
+
+    def next_inputs(self) -> tuple[str, ...]:
+        """Producer: this chunk's inputs (restarted first after a seed change); the names that changed."""
+        if self.reset_seed is None:
+            return self.inputs.next_chunk()
+        seed, self.reset_seed = self.reset_seed, None
+        return self.inputs.reset(seed) + self.inputs.next_chunk()  # uploading a name twice is harmless
 
     def run_chunk(self) -> None:
         ring = self.ring
@@ -186,7 +201,7 @@ class FrameStream:
         started = time.perf_counter()
         if self.slot_events is not None:  # the consumer's asynchronous copy out of this slot comes first
             cuda.wait_event(self.backend_stream, self.consumed_events[slot])
-        self.upload(self.inputs.next_chunk())
+        self.stager.upload(self.next_inputs(), slot)
         self.backend.run(self.bindings[slot])
         if self.state_next is not None:  # carry the state: ping-pong by copy
             self.backend.copy(self.device_inputs["state"], self.state_next)
@@ -307,13 +322,38 @@ class FrameStream:
         with self.cond:
             self.stopping = True
             self.cond.notify_all()
+        stuck = False
         if self.thread is not None:
             self.thread.join(timeout=30)
-            if self.thread.is_alive():
-                log.warning("producer thread did not stop within 30 s")
+            stuck = self.thread.is_alive()
+            if stuck:
+                log.warning("producer thread did not stop within 30 s; its buffers stay with the backend")
             self.thread = None
+        if not stuck:
+            self.release()
+        if self.own_backend:
+            self.backend.close()
+
+    def release(self) -> None:
+        """Hand back what start() made: the backend keeps its buffers for the next stream (same
+        addresses, so its bindings and captured CUDA graphs are reused), or frees them at its close."""
+        reusable = self.backend.active
+        try:
+            if self.allocated and reusable:
+                self.backend.synchronize()  # the last chunk is done with them
+            for event in self.consumed_events or []:  # the consumer's last copy out is done with them
+                cuda.synchronize_event(event)
+        except BackendError as exc:  # a failed device: leave the buffers to the backend's close
+            log.warning("stream close: %s; its buffers stay with the backend until it closes", exc)
+            reusable = False
         for event in (self.slot_events or []) + (self.consumed_events or []):
             cuda.destroy_event(event)
         self.slot_events = self.consumed_events = None
-        if self.own_backend:
-            self.backend.close()
+        if self.stager is not None:
+            self.stager.close()
+            self.stager = None
+        if reusable:
+            for name, buffer in self.allocated:
+                self.backend.release(name, buffer)
+        self.allocated.clear()
+        self.bindings = []

@@ -90,6 +90,25 @@ def capability_target(capability: str) -> str:
     return "sm" + capability.replace(".", "")
 
 
+def engines_run_on(flavour_name: str, capability: str) -> bool:
+    """Whether engines of this flavour can run on a GPU of compute capability `capability` ('9.0'):
+    full TensorRT builds for the GPU it runs on; RTX only has the targets of its enum (no sm90)."""
+    return flavour_name == "tensorrt" or capability_target(capability) in RTX_TARGETS
+
+
+def why_no_engine_runs(installed: tuple[str, ...], gpu: tuple[str, str] | None, no_gpu_reason: str) -> str | None:
+    """None if some installed flavour (names as in LABELS) can run an engine on `gpu` (name,
+    capability); else one line saying why not (test skips, the GPU check's log)."""
+    if not installed:
+        return "neither TensorRT nor TensorRT-RTX is installed"
+    if gpu is None:
+        return f"running an engine needs an NVIDIA GPU: {no_gpu_reason}"
+    if any(engines_run_on(name, gpu[1]) for name in installed):
+        return None
+    return (f"this {gpu[0]} is {capability_target(gpu[1])}, which {' / '.join(LABELS[n] for n in installed)} "
+            f"cannot target (TensorRT-RTX's targets: {', '.join(RTX_TARGETS)}; Hopper needs full TensorRT)")
+
+
 def parse_targets(text: str | None, flavour: Flavour) -> tuple[str, ...]:
     """The compute capabilities to build for: RTX's list, or `current` (the GPU present)."""
     if not text:

@@ -43,6 +43,7 @@ class Viewer:
         self.shown = OnScreen(seed=options.seed)
         self.quit, self.dirty = False, True
         self.new_frame = None  # polled this pass, on screen once swapped
+        self.interop_failed = ""  # why CUDA-GL interop was given up, for the HUD
         self.capture = Captures(options.capture_dir)
 
     def open(self) -> "Viewer":
@@ -90,16 +91,27 @@ class Viewer:
     def choose_upload(self) -> None:
         """CUDA frames and a GL context on the same NVIDIA GPU: interop; else the host path. Says which."""
         if self.stream.backend.device == "cuda":
-            from .interop import InteropUpload, interop_usable
-
-            ok, why = interop_usable(self.stream)
-            if ok:
-                self.upload = InteropUpload(self.stream)
+            why = self.try_interop()
         else:
             why = f"{self.stream.backend.name} makes frames on the CPU"
         self.upload_why = why
         log.info("upload: %s (%s)", self.upload.name, why)
         self.canvas = self.upload.canvas  # (H, W, 4) host pixels of the texture; outlives close() for tests
+
+    def try_interop(self) -> str:
+        """Switch to CUDA-GL interop if it is usable; a failure on the way (registering the PBO with
+        CUDA, say) keeps the host upload, with the reason in the log and the HUD. Returns the reason."""
+        from .interop import InteropUpload, interop_usable
+
+        try:
+            ok, why = interop_usable(self.stream)
+            if ok:
+                self.upload = InteropUpload(self.stream)
+        except Exception as exc:  # cuda-python's BackendError, a driver or GL refusal: the window still opens
+            self.interop_failed = f"interop failed: {' '.join(str(exc).split())[:80]}"
+            log.warning("upload: host, CUDA-GL interop failed (%s: %s)", type(exc).__name__, exc)
+            return f"{self.interop_failed}; frames go through the host"
+        return why
 
     def __enter__(self) -> "Viewer":
         return self.open()
@@ -154,7 +166,8 @@ class Viewer:
         return True
 
     def hud_lines(self) -> list[str]:
-        return hud_lines(self.stream, self.shown, self.upload.name, self.capture.recording)
+        upload = f"{self.upload.name} ({self.interop_failed})" if self.interop_failed else self.upload.name
+        return hud_lines(self.stream, self.shown, upload, self.capture.recording)
 
     def draw(self) -> tuple[int, int, int, int]:
         viewport = self.renderer.draw(*self.window.framebuffer_size())

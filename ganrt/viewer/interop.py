@@ -66,7 +66,11 @@ class InteropUpload(HostUpload):
         GL.glBindBuffer(GL.GL_PIXEL_UNPACK_BUFFER, 0)
         # Not write-discard: that would leave the separators' bytes undefined after each map.
         flags = self.cudart.cudaGraphicsRegisterFlags.cudaGraphicsRegisterFlagsNone
-        self.resource = cuda.check(self.cudart.cudaGraphicsGLRegisterBuffer(self.pbo, flags))
+        try:
+            self.resource = cuda.check(self.cudart.cudaGraphicsGLRegisterBuffer(self.pbo, flags))
+        except BaseException:  # the viewer falls back to the host upload: leave no buffer behind
+            GL.glDeleteBuffers(1, [self.pbo])
+            raise
         self.last_frame: Frame | None = None
 
     def upload(self, frame: Frame, renderer) -> None:

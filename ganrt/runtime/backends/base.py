@@ -30,6 +30,9 @@ class Backend:
     def __init__(self, model_path: str, contract: StreamContract, batch: int):
         self.model_path, self.contract, self.batch = model_path, contract, batch
         self.active = False
+        self.spare: dict[str, list[Any]] = {}  # buffers handed back by `release`, reused by `allocate`
+        self.buffers_made = 0  # by new_buffer since activation: flat over streams opened one after another
+        self.bindings: dict[tuple[Any, ...], Any] = {}  # by the addresses bound: one binding per buffer set
 
     @property
     def precision(self) -> str:
@@ -50,12 +53,28 @@ class Backend:
 
     def close(self) -> None:
         if self.active:
-            self.close_impl()
+            self.close_impl()  # frees every buffer it made, spare ones included
+            self.spare.clear()
+            self.bindings.clear()
+            self.buffers_made = 0
             self.active = False
 
     # --- buffers -------------------------------------------------------------
     def allocate(self, name: str) -> Any:
-        """A buffer for tensor `name` where this backend wants it (host by default)."""
+        """A buffer for tensor `name` where this backend wants it (host by default): one handed back
+        by `release` if there is one (same address, so its binding and CUDA graph are reused too)."""
+        spare = self.spare.get(name)
+        if spare:
+            return spare.pop(0)  # first in, first out: the next stream gets the buffers in the same order
+        self.buffers_made += 1
+        return self.new_buffer(name)
+
+    def release(self, name: str, buffer: Any) -> None:
+        """The caller is done with a buffer `allocate` gave it: kept for the next allocate of `name`
+        (a stream per benchmark round does not pile up buffers); freed when the backend closes."""
+        self.spare.setdefault(name, []).append(buffer)
+
+    def new_buffer(self, name: str) -> Any:
         spec = self.spec(name)
         return np.zeros(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
 
@@ -66,7 +85,8 @@ class Backend:
         raise BackendError(f"{self.model_path}: no tensor '{name}' in the contract")
 
     def bind(self, buffers: Mapping[str, Any]) -> Any:
-        """Check buffers once and prepare a binding for `run`."""
+        """Check buffers once and prepare a binding for `run`; the same buffers bound again give the
+        same binding (no new ORT CUDA graph id, no new capture)."""
         if not self.active:
             raise BackendError(f"{self.name}: bind() before activate()")
         names = [t.name for t in self.contract.inputs + self.contract.outputs]
@@ -78,7 +98,10 @@ class Backend:
         state_in, state_out = buffers.get("state"), buffers.get("state_next")
         if state_in is not None and buffer_address(state_in) == buffer_address(state_out):
             raise BackendError(f"{self.name}: state and state_next share one buffer; ping-pong two buffers")
-        return self.bind_impl({n: buffers[n] for n in names})
+        key = tuple((n, buffer_address(buffers[n])) for n in names)
+        if key not in self.bindings:
+            self.bindings[key] = self.bind_impl({n: buffers[n] for n in names})
+        return self.bindings[key]
 
     def check_buffer(self, name: str, buffer: Any) -> None:
         spec = self.spec(name)

@@ -11,7 +11,7 @@ class CudaBuffersMixin:
     stream: int | None
     allocations: list[DeviceBuffer]
 
-    def allocate(self, name: str) -> DeviceBuffer:
+    def new_buffer(self, name: str) -> DeviceBuffer:
         from .. import cuda
 
         spec = self.spec(name)

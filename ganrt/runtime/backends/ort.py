@@ -103,7 +103,7 @@ class OrtCudaBackend(CudaBuffersMixin, OrtCpuBackend):
         io = super().bind_impl(buffers)
         options = ort.RunOptions()
         options.add_run_config_entry("disable_synchronize_execution_providers", "1")
-        if self.cuda_graph:  # one captured graph per binding: addresses differ per slot
+        if self.cuda_graph:  # one captured graph per buffer set (Backend.bind reuses a set's binding, and its id)
             options.add_run_config_entry("gpu_graph_id", str(len(self.run_options) + 1))
         self.run_options.append(options)
         return io, options

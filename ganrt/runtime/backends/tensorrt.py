@@ -42,6 +42,9 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
         super().__init__(model_path, contract, batch)
         self.cuda_graph = cuda_graph
         self.flavour = self.engine = self.context = self.stream = self.runtime_config = None
+        # RTX: the runtime cache the context's JIT writes into. The binding does not document who
+        # owns it, so it stays referenced for the context's whole life (NVIDIA's sample does the same).
+        self.runtime_cache = None
         self.allocations: list[DeviceBuffer] = []
         self.graphs: list[Any] = []
 
@@ -65,11 +68,13 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             return self.engine.create_execution_context()
         trt = self.flavour.module
         self.runtime_config = config = self.engine.create_runtime_config()
-        cache = config.create_runtime_cache()
+        self.runtime_cache = cache = config.create_runtime_cache()
         cache_file = runtime_cache_path(self.model_path)
         if cache_file.is_file() and not cache.deserialize(cache_file.read_bytes()):
             log.info("%s: built for another GPU/driver/version; starting a fresh runtime cache", cache_file)
-        config.set_runtime_cache(cache)
+        if not config.set_runtime_cache(cache):
+            log.warning("%s refused the runtime cache: the JIT work is redone at every start", self.flavour.label)
+            self.runtime_cache = None
         config.cuda_graph_strategy = (trt.CudaGraphStrategy.WHOLE_GRAPH_CAPTURE if self.cuda_graph
                                       else trt.CudaGraphStrategy.DISABLED)
         return self.engine.create_execution_context(config)
@@ -113,9 +118,9 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             self.execute()
 
     def save_runtime_cache(self) -> None:
-        if self.runtime_config is None:
+        if self.runtime_cache is None:
             return
-        blob = self.runtime_config.get_runtime_cache().serialize()
+        blob = self.runtime_cache.serialize()
         if blob is not None:
             with atomic_output(runtime_cache_path(self.model_path)) as tmp:
                 Path(tmp).write_bytes(bytes(blob))
@@ -132,7 +137,8 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             self.save_runtime_cache()
         except (OSError, BackendError) as exc:  # a read-only folder costs the next start its JIT, no more
             log.warning("could not save the runtime cache beside %s: %s", self.model_path, exc)
-        self.context = self.engine = self.runtime_config = None
+        # The context first, then what it used: the runtime config and its cache.
+        self.context = self.engine = self.runtime_config = self.runtime_cache = None
         self.release_cuda()
 
     def describe(self) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 from ...contract import INPUT_NAMES, StreamContract, concrete_shape
 from ..buffers import DTYPES, DeviceBuffer
 from .base import Backend
+from .exact_fp32 import hold_exact_fp32, release_exact_fp32
 
 
 def checkpoint_contract(checkpoint: str, frames: int | None, output: str = "rgba8") -> StreamContract:
@@ -43,10 +44,11 @@ class TorchBackend(Backend):
             torch.set_num_threads(self.threads)
         model = load_checkpoint(self.model_path)
         self.graph_module = ExportGraph(model, model.kind, self.contract.output).eval().to(self.device)
+        hold_exact_fp32()  # the reference computes in FP32, not TF32 (cuDNN's default on Ampere+)
 
-    def allocate(self, name: str) -> Any:
+    def new_buffer(self, name: str) -> Any:
         if self.device == "cpu":
-            return super().allocate(name)
+            return super().new_buffer(name)
         import torch
 
         spec = self.spec(name)
@@ -113,7 +115,9 @@ class TorchBackend(Backend):
             return super().upload(dst, src)
         import torch
 
-        self.as_tensor(dst).copy_(torch.from_numpy(src))
+        # Asynchronous on the current stream: from page-locked memory (the stream's staging) the
+        # producer does not wait for the GPU; from pageable memory CUDA stages it before returning.
+        self.as_tensor(dst).copy_(torch.from_numpy(src), non_blocking=True)
 
     def copy(self, dst, src) -> None:
         if isinstance(dst, np.ndarray):
@@ -131,6 +135,7 @@ class TorchBackend(Backend):
     def close_impl(self) -> None:
         self.graph_module = None
         self.tensors.clear()
+        release_exact_fp32()
 
     def describe(self) -> str:
         graphs = ", CUDA graphs" if self.cuda_graph and self.device == "cuda" else ""

@@ -279,12 +279,13 @@ def gemm_gflops(threads: int, dtype: str = "float32", sizes: tuple[int, ...] = (
 class Contestant:
     """One open backend with its bare-loop buffers bound once, measured round after round."""
 
-    def __init__(self, model: str, name: str, batch: int, threads: int, cuda_graph: bool = False):
+    def __init__(self, model: str, name: str, batch: int, threads: int, cuda_graph: bool = False,
+                 why_named: str = "asked for"):
         # "openvino:bf16": that backend at that CPU precision; "torch-cuda:graph": with CUDA graphs
         backend, _, option = name.partition(":")
         self.choice = open_backend(model, backend, batch=batch, threads=threads,
                                    cuda_graph=cuda_graph or option == "graph",
-                                   cpu_precision=option if option not in ("", "graph") else "fp32")
+                                   cpu_precision=option if option not in ("", "graph") else "fp32", why_named=why_named)
         self.backend, self.name, self.model = self.choice.backend, name, Path(model).name
         contract = self.backend.contract
         self.buffers = {t.name: self.backend.allocate(t.name) for t in contract.inputs + contract.outputs}
@@ -351,10 +352,11 @@ ROUND_WARMUP_S = 0.25  # after the first round: enough to refill caches and the 
 
 def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batch: int = 1, threads: int = 0,
               warmup: float = 1.0, duration: float = 3.0, rounds: int = 3, progress: bool = True,
-              cuda_graph: bool = False) -> BenchReport:
+              cuda_graph: bool = False, why_named: str = "asked for") -> BenchReport:
     """Bench each backend on the same model (`torch` runs `checkpoint`, the others `onnx_model`),
     `duration` seconds of bare loop and as many of FrameStream per backend, in alternating rounds.
-    A backend may carry an option: "openvino:bf16" (CPU precision), "torch-cuda:graph" (CUDA graphs)."""
+    A backend may carry an option: "openvino:bf16" (CPU precision), "torch-cuda:graph" (CUDA graphs).
+    why_named: why these backends, as each one's opening line says it."""
     from tqdm import tqdm
 
     threads = threads or os.cpu_count() or 1
@@ -366,7 +368,7 @@ def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batc
     try:
         for name in backends:
             contestants.append(Contestant(checkpoint if name.startswith("torch") else onnx_model, name, batch,
-                                          threads, cuda_graph))
+                                          threads, cuda_graph, why_named))
         with tqdm(total=rounds * len(contestants), desc="bench rounds", disable=not progress) as bar:
             for i in range(rounds):
                 round_warmup = warmup if i == 0 else min(warmup, ROUND_WARMUP_S)

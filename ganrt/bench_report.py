@@ -20,18 +20,37 @@ def mark(result: BackendResult) -> str:
     return "unstable" if result.unstable else "ok"
 
 
+def roofline_label(report: BenchReport) -> str:
+    return (f"% of fp32 sgemm roofline ({report.sgemm_gflops:.0f} GFLOP/s, torch matmul here)" if report.sgemm_gflops
+            else "% of fp32 sgemm roofline (not measured: no torch)")
+
+
 def markdown_table(report: BenchReport) -> str:
-    """The README's table, made from a report (never typed by hand)."""
-    rows = ["| backend | model | batch | median latency (ms) | p99 (ms) | bare loop (frames/s, median of rounds) | FrameStream (frames/s, median) "
-            "| round spread bare / stream | stream / bare | GFLOP/s | % of sgemm | trust |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    """The table for files (docs, records): every figure, latency as trtexec gives it. Never typed by hand."""
+    rows = ["| backend | model | batch | latency mean (ms) | median | p90 | p95 | p99 | max | bare loop (frames/s, "
+            "median of rounds) | FrameStream (frames/s, median) | round spread bare / stream | stream / bare | "
+            f"GFLOP/s | {roofline_label(report)} | trust |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report.results:
-        roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops else "-"
-        rows.append(f"| {r.description} | {r.model} | {r.batch} | {r.latency_ms.median:.2f} | {r.latency_ms.p99:.2f} | "
-                    f"{r.throughput_fps:.0f} | {r.stream_fps:.0f} | {100 * spread(r.bare_fps_rounds):.0f} % / "
-                    f"{100 * spread(r.stream_fps_rounds):.0f} % | {r.stream_over_bare:.2f} | {r.gflops:.1f} | "
-                    f"{roof} | {mark(r)} |")
+        lat = r.latency_ms
+        gflops = f"{r.gflops:.1f}" if report.flops_per_frame else "-"
+        roof = f"{100 * r.gflops / report.sgemm_gflops:.0f} %" if report.sgemm_gflops and report.flops_per_frame \
+            else "-"
+        rows.append(f"| {r.description} | {r.model} | {r.batch} | {lat.mean:.2f} | {lat.median:.2f} | {lat.p90:.2f} | "
+                    f"{lat.p95:.2f} | {lat.p99:.2f} | {lat.max:.2f} | {r.throughput_fps:.0f} | {r.stream_fps:.0f} | "
+                    f"{100 * spread(r.bare_fps_rounds):.0f} % / {100 * spread(r.stream_fps_rounds):.0f} % | "
+                    f"{r.stream_over_bare:.2f} | {gflops} | {roof} | {mark(r)} |")
     return "\n".join(rows)
+
+
+def terminal_table(report: BenchReport) -> str:
+    """The table for a terminal: a few aligned columns (the file table has them all)."""
+    head = ("backend", "median ms", "p99 ms", "bare loop frames/s", "FrameStream frames/s", "trust")
+    rows = [head] + [(r.backend, f"{r.latency_ms.median:.2f}", f"{r.latency_ms.p99:.2f}", f"{r.throughput_fps:.0f}",
+                      f"{r.stream_fps:.0f}", mark(r)) for r in report.results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
+                               enumerate(zip(row, widths))).rstrip() for row in rows)
 
 
 def device_lines(report: BenchReport) -> list[str]:
@@ -49,21 +68,26 @@ def device_lines(report: BenchReport) -> list[str]:
 
 
 def ratio_line(report: BenchReport, numerator: str, denominator: str, key: str = "stream_fps") -> str:
-    """'A / B: 1.83x (median of rounds)', or why it is not given."""
+    """'A is 1.83x faster than B (FrameStream, median of rounds)', or why it is not given."""
     label = "FrameStream" if key == "stream_fps" else "bare loop"
     for r in (report.result(numerator), report.result(denominator)):
         if r.fault:
-            return f"{numerator} / {denominator} ({label}): not given, {r.backend}: {r.fault}"
+            return f"{numerator} vs {denominator} ({label}): not given, {r.backend}: {r.fault}"
     rounds = report.round_ratios(numerator, denominator, key)
     if spread(rounds) > UNSTABLE_SPREAD:
-        return (f"{numerator} / {denominator} ({label}): not given, its rounds disagree "
+        return (f"{numerator} vs {denominator} ({label}): not given, its rounds disagree "
                 f"({', '.join(f'{x:.2f}' for x in rounds)}; {RERUN})")
-    return f"{numerator} / {denominator} ({label}): {report.ratio(numerator, denominator, key):.2f}x (median of rounds)"
+    ratio = report.ratio(numerator, denominator, key)
+    if f"{ratio:.2f}" == "1.00":
+        return f"{numerator} and {denominator} run at the same rate ({label}, median of rounds)"
+    fast, slow = (numerator, denominator) if ratio > 1 else (denominator, numerator)
+    return f"{fast} is {max(ratio, 1 / ratio):.2f}x faster than {slow} ({label}, median of rounds)"
 
 
-def summary(report: BenchReport) -> str:
-    """Table, trust verdicts, ratios of every backend to the first, and the device figures."""
-    lines = [markdown_table(report), ""]
+def summary(report: BenchReport, table=markdown_table) -> str:
+    """Table (markdown_table for files, terminal_table for a terminal), trust verdicts, ratios of
+    every backend to the first, and the device figures."""
+    lines = [table(report), ""]
     untrusted = [r for r in report.results if not r.trusted]
     for r in untrusted:
         lines.append(f"- {r.backend}: {r.fault or ', '.join(r.unstable) + ' ' + RERUN}")

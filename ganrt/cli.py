@@ -308,7 +308,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from .bench import run_bench
     from .bench_plan import plan_bench
-    from .bench_report import plot, summary
+    from .bench_report import plot, summary, terminal_table
     from .fileio import atomic_output, check_output
 
     for out in filter(None, (args.json, args.plot)):
@@ -322,12 +322,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         try:
             reports.append(run_bench(model, checkpoint, backends, batch=batch, threads=args.threads,
                                      warmup=args.warmup, duration=args.duration, rounds=args.rounds,
-                                     cuda_graph=args.cuda_graph))
+                                     cuda_graph=args.cuda_graph,
+                                     why_named="asked for" if bench.named else "bench's default"))
         except GanrtError as exc:
             failed.append(f"batch {batch}: {exc}")
             print(f"not measured: batch {batch}: {exc}", file=sys.stderr)
             continue
-        print(f"{reports[-1].model}, batch {batch}:\n{summary(reports[-1])}\n")
+        print(f"{reports[-1].model}, batch {batch}:\n{summary(reports[-1], terminal_table)}\n")
     if args.json and reports:
         with atomic_output(args.json) as tmp:
             Path(tmp).write_text(json.dumps({"reports": [r.to_dict() for r in reports], "not_measured": failed},

@@ -3,6 +3,7 @@ named or not; `ganrt build --fp16` from an FP32 ONNX. Real ONNX Runtime, real Te
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -46,13 +47,16 @@ def test_build_fp16_from_an_fp32_onnx_then_bench_the_engine(mine, tmp_path, caps
     assert err == render_line and err.count("\n") == 1 and "no usable NVIDIA GPU" in err
 
 
-def test_bench_an_onnx_without_its_checkpoint(mine, capsys):
+def test_bench_an_onnx_without_its_checkpoint(mine, capsys, caplog):
+    caplog.set_level("INFO")
     named = plan_bench(str(mine), None, "ort-cpu")
     assert named.backends == ["ort-cpu"] and not named.notes  # backends named: nothing added, nothing said
     assert main(["bench", str(mine), *QUICK]) == 0
     out = capsys.readouterr().out
     assert "torch eager baseline skipped: no checkpoint; add it with --checkpoint CKPT" in out
-    assert "choose with --backends" in out and "| torch" not in out and "| ort-cpu" in out
+    assert "choose with --backends" in out
+    assert re.search(r"^ort-cpu\s+\d", out, re.M) and not re.search(r"^torch\s+\d", out, re.M)  # table rows
+    assert "(asked for)" not in caplog.text and "ort-cpu: mine.onnx on onnxruntime CPU (bench's default)" in caplog.text
 
 
 def test_a_named_torch_backend_without_checkpoint_is_one_line(mine, capsys):

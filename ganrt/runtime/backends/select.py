@@ -41,17 +41,18 @@ def demo_model(kind: str) -> Path:
 
 def open_backend(model: str | Path | None = None, backend: str = "auto", batch: int | None = None,
                  frames: int | None = None, cuda_graph: bool = False, threads: int = 0,
-                 cpu_precision: str = "fp32", label: str | None = None) -> BackendChoice:
+                 cpu_precision: str = "fp32", label: str | None = None, why_named: str = "asked for") -> BackendChoice:
     """Open (activate) the backend that will play `model`; see the module docstring.
     cpu_precision: "bf16" asks the openvino backend for bf16 kernels (checked first);
-    label: the name to show for the model (what the user named, e.g. a checkpoint), default the file's."""
-    choice = open_model(model, backend, batch, frames, cuda_graph, threads, cpu_precision, label)
+    label: the name to show for the model (what the user named, e.g. a checkpoint), default the file's;
+    why_named: why a backend other than auto plays, as its reason says it (a tool's default, say)."""
+    choice = open_model(model, backend, batch, frames, cuda_graph, threads, cpu_precision, label, why_named)
     choice.label = label or Path(choice.model_path).name
     return choice
 
 
 def open_model(model, backend: str, batch: int | None, frames: int | None, cuda_graph: bool, threads: int,
-               cpu_precision: str, label: str | None) -> BackendChoice:
+               cpu_precision: str, label: str | None, why_named: str = "asked for") -> BackendChoice:
     if backend not in BACKENDS:
         raise UsageError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
     path = Path(model) if model else demo_model("pt" if backend.startswith("torch") else "onnx")
@@ -59,7 +60,7 @@ def open_model(model, backend: str, batch: int | None, frames: int | None, cuda_
         raise UsageError(f"{path}: no such model file; pass a .pt, .onnx or .engine")
     suffix, name = path.suffix.lower(), label or path.name
     if backend.startswith("torch"):
-        return open_torch(path, backend, batch, frames, cuda_graph, threads, name)
+        return open_torch(path, backend, batch, frames, cuda_graph, threads, name, why_named)
     if suffix == ".pt":
         raise UsageError(f"{path}: a checkpoint plays on the torch backends; for {backend}, export it first "
                          f"(`ganrt export {path}`; view, render and bench do that for you)")
@@ -72,7 +73,7 @@ def open_model(model, backend: str, batch: int | None, frames: int | None, cuda_
     if cpu_precision != "fp32" and backend not in ("auto", "openvino"):
         raise UsageError(f"--cpu-precision {cpu_precision}: only the openvino backend computes in it, "
                          f"not {backend}")
-    return open_onnx(path, backend, batch, cuda_graph, threads, cpu_precision, name)
+    return open_onnx(path, backend, batch, cuda_graph, threads, cpu_precision, name, why_named)
 
 
 def activated(choice: BackendChoice) -> BackendChoice:
@@ -82,7 +83,7 @@ def activated(choice: BackendChoice) -> BackendChoice:
 
 
 def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, cpu_precision: str,
-              name: str) -> BackendChoice:
+              name: str, why_named: str = "asked for") -> BackendChoice:
     """ort-cuda if it really loads, else openvino if installed, else ort-cpu (for `auto`); a
     backend named explicitly never falls back."""
     from .ort import OrtCudaBackend, ort_cuda_usable
@@ -104,7 +105,7 @@ def open_onnx(path: Path, backend: str, batch, cuda_graph: bool, threads: int, c
             raise BackendError(f"ort-cuda cannot run here: {why}")
         not_cuda = f"ort-cuda not used: {why}"
     else:
-        not_cuda = "asked for" if backend != "auto" else f"--cpu-precision {cpu_precision}"
+        not_cuda = why_named if backend != "auto" else f"--cpu-precision {cpu_precision}"
     return open_cpu(path, contract, b, backend, threads, cpu_precision, not_cuda, name)
 
 
@@ -124,7 +125,7 @@ def open_cpu(path: Path, contract: StreamContract, batch: int, backend: str, thr
         raise BackendError(f"--cpu-precision {cpu_precision} needs the openvino backend: pip install "
                            f"'ganrt[openvino]'")
     reason = f"ort-cpu: {name} on onnxruntime CPU ({not_cuda}; openvino not installed)" if backend == "auto" \
-        else f"ort-cpu: {name} on onnxruntime CPU (asked for)"
+        else f"ort-cpu: {name} on onnxruntime CPU ({not_cuda})"
     return activated(BackendChoice(OrtCpuBackend(str(path), contract, batch, threads), contract, str(path), reason))
 
 
@@ -156,7 +157,8 @@ def engine_batch(sidecar, batch: int | None, path: Path) -> int:
                      f"{sidecar.onnx} --batches {min(low, want)},{want},{max(high, want)} --force`")
 
 
-def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int, name: str) -> BackendChoice:
+def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, threads: int, name: str,
+               why_named: str = "asked for") -> BackendChoice:
     try:
         from .torch_backend import TorchBackend, checkpoint_contract
     except ImportError as exc:
@@ -172,4 +174,4 @@ def open_torch(path: Path, backend: str, batch, frames, cuda_graph: bool, thread
     contract = checkpoint_contract(str(path), frames)
     b = resolve_batch(contract, batch, str(path))
     backend_obj = TorchBackend(str(path), contract, b, device=device, cuda_graph=cuda_graph, threads=threads)
-    return activated(BackendChoice(backend_obj, contract, str(path), f"torch: {name} on {device} (asked for)"))
+    return activated(BackendChoice(backend_obj, contract, str(path), f"torch: {name} on {device} ({why_named})"))

@@ -121,6 +121,13 @@ def check_viewer() -> Check:
     return Check("viewer", ok, why if ok else f"{why}; `ganrt view` renders to a file instead (or run under Xvfb)")
 
 
+def check_web() -> Check:
+    from .web import web_available
+
+    ok, why = web_available()
+    return Check("browser", ok, why)
+
+
 def check_mp4() -> Check:
     try:
         import imageio_ffmpeg
@@ -135,5 +142,5 @@ def run_checks() -> list[Check]:
                                     f"{os.cpu_count()} CPUs"),
               check_ort_cpu(), check_ort_cuda(), *check_tensorrt_flavours(), *check_torch(),
               check_cuda_python(), check_cuda_versions(),
-              check_viewer(), check_mp4()]
+              check_viewer(), check_web(), check_mp4()]
     return checks

@@ -4,9 +4,9 @@
     window.py                        glfw window, vsync, fullscreen, event wait
     upload.py                        frame -> GL texture (host PBO path)
     renderer.py                      the textured quad, letterboxed
-    panel.py, hud.py                 the HUD panel and its lines
+    panel.py                         the HUD panel (collapsed to one line over the frame's corner)
     controls.py                      keys -> actions
-    capture.py                       screenshots and recordings
+    ganrt.playback_ui                what the page shares: actions, HUD words, captures, options
 
 The loop polls the stream at the content rate x speed, uploads and draws a new frame when
 there is one (the panel redraws every pass, to follow the mouse), swaps, and sleeps in the
@@ -23,10 +23,10 @@ from pathlib import Path
 from ..errors import DisplayError, UsageError
 from ..playable import playable_model
 from ..runtime.playback import open_stream
-from .capture import Captures
+from ..playback_ui.capture import Captures
+from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from .controls import HELP, actions_of, key_codes
 from .display import display_available
-from .hud import OnScreen, hud_lines
 from .options import ViewOptions, ViewReport
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class Viewer:
     def draw(self) -> tuple[int, int, int, int]:
         viewport = self.renderer.draw(*self.window.framebuffer_size())
         if self.panel is not None and self.hud:
-            self.panel.draw(self.hud_lines(), self)
+            self.panel.draw(hud_summary(self.stream, self.shown, self.capture.recording), self.hud_lines(), self)
         return viewport
 
     def snapshot(self):

@@ -1,5 +1,6 @@
-"""What the viewer writes: screenshots (the raw frame on screen, PNG) and recordings (every
-new frame into an MP4 written beside its final name, renamed into place on stop)."""
+"""What the front ends write: screenshots (the raw frames on screen, PNG) and recordings (every
+new frame into an MP4 written beside its final name, renamed into place on stop). Both land
+atomically; the names are chosen here (seed, frame index, time), never by a remote page."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from ..render import auto_scale, open_writer
 
 def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) -> Path:
     """The canvas (every stream, at the model's resolution) as a PNG named by seed and frame."""
-    return save_png(canvas[..., :3], Path(folder) / f"ganrt-seed{seed}-frame{index:06d}.png")
+    path = Path(folder) / f"ganrt-seed{seed}-frame{index:06d}.png"
+    with atomic_output(path) as tmp:
+        save_png(canvas[..., :3], tmp)
+    return path
 
 
 class Recorder:
@@ -39,7 +43,7 @@ class Recorder:
 
 
 class Captures:
-    """The viewer's screenshots and its recording, and the files they wrote."""
+    """A front end's screenshots and its recording, and the files they wrote."""
 
     def __init__(self, folder: str | Path):
         self.folder, self.paths, self.recorder = Path(folder), [], None

@@ -1,0 +1,119 @@
+"""`ganrt serve` in a real browser (Debian's chromium, headless, driven by Playwright): what the
+page draws is the stream's frame, its keys and buttons steer the stream, captures download, and
+many viewers (one of them never reading) are served at full rate with flat memory."""
+
+from __future__ import annotations
+
+import re
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from ganrt.web import serve
+from ganrt.web.headless import browser_missing, launch_chromium
+
+from web_helpers import missing, open_page, page_pixels, reference_canvas, wait_for
+
+pytest.importorskip("aiohttp", reason="the browser viewer needs aiohttp: pip install 'ganrt[web]'")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    why = browser_missing()
+    if why:
+        missing(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("grid", [1, 4])
+def test_page_draws_the_streams_frame_exactly(browser, grid, tmp_path):
+    """PNG: the canvas in the page equals, pixel for pixel, the frame an independent open_stream of
+    the same model and seed gives at the index in the frame's header; grid 4 shows four seeds."""
+    with serve(backend="ort-cpu", grid=grid, seed=5, port=0, capture_dir=str(tmp_path)) as server:
+        page = open_page(browser, server.url, min_frames=5)
+        header, shown = page_pixels(page)
+        page.close()
+    assert header["format"] == 0 and header["streams"] == grid and header["seed"] == 5
+    np.testing.assert_array_equal(shown, reference_canvas(5, header["index"], grid))
+    if grid == 4:
+        tiles = [shown[:32, :32], shown[:32, 34:], shown[34:, :32], shown[34:, 34:]]
+        assert all(not np.array_equal(tiles[0], t) for t in tiles[1:])  # four seeds, four pictures
+
+
+def test_jpeg_frames_match_within_the_stated_tolerance(browser, tmp_path):
+    """JPEG (quality 90, 4:4:4) is lossy: mean error <= 3 levels, 99th percentile <= 24 (tiny pixel art
+    is JPEG's hardest case; canvases above 192 px are what --format auto sends as JPEG)."""
+    with serve(backend="ort-cpu", image_format="jpeg", port=0, capture_dir=str(tmp_path)) as server:
+        page = open_page(browser, server.url)
+        header, shown = page_pixels(page)
+        page.close()
+    assert header["format"] == 1
+    error = np.abs(shown.astype(int) - reference_canvas(0, header["index"]))
+    assert error.mean() <= 3 and np.percentile(error, 99) <= 24, (error.mean(), np.percentile(error, 99))
+
+
+def test_keys_and_buttons_steer_the_stream(browser, tmp_path):
+    with serve(backend="ort-cpu", port=0, capture_dir=str(tmp_path)) as server:
+        page = open_page(browser, server.url)
+        _, before = page_pixels(page)
+        page.click("button[data-action=next_seed]")
+        wait_for(lambda: page.evaluate("ganrt.last.seed") == 1, what="seed 1 on the page")
+        page.keyboard.press("n")
+        wait_for(lambda: page.evaluate("ganrt.last.seed") == 2, what="seed 2 on the page")
+        header, after = page_pixels(page)
+        np.testing.assert_array_equal(after, reference_canvas(2, header["index"]))
+        assert not np.array_equal(before, after)
+
+        page.keyboard.press(" ")
+        wait_for(lambda: server.hub.stream.controls.paused, what="pause")
+        page.wait_for_timeout(300)
+        drawn = page.evaluate("ganrt.drawn")
+        page.wait_for_timeout(700)
+        assert page.evaluate("ganrt.drawn") == drawn, "frames kept coming while paused"
+        page.keyboard.press(" ")
+
+        rates = []
+        for key in ("", "+"):  # content frames per second of page time, at 1x then 2x
+            if key:
+                page.keyboard.press(key)
+                wait_for(lambda: server.hub.stream.controls.speed == 2.0, what="speed 2x")
+            page.wait_for_timeout(300)
+            start = page.evaluate("[ganrt.last.index, performance.now()]")
+            page.wait_for_timeout(1200)
+            end = page.evaluate("[ganrt.last.index, performance.now()]")
+            rates.append((end[0] - start[0]) / (end[1] - start[1]) * 1e3)
+        page.close()
+    assert rates[1] > 1.5 * rates[0], rates  # 15 then 30 content frames per second
+
+
+def test_screenshot_and_recording_download(browser, tmp_path):
+    captures, downloads = tmp_path / "server", tmp_path / "browser"
+    captures.mkdir()
+    with serve(backend="ort-cpu", port=0, capture_dir=str(captures)) as server:
+        page = open_page(browser, server.url)
+        with page.expect_download(timeout=10000) as shot:
+            page.keyboard.press("s")
+        name = shot.value.suggested_filename
+        png = downloads / name
+        shot.value.save_as(png)
+        page.keyboard.press("r")
+        wait_for(lambda: server.hub.captures.recording, what="recording")
+        page.wait_for_timeout(1200)
+        with page.expect_download(timeout=10000) as clip:
+            page.click("#record")
+        mp4 = downloads / clip.value.suggested_filename
+        clip.value.save_as(mp4)
+        frames_recorded = server.hub.published
+        page.close()
+    seed, index = map(int, re.fullmatch(r"ganrt-seed(\d+)-frame(\d+)\.png", name).groups())
+    np.testing.assert_array_equal(iio.imread(png), reference_canvas(seed, index))  # the raw canvas
+    video = iio.imread(mp4)  # (frames, H, W, 3): every frame played while recording, at 15 fps
+    assert 12 <= video.shape[0] <= frames_recorded and video.shape[1] >= 256
+    assert sorted(p.name for p in captures.iterdir()) == sorted([name, mp4.name])  # no temp file left
+    assert (captures / name).read_bytes() == png.read_bytes()

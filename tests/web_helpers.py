@@ -1,0 +1,54 @@
+"""What the web tests share: a server in this process, a reference stream to compare pixels
+with, and a page in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from ganrt.playback_ui.canvas import HostCanvas
+from ganrt.runtime.playback import open_stream
+from ganrt.runtime.backends.select import demo_model
+
+
+def missing(reason: str):
+    """Skip with the reason on a user's machine; under CI a missing browser is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and the browser tests cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def reference_canvas(seed: int, index: int, grid: int = 1, backend: str = "ort-cpu") -> np.ndarray:
+    """The (H, W, 3) canvas an independent open_stream of the demo shows at frame `index` of `seed`."""
+    with open_stream(demo_model("onnx"), backend, batch=grid, seed=seed) as stream:
+        canvas = HostCanvas(stream)
+        for _ in range(index):
+            stream.take()
+        return canvas.fill(stream.take())[..., :3].copy()
+
+
+def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def page_pixels(page) -> tuple[dict, np.ndarray]:
+    """(header of the frame on the page's canvas, its pixels (H, W, 3)), read in one go."""
+    shot = page.evaluate("ganrt.snapshot()")
+    pixels = np.array(shot["pixels"], np.uint8).reshape(shot["height"], shot["width"], 4)
+    return shot["header"], pixels[..., :3]
+
+
+def open_page(browser, url: str, min_frames: int = 3):
+    page = browser.new_page(bypass_csp=True)  # Playwright's waits evaluate strings; the page's CSP forbids that
+    page.goto(url)
+    page.wait_for_function(f"window.ganrt && ganrt.drawn >= {min_frames}", timeout=15000)
+    return page

@@ -13,14 +13,14 @@ import pytest
 from ganrt.web import serve
 from ganrt.web.headless import browser_missing, launch_chromium
 
-from web_helpers import missing, open_page, page_pixels, reference_canvas, wait_for
+from web_helpers import missing, web_missing, open_page, page_pixels, reference_canvas, wait_for
 
-pytest.importorskip("aiohttp", reason="the browser viewer needs aiohttp: pip install 'ganrt[web]'")
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser():
-    why = browser_missing()
+    why = browser_missing() or web_missing()
     if why:
         missing(why)
     from playwright.sync_api import sync_playwright
@@ -117,3 +117,47 @@ def test_screenshot_and_recording_download(browser, tmp_path):
     assert 12 <= video.shape[0] <= frames_recorded and video.shape[1] >= 256
     assert sorted(p.name for p in captures.iterdir()) == sorted([name, mp4.name])  # no temp file left
     assert (captures / name).read_bytes() == png.read_bytes()
+
+
+def test_three_viewers_and_a_client_that_never_reads(browser, tmp_path):
+    """Each of three pages keeps >= 20 frames drawn per second (60 fps of content: the demo at 4x)
+    while a fourth client never reads; its flow control holds it at 2 frames, and memory stays flat."""
+    from web_helpers import rss_bytes, stalled_client
+
+    with serve(backend="ort-cpu", grid=4, port=0, capture_dir=str(tmp_path)) as server:
+        server.hub.set("speed", 4.0)
+        pages = [open_page(browser, server.url) for _ in range(3)]
+        stalled = stalled_client(server)
+        try:
+            wait_for(lambda: len(server.hub.sessions) == 4, what="four viewers")
+            pages[0].wait_for_timeout(1000)
+            memory = rss_bytes()
+            drawn = [p.evaluate("[ganrt.drawn, performance.now()]") for p in pages]
+            pages[0].wait_for_timeout(3000)
+            rates = [(p.evaluate("ganrt.drawn") - d[0]) / (p.evaluate("performance.now()") - d[1]) * 1e3
+                     for p, d in zip(pages, drawn)]
+            grown = rss_bytes() - memory
+            never_read = [s for s in server.hub.sessions if s.flow.sent <= 2]
+            published = server.hub.published
+        finally:
+            stalled.close()
+            for p in pages:
+                p.close()
+    assert min(rates) >= 20, f"frames drawn per second in the three pages: {rates}"
+    assert len(never_read) == 1 and never_read[0].flow.skipped == 0 and published > 200
+    assert grown < 8 * 2**20, f"the server grew by {grown / 2**20:.1f} MB in 3 s"
+
+
+def test_a_restarted_server_makes_the_page_ask_for_the_new_url(browser, tmp_path):
+    """The page reconnects by itself, but a server restarted with a new token refuses it: the page
+    says so (and stops retrying) instead of knocking on 403s forever."""
+    with serve(backend="ort-cpu", port=0, capture_dir=str(tmp_path)) as server:
+        page = open_page(browser, server.url)
+        port = server.port
+    with serve(backend="ort-cpu", port=port, capture_dir=str(tmp_path)):
+        page.wait_for_function("document.getElementById('notice').textContent.includes('new URL')", timeout=10000)
+        notice = page.inner_text("#notice")
+        page.wait_for_timeout(1500)
+        assert not page.evaluate("ganrt.connected")  # and it stopped knocking
+        page.close()
+    assert "restarted" in notice and "ganrt serve" in notice

@@ -21,6 +21,13 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
+def web_missing() -> str | None:
+    from ganrt.web import web_available
+
+    ok, why = web_available()
+    return None if ok else why
+
+
 def reference_canvas(seed: int, index: int, grid: int = 1, backend: str = "ort-cpu") -> np.ndarray:
     """The (H, W, 3) canvas an independent open_stream of the demo shows at frame `index` of `seed`."""
     with open_stream(demo_model("onnx"), backend, batch=grid, seed=seed) as stream:
@@ -52,3 +59,23 @@ def open_page(browser, url: str, min_frames: int = 3):
     page.goto(url)
     page.wait_for_function(f"window.ganrt && ganrt.drawn >= {min_frames}", timeout=15000)
     return page
+
+
+def rss_bytes() -> int:
+    """This process's resident memory (the server runs in it)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def stalled_client(server):
+    """A client that opens the socket (valid token and Origin) and then never reads a byte."""
+    import socket
+
+    host = f"127.0.0.1:{server.port}"
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: the server's writes back up
+    client.connect(("127.0.0.1", server.port))
+    client.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n"
+                    f"Authorization: token {server.token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    return client

@@ -75,7 +75,7 @@ def test_png_is_exact_and_jpeg_takes_over_above_192_px():
     smooth = np.zeros((256, 256, 4), np.uint8)
     smooth[..., 0] = np.arange(256)[None, :]
     smooth[..., 3] = 255
-    decoded = np.asarray(Image.open(io.BytesIO(FrameEncoder("jpeg", 90).encode(smooth))))
+    decoded = np.asarray(Image.open(io.BytesIO(FrameEncoder("jpeg", 90, 256, 256).encode(smooth))))
     assert np.abs(decoded.astype(int) - smooth[..., :3]).mean() < 2
 
 

@@ -119,7 +119,8 @@ class Hub:
                                   cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False)
         try:
             self.canvas = HostCanvas(self.stream)
-            self.encoder = FrameEncoder(choose_format(o.image_format, *self.canvas.size), o.quality)
+            width, height = self.canvas.size
+            self.encoder = FrameEncoder(choose_format(o.image_format, width, height), o.quality, width, height)
             self.stream.frames.on_publish = self.wake.set  # a new chunk ends the thread's sleep
             self.stream.start()
         except BaseException:
@@ -222,19 +223,22 @@ class Hub:
         with self.lock:
             canvas = self.canvas.fill(frame)
             self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
-            produced_ms = time.time() * 1e3  # just before encoding: what the page's latency counts from
-            started = time.perf_counter()
-            image = self.encoder.encode(canvas)
-            self.encode_seconds += time.perf_counter() - started
-            self.encoded_bytes += len(image)
-            sequence = self.published + 1
-            header = FrameHeader(self.encoder.format, self.stream.batch, frame.seed, frame.index, sequence,
-                                 produced_ms)
-            self.latest = EncodedFrame(sequence, header.pack() + image)
-            self.published = sequence
+            self.encode_latest(canvas, frame.seed, frame.index)
             self.captures.append(self.canvas.host)  # when recording: every frame played, at the content rate
         self.stream.note_shown(frame)
         self.notify()
+
+    def encode_latest(self, canvas, seed: int, index: int) -> None:
+        """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held)."""
+        produced_ms = time.time() * 1e3  # just before encoding: what the page's latency counts from
+        started = time.perf_counter()
+        image = self.encoder.encode(canvas)
+        self.encode_seconds += time.perf_counter() - started
+        self.encoded_bytes += len(image)
+        sequence = self.published + 1
+        header = FrameHeader(self.encoder.format, self.stream.batch, seed, index, sequence, produced_ms)
+        self.latest = EncodedFrame(sequence, header.pack() + image)
+        self.published = sequence
 
     def refresh_state(self) -> None:
         """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""

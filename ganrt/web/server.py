@@ -16,7 +16,7 @@ import logging
 import socket
 import ssl
 import threading
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import UsageError
 from ..optional import require_module
@@ -30,8 +30,8 @@ INSTALL = "pip install 'ganrt[web]'"
 
 
 class WebServer:
-    def __init__(self, options: ServeOptions):
-        self.options, self.token = options, new_token()
+    def __init__(self, options: ServeOptions, make_hub: Callable[[ServeOptions], Hub] = Hub):
+        self.options, self.token, self.make_hub = options, new_token(), make_hub
         self.hub: Hub | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
@@ -64,7 +64,7 @@ class WebServer:
         check_bind(o.host, o.port, self.tls)
         require_module("aiohttp", INSTALL, "aiohttp (the browser viewer's server)")
         context = self.ssl_context()
-        self.hub = Hub(o).open()
+        self.hub = self.make_hub(o).open()
         try:
             self.loop = asyncio.new_event_loop()
             self.thread = threading.Thread(target=self.loop.run_forever, name="ganrt-serve-web", daemon=True)

@@ -13,7 +13,9 @@ const measured = document.getElementById("measured");
 const seedInput = document.getElementById("seed");
 let ws = null, hello = null, state = null, clockOffset = 0, smooth = false, stopped = false;
 const drawnAt = [], latencies = [];  // the last second's draw times and latencies (ms)
-const page = window.ganrt = { drawn: 0, last: null, errors: [], captures: [], connected: false };
+// What tests and benchmarks read; `keep` (set it to []) collects [produced, drawn, seed, index] per frame.
+const page = window.ganrt = { drawn: 0, last: null, errors: [], captures: [], connected: false, keep: null,
+                              seedChanges: [], keyAt: null };
 
 history.replaceState(null, "", "/");  // the token now lives in an HttpOnly cookie, not the address bar
 
@@ -62,6 +64,11 @@ async function onFrame(buffer) {
     ctx.drawImage(bitmap, 0, 0);
     bitmap.close();
     const drawn = now();
+    if (page.keyAt !== null && page.last && header.seed !== page.last.seed) {  // a key's seed change, on screen
+      page.seedChanges.push(drawn - page.keyAt);
+      page.keyAt = null;
+    }
+    if (page.keep) page.keep.push([header.produced, drawn + clockOffset, header.seed, header.index]);
     page.drawn += 1;
     page.last = header;
     drawnAt.push(drawn);
@@ -102,6 +109,7 @@ document.addEventListener("keydown", (event) => {
   const action = hello.keys[keyLabel(event)];
   if (action) {
     event.preventDefault();
+    if (action.endsWith("_seed")) page.keyAt = now();
     act(action);
   }
 });

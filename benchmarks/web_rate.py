@@ -272,7 +272,7 @@ def markdown(record: dict) -> str:
     rows = "\n".join(
         f"| {r['scenario']} | {r['format']} | {r['drawn_fps']:.1f} of {r['wanted_fps']:g} | "
         f"{r['latency_ms_median']:.1f} | {r['latency_ms_p95']:.1f} | {r['encode_ms']:.2f} | "
-        f"{r['bytes_per_frame'] / 1e3:.1f} |{' unstable' if r.get('unstable') else ''}" for r in record["results"])
+        f"{r['bytes_per_frame'] / 1e3:.1f} | {'unstable' if r.get('unstable') else ''} |" for r in record["results"])
     t = record["throttled"]
     s = record["seed_change_ms"]
     return (f"`ganrt serve` to headless chromium {record['browser']} on loopback, {m['cpu']} ({m['cores']} cores, "

@@ -61,6 +61,12 @@ def test_jpeg_frames_match_within_the_stated_tolerance(browser, tmp_path):
 def test_keys_and_buttons_steer_the_stream(browser, tmp_path):
     with serve(backend="ort-cpu", port=0, capture_dir=str(tmp_path)) as server:
         page = open_page(browser, server.url)
+        assert not page.is_visible("#hud")  # off the picture until H
+        page.keyboard.press("h")
+        hud = page.inner_text("#hud").splitlines()  # the window's words (playback_ui.hud), sent by the server
+        assert hud[0] == server.hub.state["hud"][0] == "demo.onnx | ort-cpu (fp32, outputs on cpu) | png to 1 viewer"
+        assert re.fullmatch(r"made \d+\.\d s ahead: ring of 3 x 8 frames \| dropped \d+ .*", hud[2]), hud
+        assert page.inner_text("#summary").startswith("seed 0 | ")
         _, before = page_pixels(page)
         page.click("button[data-action=next_seed]")
         wait_for(lambda: page.evaluate("ganrt.last.seed") == 1, what="seed 1 on the page")

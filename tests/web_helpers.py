@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 
+from ganrt.playable import playable_model
 from ganrt.playback_ui.canvas import HostCanvas
 from ganrt.runtime.playback import open_stream
-from ganrt.runtime.backends.select import demo_model
 
 
 def missing(reason: str):
@@ -30,7 +30,8 @@ def web_missing() -> str | None:
 
 def reference_canvas(seed: int, index: int, grid: int = 1, backend: str = "ort-cpu") -> np.ndarray:
     """The (H, W, 3) canvas an independent open_stream of the demo shows at frame `index` of `seed`."""
-    with open_stream(demo_model("onnx"), backend, batch=grid, seed=seed) as stream:
+    path, _ = playable_model(None, backend)
+    with open_stream(path, backend, batch=grid, seed=seed) as stream:
         canvas = HostCanvas(stream)
         for _ in range(index):
             stream.take()

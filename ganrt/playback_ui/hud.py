@@ -24,10 +24,10 @@ class OnScreen:
     display_fps: float = 0.0
 
 
-def hud_lines(stream: PlaybackStream, shown: OnScreen, upload: str, recording: bool) -> list[str]:
-    contract, c, controls = stream.contract, stream.counters, stream.controls
-    latency = stream.last_control_latency_s
-    return [f"{stream.describe()} | upload {upload}",
+def hud_lines(stream: PlaybackStream, shown: OnScreen, delivery: str, recording: bool) -> list[str]:
+    """`delivery`: how frames reach the screen ("upload host", "png to 2 viewers")."""
+    c, latency = stream.counters, stream.last_control_latency_s
+    return [f"{stream.describe()} | {delivery}",
             f"{hud_summary(stream, shown, recording)}",
             f"{ahead_words(stream, shown)} | dropped {c.dropped} | late {c.late} | "
             f"flushed {c.flushed}" + (f" | seed change {1e3 * latency:.0f} ms" if latency is not None else "")]

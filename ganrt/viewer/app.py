@@ -154,7 +154,7 @@ class Viewer:
         return True
 
     def hud_lines(self) -> list[str]:
-        return hud_lines(self.stream, self.shown, self.upload.name, self.capture.recording)
+        return hud_lines(self.stream, self.shown, f"upload {self.upload.name}", self.capture.recording)
 
     def draw(self) -> tuple[int, int, int, int]:
         viewport = self.renderer.draw(*self.window.framebuffer_size())

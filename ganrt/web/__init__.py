@@ -24,7 +24,8 @@ def web_available() -> tuple[bool, str]:
         return False, f"{' and '.join(missing)} not installed; pip install 'ganrt[web]'"
     from importlib.metadata import version
 
-    return True, f"aiohttp {version('aiohttp')}, simplejpeg {version('simplejpeg')}: `ganrt serve` shows the stream in a browser"
+    return True, (f"aiohttp {version('aiohttp')}, simplejpeg {version('simplejpeg')}: "
+                  f"`ganrt serve` shows the stream in a browser")
 
 
 __all__ = ["serve", "web_available"]

@@ -31,7 +31,8 @@ from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from ..playback_ui.options import PlaybackOptions
 from ..runtime.playback import open_stream
 from .encode import FrameEncoder, choose_format
-from .protocol import HEADER, MIME, PAGE_ACTIONS, FrameHeader, PageMessage, ProtocolError, parse_page_message, text_message
+from .protocol import (HEADER, MIME, PAGE_ACTIONS, FrameHeader, PageMessage, ProtocolError, parse_page_message,
+                       text_message)
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class Hub:
                 if frame is not None:
                     self.publish(frame)
                 if time.monotonic() - state_at >= HUD_PERIOD_S:
+                    self.measure_fps()
                     self.refresh_state()
                     state_at = time.monotonic()
                 self.wake.wait(1.0 / self.stream.contract.fps / self.stream.controls.speed / 4)
@@ -240,15 +242,17 @@ class Hub:
         self.latest = EncodedFrame(sequence, header.pack() + image)
         self.published = sequence
 
+    def measure_fps(self) -> None:
+        """Frames published per second since the last call (the frame thread's, for the HUD)."""
+        now = time.monotonic()
+        self.shown.display_fps = (self.published - self.fps_published) / max(now - self.fps_at, 1e-6)
+        self.fps_at, self.fps_published = now, self.published
+
     def refresh_state(self) -> None:
         """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""
         stream, controls = self.stream, self.stream.controls
-        now = time.monotonic()
-        if now - self.fps_at >= HUD_PERIOD_S:
-            self.shown.display_fps = (self.published - self.fps_published) / (now - self.fps_at)
-            self.fps_at, self.fps_published = now, self.published
-        upload = f"{self.encoder.format} to {len(self.sessions)} viewer{'s' * (len(self.sessions) != 1)}"
-        self.state = {"hud": hud_lines(stream, self.shown, upload, self.captures.recording),
+        delivery = f"{self.encoder.format} to {len(self.sessions)} viewer{'s' * (len(self.sessions) != 1)}"
+        self.state = {"hud": hud_lines(stream, self.shown, delivery, self.captures.recording),
                       "summary": hud_summary(stream, self.shown, self.captures.recording),
                       "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
                       "recording": self.captures.recording, "error": self.error}

@@ -82,4 +82,5 @@ class Gate:
 
     def origin_ok(self, origin: str | None, host_header: str | None, scheme: str) -> bool:
         """The socket's Origin is this very page: same scheme and host:port as the request."""
-        return bool(origin) and bool(host_header) and origin == f"{scheme}://{host_header}" and self.host_ok(host_header)
+        same_page = bool(origin) and bool(host_header) and origin == f"{scheme}://{host_header}"
+        return same_page and self.host_ok(host_header)

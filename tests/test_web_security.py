@@ -152,6 +152,26 @@ def test_a_public_address_without_tls_is_refused_at_start():
             pass
 
 
+def test_tls_serves_https_with_a_secure_cookie(tmp_path):
+    """--certfile/--keyfile: the page over https (a self-signed certificate made here), the cookie Secure."""
+    import shutil
+    import ssl
+    import urllib.request
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl (the command) makes the test certificate; it is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False  # the certificate names 127.0.0.1 as CN only
+    with serve(backend="ort-cpu", port=0, certfile=str(cert), keyfile=str(key), capture_dir=str(tmp_path)) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        with urllib.request.urlopen(server.url, context=context) as response:
+            cookie, body = response.headers["Set-Cookie"], response.read()
+    assert b"<canvas" in body and "Secure" in cookie and "HttpOnly" in cookie
+
+
 def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
     why = web_missing()
     if why:

@@ -140,10 +140,10 @@ class WebAdapter:
         def news() -> None:  # from the frame thread
             loop.call_soon_threadsafe(wake.set)
 
+        await ws.send_str(self.hub.hello())  # before any frame: it says how to read them
         self.hub.subscribe(news)
         sender = asyncio.create_task(self.send_news(ws, session, wake))
         try:
-            await ws.send_str(self.hub.hello())
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
                     for reply in await self.answer(session, message.data):

@@ -31,8 +31,8 @@ from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from ..playback_ui.options import PlaybackOptions
 from ..runtime.playback import open_stream
 from .encode import FrameEncoder, choose_format
-from .protocol import (HEADER, MIME, PAGE_ACTIONS, FrameHeader, PageMessage, ProtocolError, parse_page_message,
-                       text_message)
+from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMessage, ProtocolError,
+                       parse_page_message, text_message)
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ class Hub:
 
     def hello(self) -> str:
         width, height = self.canvas.size
-        return text_message("hello", version=1, header_bytes=HEADER.size, mime=MIME[self.encoder.format],
+        return text_message("hello", version=VERSION, header_bytes=HEADER.size, mime=MIME[self.encoder.format],
                             width=width, height=height, streams=self.stream.batch, keys=KEY_ACTIONS,
                             actions=list(PAGE_ACTIONS), server_ms=time.time() * 1e3)
 

@@ -107,6 +107,10 @@ def test_bad_messages_are_answered_and_the_server_carries_on(server):
             answers.append((await next_text(ws, "error"))["message"])
         await ws.send_bytes(b"\x00" * 10)
         answers.append((await next_text(ws, "error"))["message"])
+        for _ in range(2):  # a flood of captures fills no disk: one per 0.5 s
+            await ws.send_str('{"action": "screenshot"}')
+        await next_text(ws, "capture")
+        answers.append((await next_text(ws, "error"))["message"])
         frame = await asyncio.wait_for(ws.receive_bytes(), 5)  # frames still come
         await ws.send_str("y" * 20000)  # beyond the socket's cap: this connection closes
         closed = await next_text(ws, "never")
@@ -120,6 +124,7 @@ def test_bad_messages_are_answered_and_the_server_carries_on(server):
     assert "at most 1024" in answers[0] and "not JSON" in answers[1] and "JSON object" in answers[2]
     assert "expected one of" in answers[3] and "seed -1" in answers[4] and "speed" in answers[5]
     assert "no such frame" in answers[6] and "not a control value" in answers[7] and "binary" in answers[8]
+    assert "screenshot: one per 0.5 s" in answers[9]
     assert len(frame) > 24 and closed["type"] == "closed" and again["type"] == "hello"
     assert server.hub.stream.controls.seed == 0 and server.hub.error is None
 

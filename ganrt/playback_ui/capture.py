@@ -58,12 +58,21 @@ class Captures:
 
     def toggle_recording(self, resolution: int, streams: int, fps: float, path: str | Path | None = None) -> None:
         if self.recorder is None:
-            path = Path(path) if path else self.folder / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            path = Path(path) if path else self.new_recording_path()
             if path.suffix.lower() != ".mp4":
                 raise UsageError(f"{path}: recordings are MP4; name a .mp4 file")
             self.recorder = Recorder(path, resolution, streams, fps)
         else:
             self.stop()
+
+    def new_recording_path(self) -> Path:
+        """ganrt-DATE-TIME.mp4, or -2, -3... when a recording of that second exists (none is overwritten)."""
+        stem = f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}"
+        path, count = self.folder / f"{stem}.mp4", 1
+        while path.exists():
+            count += 1
+            path = self.folder / f"{stem}-{count}.mp4"
+        return path
 
     def window(self, pixels: np.ndarray, path: str | Path) -> Path:
         """What the window shows (HUD included), as a PNG; `pixels` (H, W, 3), row 0 at the top."""

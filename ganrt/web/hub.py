@@ -24,7 +24,7 @@ from typing import Callable
 
 from ..errors import GanrtError, UsageError
 from ..playable import playable_model
-from ..playback_ui.actions import KEY_ACTIONS, set_value, stream_actions
+from ..playback_ui.actions import CAPTURE_ACTIONS, KEY_ACTIONS, set_value, stream_actions
 from ..playback_ui.capture import Captures
 from ..playback_ui.canvas import HostCanvas
 from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 2  # frames sent to one viewer and not yet drawn (acknowledged)
 HUD_PERIOD_S = 0.5
+CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
 
 
 @dataclass
@@ -308,6 +309,7 @@ class ViewerSession:
 
     def __init__(self, hub: Hub):
         self.hub, self.flow, self.state_sent = hub, ViewerFlow(), -1
+        self.captured_at = {action: -CAPTURE_PERIOD_S for action in CAPTURE_ACTIONS}
 
     def handle_text(self, text: str) -> list[str]:
         """One message from the page -> the replies to send it (errors included; never raises)."""
@@ -330,6 +332,10 @@ class ViewerSession:
         if message.kind == "set":
             self.hub.set(message.name, message.value)
             return []
+        if message.name in CAPTURE_ACTIONS:
+            if time.monotonic() - self.captured_at[message.name] < CAPTURE_PERIOD_S:
+                raise ProtocolError(f"{message.name}: one per {CAPTURE_PERIOD_S:g} s; try again")
+            self.captured_at[message.name] = time.monotonic()
         offer = self.hub.act(message.name)
         return [text_message("capture", **offer)] if offer else []
 

@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = OneLineParser(prog="ganrt", description="Take a trained GAN video generator to the screen in real time: "
-                                                     "train, export, build, render, view, bench.")
+                                                     "train, export, build, render, view, serve, bench.")
     parser.add_argument("--version", action="version", version=f"ganrt {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--debug", action="store_true", help="show the traceback behind an error (or GANRT_DEBUG=1)")

@@ -111,3 +111,15 @@ def test_frames_from_a_cuda_backend_reach_the_encoder_exactly(tmp_path):
         session.close()
     shown = np.asarray(Image.open(io.BytesIO(image)))
     np.testing.assert_array_equal(shown, reference_canvas(header.seed, header.index, 4, backend="torch-cuda"))
+
+
+def test_view_without_a_display_points_to_serve_and_doctor_has_a_browser_line(tmp_path, capsys, monkeypatch):
+    from ganrt.cli import main
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["view", "--backend", "ort-cpu", "-o", str(tmp_path / "v.mp4"), "--seconds", "0.3"]) == 0
+    assert "`ganrt serve` plays it live in a browser" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if " browser " in line)
+    assert "ganrt serve" in line or "pip install 'ganrt[web]'" in line

@@ -138,7 +138,10 @@ class WebAdapter:
         loop, wake = asyncio.get_running_loop(), asyncio.Event()
 
         def news() -> None:  # from the frame thread
-            loop.call_soon_threadsafe(wake.set)
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:  # the loop closed under a stop that timed out: nobody to tell
+                pass
 
         await ws.send_str(self.hub.hello())  # before any frame: it says how to read them
         self.hub.subscribe(news)

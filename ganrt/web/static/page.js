@@ -12,6 +12,7 @@ const notice = document.getElementById("notice");
 const measured = document.getElementById("measured");
 const seedInput = document.getElementById("seed");
 let ws = null, hello = null, state = null, clockOffset = 0, smooth = false, stopped = false;
+let newest = 0;  // sequence of the newest frame drawn on this connection
 const drawnAt = [], latencies = [];  // the last second's draw times and latencies (ms)
 // What tests and benchmarks read; `keep` (set it to []) collects [produced, drawn, seed, index] per frame.
 const page = window.ganrt = { drawn: 0, last: null, errors: [], captures: [], connected: false, keep: null,
@@ -32,6 +33,7 @@ function connect() {
 function onText(message) {
   if (message.type === "hello") {
     hello = message;
+    newest = 0;
     const offset = message.server_ms - now();  // clocks of one machine (or NTP-synced ones) agree: keep 0
     clockOffset = Math.abs(offset) > 1000 ? offset : 0;
   } else if (message.type === "state") {
@@ -56,6 +58,10 @@ async function onFrame(buffer) {
   try {
     const blob = new Blob([new Uint8Array(buffer, hello.header_bytes)], { type: FORMATS[header.format] });
     const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+    if (header.sequence < newest) {  // decoded after a newer frame: never draw backwards
+      bitmap.close();
+      return;
+    }
     if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
       canvas.width = bitmap.width;
       canvas.height = bitmap.height;
@@ -63,6 +69,7 @@ async function onFrame(buffer) {
     }
     ctx.drawImage(bitmap, 0, 0);
     bitmap.close();
+    newest = header.sequence;
     const drawn = now();
     if (page.keyAt !== null && page.last && header.seed !== page.last.seed) {  // a key's seed change, on screen
       page.seedChanges.push(drawn - page.keyAt);

@@ -45,7 +45,8 @@ def test_no_upward_imports(folder, forbidden):
 
 def test_runtime_never_imports_the_exporter_or_above():
     wrong = {f: sorted(n for n in names if n.startswith(("ganrt.export", "ganrt.viewer", "ganrt.playable",
-                                                           "ganrt.render", "ganrt.cli", "ganrt.bench")))
+                                                           "ganrt.render", "ganrt.cli", "ganrt.bench",
+                                                           "ganrt.playback_ui", "ganrt.web")))
              for f, names in imported_ganrt_modules("runtime").items()}
     assert not {f: n for f, n in wrong.items() if n}
 
@@ -56,3 +57,11 @@ def test_consumers_open_streams_only_through_open_stream(consumer):
     for path in ((PACKAGE / consumer).rglob("*.py") if (PACKAGE / consumer).is_dir() else [PACKAGE / consumer]):
         text = path.read_text()
         assert "open_backend" not in text and "FrameStream(" not in text, path
+
+
+def test_the_front_ends_share_their_playback_ui_instead_of_copying_it():
+    """The HUD's words, the actions and the captures live in ganrt.playback_ui only; both front ends use them."""
+    for front_end in ("viewer", "web"):
+        texts = "".join(path.read_text() for path in (PACKAGE / front_end).rglob("*.py"))
+        assert "def hud_lines(stream" not in texts and "class Captures" not in texts and "KEY_ACTIONS = " not in texts
+        assert "playback_ui.hud" in texts and "playback_ui.capture" in texts and "playback_ui.actions" in texts

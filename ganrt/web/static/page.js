@@ -56,6 +56,10 @@ async function onFrame(buffer) {
     produced: view.getFloat64(16, true),
   };
   try {
+    if (header.version !== hello.version) {  // a page cached from another ganrt
+      say("This page does not match the server's version: reload it.");
+      return;
+    }
     const blob = new Blob([new Uint8Array(buffer, hello.header_bytes)], { type: FORMATS[header.format] });
     const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
     if (header.sequence < newest) {  // decoded after a newer frame: never draw backwards

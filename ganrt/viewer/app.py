@@ -6,7 +6,7 @@
     renderer.py                      the textured quad, letterboxed
     panel.py                         the HUD panel (collapsed to one line over the frame's corner)
     controls.py                      keys -> actions
-    ganrt.playback_ui                what the page shares: actions, HUD words, captures, options
+    ganrt.playback_ui                what the window shares with the page: actions, HUD words, captures
 
 The loop polls the stream at the content rate x speed, uploads and draws a new frame when
 there is one (the panel redraws every pass, to follow the mouse), swaps, and sleeps in the

@@ -190,7 +190,8 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     out = args.out or args.record or unused_name("ganrt-view.mp4")  # never over an earlier run's file
     if (args.out or args.record) and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
-    print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead")
+    print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead "
+          f"(`ganrt serve` plays it live in a browser, through `ssh -L` on a remote machine)")
     if args.screenshot:
         print(f"--screenshot {args.screenshot}: needs a window; not written")
     report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid,
@@ -244,6 +245,49 @@ def add_view(sub) -> None:
     p.add_argument("--force", action="store_true", help="without a display: replace an existing -o file")
     p.add_argument("--seconds", type=SECONDS, default=5.0, help="without a display: seconds rendered")
     p.set_defaults(func=cmd_view)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .web.hub import ServeOptions
+    from .web.server import WebServer
+
+    options = ServeOptions(model=args.model, backend=args.backend, seed=args.seed, grid=args.grid,
+                           cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, host=args.host,
+                           port=args.port, image_format=args.format, quality=args.quality,
+                           max_viewers=args.max_viewers, capture_dir=args.capture_dir, certfile=args.certfile,
+                           keyfile=args.keyfile)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with WebServer(options) as server:
+        print(f"open {server.url}")
+        print(f"from another computer: {server.tunnel_hint()}, then open the URL above there")
+        print("keys in the page: N/P seed, Space pause, +/- speed, S screenshot, R record, H HUD, F fullscreen; "
+              "Ctrl-C stops", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    print("stopped")
+    return 0
+
+
+def add_serve(sub) -> None:
+    p = sub.add_parser("serve", help="play the stream in a browser (a remote GPU through ssh -L)")
+    add_stream_args(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; another one "
+                                                       "needs --certfile/--keyfile)")
+    p.add_argument("--port", type=integer(0, 65535), default=8765, help="0: any free port (default 8765)")
+    p.add_argument("--format", choices=["auto", "png", "jpeg"], default="auto",
+                   help="frame images: auto = PNG up to 192 px, JPEG above (default auto)")
+    p.add_argument("--quality", type=integer(1, 100), default=90, help="JPEG quality (default 90)")
+    p.add_argument("--max-viewers", type=integer(1, 256), default=8)
+    p.add_argument("--capture-dir", default=".", help="where screenshots and recordings are written")
+    p.add_argument("--certfile", help="TLS certificate (PEM), with --keyfile")
+    p.add_argument("--keyfile", help="TLS private key (PEM)")
+    p.set_defaults(func=cmd_serve)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -365,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser = OneLineParser(prog="ganrt", description="Take a trained GAN video generator to the screen in real time: "
-                                                     "train, export, build, render, view, bench.")
+                                                     "train, export, build, render, view, serve, bench.")
     parser.add_argument("--version", action="version", version=f"ganrt {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--debug", action="store_true", help="show the traceback behind an error (or GANRT_DEBUG=1)")
@@ -374,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export(sub)
     add_render(sub)
     add_view(sub)
+    add_serve(sub)
     sub.add_parser("doctor", help="what this machine can run, and why not").set_defaults(func=cmd_doctor)
     add_build(sub)
     add_bench(sub)

@@ -158,6 +158,13 @@ def check_viewer() -> Check:
     return Check("viewer", ok, why if ok else f"{why}; `ganrt view` renders to a file instead (or run under Xvfb)")
 
 
+def check_web() -> Check:
+    from .web import web_available
+
+    ok, why = web_available()
+    return Check("browser", ok, why)
+
+
 def check_mp4() -> Check:
     try:
         import imageio_ffmpeg
@@ -173,5 +180,5 @@ def run_checks() -> list[Check]:
               check_ort_cpu(), ort_cuda := check_ort_cuda(), *check_openvino(), check_auto(ort_cuda),
               *check_tensorrt_flavours(), *check_torch(),
               check_cuda_python(), check_cuda_versions(),
-              check_viewer(), check_mp4()]
+              check_viewer(), check_web(), check_mp4()]
     return checks

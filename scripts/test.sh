@@ -10,5 +10,11 @@ if ! command -v Xvfb >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)"
     || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q xvfb libgl1-mesa-dri >/dev/null 2>&1; } \
     || echo "could not install xvfb: the viewer tests will skip"
 fi
+# The browser viewer's tests drive Debian's chromium through Playwright (never `playwright install`).
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } \
+    || echo "could not install chromium: the browser tests will skip (and fail under CI=true)"
+fi
 . .venv/bin/activate
 python -m pytest -q -ra "$@"

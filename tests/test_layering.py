@@ -1,5 +1,6 @@
-"""The house has one direction of imports: models <- export <- runtime <- viewer, cli on top;
-contract, errors, fileio, gpu, optional and trt are the low-level pieces everyone may use."""
+"""The house has one direction of imports: models <- export <- runtime <- playback_ui <- viewer | web,
+cli on top; the two front ends (viewer, web) never import each other; contract, errors, fileio,
+gpu, optional and trt are the low-level pieces everyone may use."""
 
 import ast
 from pathlib import Path
@@ -32,6 +33,9 @@ def imported_ganrt_modules(folder: str) -> dict[str, set[str]]:
     ("trt", ("ganrt.runtime", "ganrt.export", "ganrt.viewer", "ganrt.models")),
     ("gpu.py", ("ganrt.runtime", "ganrt.export", "ganrt.trt")),
     ("contract.py", ("ganrt.runtime", "ganrt.export", "ganrt.models")),
+    ("playback_ui", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.export", "ganrt.models")),
+    ("viewer", ("ganrt.web", "ganrt.cli")),
+    ("web", ("ganrt.viewer", "ganrt.cli", "ganrt.export", "ganrt.models")),
 ])
 def test_no_upward_imports(folder, forbidden):
     wrong = {f: sorted(n for n in names if n.startswith(forbidden))
@@ -41,14 +45,23 @@ def test_no_upward_imports(folder, forbidden):
 
 def test_runtime_never_imports_the_exporter_or_above():
     wrong = {f: sorted(n for n in names if n.startswith(("ganrt.export", "ganrt.viewer", "ganrt.playable",
-                                                           "ganrt.render", "ganrt.cli", "ganrt.bench")))
+                                                           "ganrt.render", "ganrt.cli", "ganrt.bench",
+                                                           "ganrt.playback_ui", "ganrt.web")))
              for f, names in imported_ganrt_modules("runtime").items()}
     assert not {f: n for f, n in wrong.items() if n}
 
 
-@pytest.mark.parametrize("consumer", ["viewer", "render.py"])
+@pytest.mark.parametrize("consumer", ["viewer", "web", "playback_ui", "render.py"])
 def test_consumers_open_streams_only_through_open_stream(consumer):
     """The viewer and render reach the runtime through ganrt.runtime.playback (types aside)."""
     for path in ((PACKAGE / consumer).rglob("*.py") if (PACKAGE / consumer).is_dir() else [PACKAGE / consumer]):
         text = path.read_text()
         assert "open_backend" not in text and "FrameStream(" not in text, path
+
+
+def test_the_front_ends_share_their_playback_ui_instead_of_copying_it():
+    """The HUD's words, the actions and the captures live in ganrt.playback_ui only; both front ends use them."""
+    for front_end in ("viewer", "web"):
+        texts = "".join(path.read_text() for path in (PACKAGE / front_end).rglob("*.py"))
+        assert "def hud_lines(stream" not in texts and "class Captures" not in texts and "KEY_ACTIONS = " not in texts
+        assert "playback_ui.hud" in texts and "playback_ui.capture" in texts and "playback_ui.actions" in texts

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ganrt.cli import main
-from ganrt.viewer.controls import KEY_ACTIONS
+from ganrt.viewer.controls import GLFW_KEYS
 
 pytestmark = pytest.mark.gl
 
@@ -66,22 +66,30 @@ def test_window_shows_the_streamed_frame(display, tmp_path):
         viewer.close()
 
 
-def test_hud_panel_draws_over_the_frame(display, tmp_path):
+def test_hud_panel_stays_off_the_picture_until_opened(display, tmp_path):
+    """By default the panel is one translucent title line in the top-left corner (the HUD's
+    summary); opened, it shows the lines and controls; H hides it."""
     pytest.importorskip("imgui_bundle", reason="imgui-bundle missing: pip install 'ganrt[viewer]'")
-    viewer = open_viewer(tmp_path, max_frames=5, scale=12)
+    viewer = open_viewer(tmp_path, max_frames=5, scale=16)  # a 512 px window
     try:
         viewer.run()
         assert viewer.panel is not None
-        with_panel = viewer.snapshot()
+        collapsed = viewer.snapshot()
         viewer.handle("hud")
         plain = viewer.snapshot()
+        viewer.handle("hud")
+        viewer.panel.expand()  # what a click on its arrow does
+        viewer.snapshot()  # ImGui lays a newly opened window out over one frame
+        opened = viewer.snapshot()
     finally:
         viewer.close()
-    expected = viewer.canvas[..., :3].repeat(12, 0).repeat(12, 1)
+    expected = viewer.canvas[..., :3].repeat(16, 0).repeat(16, 1)
     np.testing.assert_array_equal(plain, expected)
-    covered = (with_panel != plain).any(axis=-1)
-    assert covered[:40, :40].mean() > 0.5  # the panel sits in the top-left corner
-    assert covered[-40:, -40:].mean() == 0  # and leaves the rest of the frame alone
+    covered = (collapsed != plain).any(axis=-1)
+    assert covered[:24].any()  # the title line sits at the top
+    assert covered.mean() < 0.05, f"the collapsed panel covers {covered.mean():.0%} of the picture"
+    assert not covered[24:].any()  # below its line the picture is untouched
+    assert (opened != plain).any(axis=-1).mean() > 2 * covered.mean()  # opened: the lines and controls
 
 
 def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
@@ -227,7 +235,7 @@ def test_interop_shows_the_streamed_frame(display, tmp_path, grid):
 def test_every_documented_key_is_bound():
     import glfw
 
-    for name in KEY_ACTIONS:
+    for name in GLFW_KEYS:
         assert isinstance(getattr(glfw, f"KEY_{name}"), int)
 
 

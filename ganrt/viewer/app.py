@@ -4,9 +4,9 @@
     window.py                        glfw window, vsync, fullscreen, event wait
     upload.py                        frame -> GL texture (host PBO path)
     renderer.py                      the textured quad, letterboxed
-    panel.py, hud.py                 the HUD panel and its lines
+    panel.py                         the HUD panel (collapsed to one line over the frame's corner)
     controls.py                      keys -> actions
-    capture.py                       screenshots and recordings
+    ganrt.playback_ui                what the window shares with the page: actions, HUD words, captures
 
 The loop polls the stream at the content rate x speed, uploads and draws a new frame when
 there is one (the panel redraws every pass, to follow the mouse), swaps, and sleeps in the
@@ -23,10 +23,10 @@ from pathlib import Path
 from ..errors import DisplayError, UsageError
 from ..playable import playable_model
 from ..runtime.playback import open_stream
-from .capture import Captures
+from ..playback_ui.capture import Captures
+from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from .controls import HELP, actions_of, key_codes
 from .display import display_available
-from .hud import OnScreen, hud_lines
 from .options import ViewOptions, ViewReport
 
 log = logging.getLogger(__name__)
@@ -166,13 +166,15 @@ class Viewer:
         return True
 
     def hud_lines(self) -> list[str]:
-        upload = f"{self.upload.name} ({self.interop_failed})" if self.interop_failed else self.upload.name
+        upload = f"upload {self.upload.name}"
+        if self.interop_failed:
+            upload += f" ({self.interop_failed})"
         return hud_lines(self.stream, self.shown, upload, self.capture.recording)
 
     def draw(self) -> tuple[int, int, int, int]:
         viewport = self.renderer.draw(*self.window.framebuffer_size())
         if self.panel is not None and self.hud:
-            self.panel.draw(self.hud_lines(), self)
+            self.panel.draw(hud_summary(self.stream, self.shown, self.capture.recording), self.hud_lines(), self)
         return viewport
 
     def snapshot(self):

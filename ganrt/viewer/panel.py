@@ -1,6 +1,10 @@
 """The HUD panel: Dear ImGui (imgui-bundle's pure-Python GLFW/OpenGL backend) drawn over
 the frame. Shows what plays and how well; seed, speed and pause are editable.
 
+Kept off the picture by default: it opens collapsed to one translucent title line (the HUD's
+summary: seeds, fps, paused, REC) in the top-left corner; a click on its arrow opens the lines
+and controls, H hides it altogether.
+
 Optional: without imgui-bundle the viewer keeps its title-bar HUD and the keys.
 """
 
@@ -40,15 +44,34 @@ class Panel:
                 on_key(win, key, scancode, action, mods)
 
         glfw.set_key_callback(window, key_callback)
+        self.expand_next = False
 
-    def draw(self, lines: list[str], viewer) -> None:
-        """One GUI frame: the status lines, then the controls, which act on `viewer`."""
+    def expand(self) -> None:
+        """Open the panel at its next draw, as a click on its arrow does."""
+        self.expand_next = True
+
+    def draw(self, summary: str, lines: list[str], viewer) -> None:
+        """One GUI frame: the summary as the title; opened, the status lines and the controls,
+        which act on `viewer`."""
         imgui = self.imgui
         self.backend.process_inputs()
         imgui.new_frame()
-        imgui.set_next_window_pos((8, 8), imgui.Cond_.first_use_ever)
-        imgui.set_next_window_bg_alpha(0.75)
-        imgui.begin("ganrt", None, imgui.WindowFlags_.always_auto_resize)
+        imgui.set_next_window_pos((4, 4), imgui.Cond_.first_use_ever)
+        if self.expand_next:  # the arrow's click, asked for by a script or test
+            imgui.set_next_window_collapsed(False)
+            self.expand_next = False
+        else:
+            imgui.set_next_window_collapsed(True, imgui.Cond_.first_use_ever)
+        imgui.set_next_window_bg_alpha(0.6)
+        expanded, _ = imgui.begin(f"{summary}###ganrt", None, imgui.WindowFlags_.always_auto_resize)
+        if expanded:
+            self.draw_body(lines, viewer)
+        imgui.end()
+        imgui.render()
+        self.backend.render(imgui.get_draw_data())
+
+    def draw_body(self, lines: list[str], viewer) -> None:
+        imgui = self.imgui
         for line in lines:
             imgui.text(line)
         imgui.separator()
@@ -68,9 +91,6 @@ class Panel:
         imgui.same_line()
         if imgui.button("stop recording" if viewer.capture.recording else "record"):
             viewer.handle("record")
-        imgui.end()
-        imgui.render()
-        self.backend.render(imgui.get_draw_data())
 
     def close(self) -> None:
         self.backend.shutdown()

@@ -1,5 +1,6 @@
-"""What the viewer writes: screenshots (the raw frame on screen, PNG) and recordings (every
-new frame into an MP4 written beside its final name, renamed into place on stop)."""
+"""What the front ends write: screenshots (the raw frames on screen, PNG) and recordings (every
+new frame into an MP4 written beside its final name, renamed into place on stop). Both land
+atomically; the names are chosen here (seed, frame index, time), never by a remote page."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from ..writers import Mp4Writer
 
 def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) -> Path:
     """The canvas (every stream, at the model's resolution) as a PNG named by seed and frame."""
-    return save_png(canvas[..., :3], Path(folder) / f"ganrt-seed{seed}-frame{index:06d}.png")
+    path = Path(folder) / f"ganrt-seed{seed}-frame{index:06d}.png"
+    with atomic_output(path) as tmp:
+        save_png(canvas[..., :3], tmp)
+    return path
 
 
 class Recorder:
@@ -41,7 +45,7 @@ class Recorder:
 
 
 class Captures:
-    """The viewer's screenshots and its recording, and the files they wrote."""
+    """A front end's screenshots and its recording, and the files they wrote."""
 
     def __init__(self, folder: str | Path):
         self.folder, self.paths, self.recorder = Path(folder), [], None
@@ -56,12 +60,21 @@ class Captures:
 
     def toggle_recording(self, resolution: int, streams: int, fps: float, path: str | Path | None = None) -> None:
         if self.recorder is None:
-            path = Path(path) if path else self.folder / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+            path = Path(path) if path else self.new_recording_path()
             if path.suffix.lower() != ".mp4":
                 raise UsageError(f"{path}: recordings are MP4; name a .mp4 file")
             self.recorder = Recorder(path, resolution, streams, fps)
         else:
             self.stop()
+
+    def new_recording_path(self) -> Path:
+        """ganrt-DATE-TIME.mp4, or -2, -3... when a recording of that second exists (none is overwritten)."""
+        stem = f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}"
+        path, count = self.folder / f"{stem}.mp4", 1
+        while path.exists():
+            count += 1
+            path = self.folder / f"{stem}-{count}.mp4"
+        return path
 
     def window(self, pixels: np.ndarray, path: str | Path) -> Path:
         """What the window shows (HUD included), as a PNG; `pixels` (H, W, 3), row 0 at the top."""

@@ -1,0 +1,353 @@
+"""The framework-free core of `ganrt serve`: one playback stream, many viewers.
+
+One thread takes frames at the content rate x speed (`poll`, as the window does), fills the host
+canvas (the window's grid code), encodes it ONCE and keeps the latest; every viewer is sent that
+latest frame under its own flow control (ViewerFlow: at most MAX_IN_FLIGHT frames sent and not
+yet acknowledged; a slow viewer skips to the latest, counted, never queues). When nobody has
+watched for `idle_pause_s` the stream rests (the producer fills its ring and waits: no CPU or GPU
+burnt for an empty room) and resumes on the next viewer. Screenshots and recordings are made
+here from the raw frames, whatever any one viewer skipped.
+
+Any web framework mounts this through a thin adapter (ganrt.web.aiohttp_app is the one shipped):
+it calls `Hub.connect` per socket, feeds text messages to the session and sends what
+`ViewerSession.next_frame` / `next_state` hand out when `Hub.subscribe`'s callback fires.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import GanrtError, UsageError
+from ..playable import playable_model
+from ..playback_ui.actions import CAPTURE_ACTIONS, KEY_ACTIONS, set_value, stream_actions
+from ..playback_ui.capture import Captures
+from ..playback_ui.canvas import HostCanvas
+from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
+from ..playback_ui.options import PlaybackOptions
+from ..runtime.playback import open_stream
+from .encode import FrameEncoder, choose_format
+from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMessage, ProtocolError,
+                       parse_page_message, text_message)
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 2  # frames sent to one viewer and not yet drawn (acknowledged)
+HUD_PERIOD_S = 0.5
+CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
+
+
+@dataclass
+class ServeOptions(PlaybackOptions):
+    host: str = "127.0.0.1"
+    port: int = 8765  # 0: any free port
+    image_format: str = "auto"  # auto | png | jpeg
+    quality: int = 90  # JPEG quality
+    max_viewers: int = 8
+    certfile: str | None = None
+    keyfile: str | None = None
+    idle_pause_s: float = 5.0  # the stream rests after this long with nobody watching
+
+
+@dataclass(frozen=True)
+class EncodedFrame:
+    sequence: int
+    message: bytes  # header + image, sent as is to every viewer
+
+
+class ViewerLimit(GanrtError):
+    """A viewer beyond --max-viewers."""
+
+
+class ViewerFlow:
+    """One viewer's flow control: the latest frame, when fewer than MAX_IN_FLIGHT are unacknowledged."""
+
+    def __init__(self):
+        self.in_flight: list[int] = []
+        self.last_sent = 0
+        self.sent = self.skipped = 0
+
+    def next_frame(self, latest: EncodedFrame | None) -> EncodedFrame | None:
+        if latest is None or latest.sequence <= self.last_sent or len(self.in_flight) >= MAX_IN_FLIGHT:
+            return None
+        if self.last_sent:
+            self.skipped += latest.sequence - self.last_sent - 1  # made while this viewer was busy
+        self.last_sent = latest.sequence
+        self.in_flight.append(latest.sequence)
+        self.sent += 1
+        return latest
+
+    def ack(self, sequence: int) -> None:
+        if sequence not in self.in_flight:
+            raise ProtocolError(f"ack {sequence}: no such frame in flight")
+        self.in_flight.remove(sequence)
+
+
+class Hub:
+    """Owns the stream, its frame thread, the captures and the viewers. Use as a context manager."""
+
+    def __init__(self, options: ServeOptions):
+        self.options = options
+        self.stream = self.canvas = self.encoder = self.thread = None
+        self.lock = threading.Lock()  # canvas, latest frame, captures: frame thread vs. the viewers' actions
+        self.cond = threading.Condition()  # viewers come and go; the resting stream waits on it
+        self.wake = threading.Event()
+        self.sessions: set[ViewerSession] = set()
+        self.subscribers: set[Callable[[], None]] = set()
+        self.latest: EncodedFrame | None = None
+        self.shown, self.captures = OnScreen(seed=options.seed), Captures(options.capture_dir)
+        self.downloads: dict[str, Path] = {}  # capture file name -> path; the only files served from disk
+        self.stopping = self.resting = False
+        self.alone_since = time.monotonic()
+        self.error: str | None = None
+        self.state_version, self.state = 0, {}
+        self.published = self.encoded_bytes = 0
+        self.encode_seconds = 0.0
+        self.fps_at, self.fps_published = time.monotonic(), 0  # frames published per second, for the HUD
+
+    # --- life ------------------------------------------------------------------------
+    def open(self) -> "Hub":
+        o = self.options
+        if o.grid < 1:
+            raise UsageError(f"--grid {o.grid}: expected at least 1 stream")
+        if not Path(o.capture_dir).is_dir():
+            raise UsageError(f"--capture-dir {o.capture_dir}: no such folder; create it first")
+        path, label = playable_model(o.model, o.backend)
+        self.stream = open_stream(path, o.backend, batch=o.grid, seed=o.seed, label=label, slots=o.slots,
+                                  cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False)
+        try:
+            self.canvas = HostCanvas(self.stream)
+            width, height = self.canvas.size
+            self.encoder = FrameEncoder(choose_format(o.image_format, width, height), o.quality, width, height)
+            self.stream.frames.on_publish = self.wake.set  # a new chunk ends the thread's sleep
+            self.stream.start()
+        except BaseException:
+            self.stream.close()
+            raise
+        self.refresh_state()
+        self.thread = threading.Thread(target=self.run, name="ganrt-serve-frames", daemon=True)
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout=2)
+        with self.lock:
+            self.captures.stop()  # a recording in progress lands in its file
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+
+    def __enter__(self) -> "Hub":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- viewers -------------------------------------------------------------------------
+    @property
+    def full(self) -> bool:
+        return len(self.sessions) >= self.options.max_viewers
+
+    def connect(self) -> "ViewerSession":
+        with self.cond:
+            if self.full:
+                raise ViewerLimit(f"{len(self.sessions)} viewers are watching already (--max-viewers "
+                                  f"{self.options.max_viewers})")
+            session = ViewerSession(self)
+            self.sessions.add(session)
+            self.cond.notify_all()  # a resting stream resumes
+        self.wake.set()
+        return session
+
+    def disconnect(self, session: "ViewerSession") -> None:
+        with self.cond:
+            self.sessions.discard(session)
+            if not self.sessions:
+                self.alone_since = time.monotonic()
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """`callback()` (from the frame thread) whenever a new frame or state is ready."""
+        self.subscribers.add(callback)
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None:
+        self.subscribers.discard(callback)
+
+    def notify(self) -> None:
+        for callback in list(self.subscribers):
+            callback()
+
+    # --- the frame thread ------------------------------------------------------------------
+    def run(self) -> None:
+        state_at = 0.0
+        try:
+            while not self.stopping:
+                if not self.sessions and time.monotonic() - self.alone_since > self.options.idle_pause_s:
+                    self.rest()
+                    continue
+                frame = self.stream.poll()
+                if frame is not None:
+                    self.publish(frame)
+                if time.monotonic() - state_at >= HUD_PERIOD_S:
+                    self.measure_fps()
+                    self.refresh_state()
+                    state_at = time.monotonic()
+                self.wake.wait(1.0 / self.stream.contract.fps / self.stream.controls.speed / 4)
+                self.wake.clear()
+        except Exception as exc:  # shown on every page and logged; the server stays up to say so
+            log.exception("the stream stopped")
+            self.error = f"the stream stopped: {exc}"
+            self.refresh_state()
+
+    def rest(self) -> None:
+        """Nobody watches: stop the playback clock (the producer fills its ring and waits) until a viewer comes."""
+        frames = self.stream.frames
+        frames.set_paused(True)
+        self.stream.poll()  # the clock stands from now
+        self.resting = True
+        log.info("nobody has watched for %g s: the stream rests", self.options.idle_pause_s)
+        with self.cond:
+            while not self.sessions and not self.stopping:
+                self.cond.wait()
+        self.stream.poll()  # still paused: the clock restarts from now, nothing counted as dropped
+        frames.set_paused(self.stream.controls.paused)
+        self.resting = False
+        self.refresh_state()
+
+    def publish(self, frame) -> None:
+        with self.lock:
+            canvas = self.canvas.fill(frame)
+            self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
+            self.encode_latest(canvas, frame.seed, frame.index)
+            self.captures.append(self.canvas.host)  # when recording: every frame played, at the content rate
+        self.stream.note_shown(frame)
+        self.notify()
+
+    def encode_latest(self, canvas, seed: int, index: int) -> None:
+        """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held)."""
+        produced_ms = time.time() * 1e3  # just before encoding: what the page's latency counts from
+        started = time.perf_counter()
+        image = self.encoder.encode(canvas)
+        self.encode_seconds += time.perf_counter() - started
+        self.encoded_bytes += len(image)
+        sequence = self.published + 1
+        header = FrameHeader(self.encoder.format, self.stream.batch, seed, index, sequence, produced_ms)
+        self.latest = EncodedFrame(sequence, header.pack() + image)
+        self.published = sequence
+
+    def measure_fps(self) -> None:
+        """Frames published per second since the last call (the frame thread's, for the HUD)."""
+        now = time.monotonic()
+        self.shown.display_fps = (self.published - self.fps_published) / max(now - self.fps_at, 1e-6)
+        self.fps_at, self.fps_published = now, self.published
+
+    def refresh_state(self) -> None:
+        """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""
+        stream, controls = self.stream, self.stream.controls
+        delivery = f"{self.encoder.format} to {len(self.sessions)} viewer{'s' * (len(self.sessions) != 1)}"
+        self.state = {"hud": hud_lines(stream, self.shown, delivery, self.captures.recording),
+                      "summary": hud_summary(stream, self.shown, self.captures.recording),
+                      "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
+                      "recording": self.captures.recording, "error": self.error}
+        self.state_version += 1
+        self.notify()
+
+    # --- what viewers ask -------------------------------------------------------------------
+    def act(self, action: str) -> dict | None:
+        """A page's action; capture actions return what to tell that page (a file to download)."""
+        actions = stream_actions(self.stream)
+        if action in actions:
+            actions[action]()
+        elif action == "screenshot":
+            return self.screenshot()
+        elif action == "record":
+            return self.toggle_recording()
+        self.refresh_state()
+        return None
+
+    def set(self, name: str, value: object) -> None:
+        set_value(self.stream, name, value)
+        self.refresh_state()
+
+    def screenshot(self) -> dict:
+        with self.lock:
+            if self.latest is None:
+                raise ProtocolError("no frame yet to take a screenshot of")
+            path = self.captures.screenshot(self.canvas.canvas, self.shown.seed, self.shown.index)
+        return self.offer(path, "screenshot")
+
+    def toggle_recording(self) -> dict:
+        contract = self.stream.contract
+        with self.lock:
+            self.captures.toggle_recording(contract.resolution, self.stream.batch, contract.fps)
+            path = None if self.captures.recording else self.captures.paths[-1]
+        self.refresh_state()
+        return self.offer(path, "recording") if path else {"kind": "recording", "started": True}
+
+    def offer(self, path: Path, kind: str) -> dict:
+        log.info("wrote %s", path)
+        self.downloads[path.name] = path
+        return {"kind": kind, "name": path.name, "url": f"/captures/{path.name}"}
+
+    def hello(self) -> str:
+        width, height = self.canvas.size
+        return text_message("hello", version=VERSION, header_bytes=HEADER.size, mime=MIME[self.encoder.format],
+                            width=width, height=height, streams=self.stream.batch, keys=KEY_ACTIONS,
+                            actions=list(PAGE_ACTIONS), server_ms=time.time() * 1e3)
+
+
+class ViewerSession:
+    """One socket's side of the protocol: its flow control, its messages in and out."""
+
+    def __init__(self, hub: Hub):
+        self.hub, self.flow, self.state_sent = hub, ViewerFlow(), -1
+        self.captured_at = {action: -CAPTURE_PERIOD_S for action in CAPTURE_ACTIONS}
+
+    def handle_text(self, text: str) -> list[str]:
+        """One message from the page -> the replies to send it (errors included; never raises)."""
+        try:
+            return self.handle(parse_page_message(text))
+        except ProtocolError as exc:
+            return [text_message("error", message=str(exc))]
+
+    def handle(self, message: PageMessage) -> list[str]:
+        """A checked message -> the replies (errors included; never raises)."""
+        try:
+            return self.apply(message)
+        except (ProtocolError, UsageError) as exc:
+            return [text_message("error", message=str(exc))]
+
+    def apply(self, message: PageMessage) -> list[str]:
+        if message.kind == "ack":
+            self.flow.ack(message.value)
+            return []
+        if message.kind == "set":
+            self.hub.set(message.name, message.value)
+            return []
+        if message.name in CAPTURE_ACTIONS:
+            if time.monotonic() - self.captured_at[message.name] < CAPTURE_PERIOD_S:
+                raise ProtocolError(f"{message.name}: one per {CAPTURE_PERIOD_S:g} s; try again")
+            self.captured_at[message.name] = time.monotonic()
+        offer = self.hub.act(message.name)
+        return [text_message("capture", **offer)] if offer else []
+
+    def next_frame(self) -> bytes | None:
+        frame = self.flow.next_frame(self.hub.latest)
+        return None if frame is None else frame.message
+
+    def next_state(self) -> str | None:
+        if self.state_sent == self.hub.state_version:
+            return None
+        self.state_sent = self.hub.state_version
+        return text_message("state", **self.hub.state, skipped=self.flow.skipped)
+
+    def close(self) -> None:
+        self.hub.disconnect(self)

@@ -1,0 +1,125 @@
+"""The framework-free core of `ganrt serve`, without a web server: flow control, the protocol's
+checks, the Origin/Host/bind rules, encoding, and the stream resting while nobody watches."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganrt.errors import UsageError
+from ganrt.web.encode import FrameEncoder, choose_format
+from ganrt.web.hub import EncodedFrame, Hub, ServeOptions, ViewerFlow
+from ganrt.web.protocol import FrameHeader, ProtocolError, parse_page_message, unpack_header
+from ganrt.web.security import Gate, check_bind
+
+from web_helpers import reference_canvas, wait_for
+
+
+def test_at_most_two_frames_in_flight_and_a_slow_viewer_skips_to_the_latest():
+    flow = ViewerFlow()
+    frames = [EncodedFrame(n, b"") for n in range(1, 10)]
+    assert flow.next_frame(frames[0]).sequence == 1
+    assert flow.next_frame(frames[0]) is None  # nothing new
+    assert flow.next_frame(frames[1]).sequence == 2
+    assert flow.next_frame(frames[2]) is None  # two in flight: wait for an ack
+    flow.ack(1)
+    assert flow.next_frame(frames[6]).sequence == 7 and flow.skipped == 4  # 3..6 never sent: counted
+    with pytest.raises(ProtocolError):
+        flow.ack(5)
+
+
+def test_page_messages_are_checked():
+    assert parse_page_message('{"ack": 3}').value == 3
+    assert parse_page_message('{"action": "next_seed"}').name == "next_seed"
+    assert parse_page_message('{"set": "speed", "value": 2}').value == 2.0
+    for bad in ['{"ack": true}', '{"action": "quit"}', '{"set": "seed", "value": 2.5}',
+                '{"set": "paused", "value": 1}', '{"ack": 1, "action": "pause"}', "9" * 1100]:
+        with pytest.raises(ProtocolError):
+            parse_page_message(bad)
+
+
+def test_frame_header_round_trip():
+    header = FrameHeader("jpeg", 4, 2**31 - 1, 12345, 7, 1.7e12 + 0.25)
+    assert unpack_header(header.pack() + b"image") == (header, b"image")
+
+
+def test_origin_host_and_bind_rules():
+    gate = Gate("t0ken", "ganrt-token-1", loopback=True)
+    assert gate.token_ok("t0ken") and not gate.token_ok("t0ke") and not gate.token_ok(None)
+    assert gate.origin_ok("http://127.0.0.1:8765", "127.0.0.1:8765", "http")
+    assert gate.origin_ok("http://localhost:9000", "localhost:9000", "http")  # through ssh -L 9000:...
+    assert gate.origin_ok("http://[::1]:8765", "[::1]:8765", "http")
+    assert not gate.origin_ok("http://evil.example", "127.0.0.1:8765", "http")
+    assert not gate.origin_ok("http://evil.example:8765", "evil.example:8765", "http")  # DNS rebinding
+    assert not gate.origin_ok(None, "127.0.0.1:8765", "http")
+    assert not gate.origin_ok("https://127.0.0.1:8765", "127.0.0.1:8765", "http")
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
+        check_bind(host, 8765, tls=False)
+    check_bind("0.0.0.0", 8765, tls=True)
+    for host in ("0.0.0.0", "192.168.1.20", "gpu-box.example"):
+        with pytest.raises(UsageError, match="ssh -N -L"):
+            check_bind(host, 8765, tls=False)
+
+
+def test_png_is_exact_and_jpeg_takes_over_above_192_px():
+    assert choose_format("auto", 66, 66) == "png" and choose_format("auto", 256, 256) == "jpeg"
+    assert choose_format("png", 512, 512) == "png"
+    canvas = np.random.default_rng(0).integers(0, 256, (66, 98, 4), np.uint8)
+    canvas[..., 3] = 255
+    decoded = np.asarray(Image.open(io.BytesIO(FrameEncoder("png").encode(canvas))))
+    np.testing.assert_array_equal(decoded, canvas[..., :3])
+    smooth = np.zeros((256, 256, 4), np.uint8)
+    smooth[..., 0] = np.arange(256)[None, :]
+    smooth[..., 3] = 255
+    decoded = np.asarray(Image.open(io.BytesIO(FrameEncoder("jpeg", 90, 256, 256).encode(smooth))))
+    assert np.abs(decoded.astype(int) - smooth[..., :3]).mean() < 2
+
+
+def test_the_stream_rests_while_nobody_watches(tmp_path):
+    with Hub(ServeOptions(backend="ort-cpu", idle_pause_s=0.3, capture_dir=str(tmp_path))) as hub:
+        wait_for(lambda: hub.resting, what="the stream to rest")
+        time.sleep(0.3)  # the producer finishes filling its ring, then waits
+        produced, published = hub.stream.counters.produced, hub.published
+        time.sleep(0.6)
+        assert hub.stream.counters.produced == produced and hub.published == published
+        session = hub.connect()
+        wait_for(lambda: hub.published > published + 3, what="frames again")
+        assert not hub.resting and hub.stream.counters.dropped <= 2  # the rest counted nothing as dropped
+        session.close()
+
+
+@pytest.mark.cuda
+def test_frames_from_a_cuda_backend_reach_the_encoder_exactly(tmp_path):
+    """torch-cuda frames come down through copy_to_host (pinned) into the canvas the page gets:
+    the PNG a viewer is sent equals an independent stream's frame at the header's index."""
+    from ganrt.gpu import device_available
+
+    ok, why = device_available()
+    if not ok:
+        pytest.skip(f"needs an NVIDIA GPU: {why} (scripts/gpu_check.sh runs it on one)")
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch-cuda makes the CUDA frames, and torch.cuda.is_available() is False")
+    with Hub(ServeOptions(backend="torch-cuda", grid=4, seed=2, capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        wait_for(lambda: hub.published >= 5, what="frames")
+        header, image = unpack_header(session.next_frame())
+        session.close()
+    shown = np.asarray(Image.open(io.BytesIO(image)))
+    np.testing.assert_array_equal(shown, reference_canvas(header.seed, header.index, 4, backend="torch-cuda"))
+
+
+def test_view_without_a_display_points_to_serve_and_doctor_has_a_browser_line(tmp_path, capsys, monkeypatch):
+    from ganrt.cli import main
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["view", "--backend", "ort-cpu", "-o", str(tmp_path / "v.mp4"), "--seconds", "0.3"]) == 0
+    assert "`ganrt serve` plays it live in a browser" in capsys.readouterr().out
+    assert main(["doctor"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if " browser " in line)
+    assert "ganrt serve" in line or "pip install 'ganrt[web]'" in line

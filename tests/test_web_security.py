@@ -1,0 +1,209 @@
+"""`ganrt serve` as a door on a GPU box: token, cookie, Origin and Host checks, capped and checked
+messages, the viewer cap, no TLS-less public address, no file outside the page's own, and a
+Ctrl-C that stops the CLI within 2 s even with a client that never reads. A real server on
+loopback and a real client (aiohttp's), no browser: a browser cannot forge an Origin."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ganrt.errors import UsageError
+from ganrt.web import serve
+
+from web_helpers import missing, stalled_client, wait_for, web_missing
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    why = web_missing()
+    if why:
+        missing(why)
+    with serve(backend="ort-cpu", port=0, max_viewers=2, capture_dir=str(tmp_path_factory.mktemp("captures"))) as s:
+        yield s
+
+
+def base(server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+async def get(server, path: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(base(server) + path, headers=headers or {}, allow_redirects=False) as response:
+            return response.status, dict(response.headers), await response.text()
+
+
+async def socket(server, origin: str | None = "same", **headers):
+    """An open aiohttp WebSocket to the server (the caller closes its session), or the handshake's error."""
+    import aiohttp
+
+    if origin == "same":
+        origin = base(server)
+    session = aiohttp.ClientSession()
+    headers = {"Authorization": f"token {server.token}", **({"Origin": origin} if origin else {}), **headers}
+    try:
+        ws = await session.ws_connect(base(server) + "/ws", headers=headers)
+    except aiohttp.WSServerHandshakeError as exc:
+        await session.close()
+        return exc.status
+    return session, ws
+
+
+async def next_text(ws, kind: str) -> dict:
+    """The next text message of `kind`, skipping frames and other messages."""
+    while True:
+        message = await asyncio.wait_for(ws.receive(), 5)
+        if message.type.name == "TEXT" and json.loads(message.data)["type"] == kind:
+            return json.loads(message.data)
+        if message.type.name in ("CLOSE", "CLOSED", "ERROR"):
+            return {"type": "closed", "code": ws.close_code}
+
+
+def test_the_page_needs_the_token(server):
+    for path, headers in [("/", None), ("/?token=wrong", None), ("/", {"Authorization": "token wrong"}),
+                          ("/static/page.js", None), ("/status", None)]:
+        assert asyncio.run(get(server, path, headers))[0] == 403, (path, headers)
+    status, headers, body = asyncio.run(get(server, f"/?token={server.token}"))
+    assert status == 200 and "<canvas" in body
+    cookie = headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and server.token in cookie
+    assert headers["Referrer-Policy"] == "no-referrer" and "Access-Control-Allow-Origin" not in headers
+    assert asyncio.run(get(server, "/", {"Authorization": f"token {server.token}"}))[0] == 200
+    assert asyncio.run(get(server, "/", {"Cookie": f"ganrt-token-{server.port}={server.token}"}))[0] == 200
+    # A foreign name resolving to 127.0.0.1 (DNS rebinding) is refused even with the token.
+    assert asyncio.run(get(server, f"/?token={server.token}", {"Host": "evil.example"}))[0] == 403
+
+
+def test_the_socket_checks_origin_and_token(server):
+    assert asyncio.run(socket(server, origin="http://evil.example")) == 403
+    assert asyncio.run(socket(server, origin=None)) == 403
+    assert asyncio.run(socket(server, Authorization="token wrong")) == 403
+
+    async def hello():
+        session, ws = await socket(server)
+        message = await next_text(ws, "hello")
+        await session.close()
+        return message
+
+    assert asyncio.run(hello())["keys"]["N"] == "next_seed"
+
+
+def test_bad_messages_are_answered_and_the_server_carries_on(server):
+    async def exchange():
+        session, ws = await socket(server)
+        answers = []
+        for text in ["x" * 2000, "not json", "[1]", '{"action": "rm -rf"}', '{"set": "seed", "value": -1}',
+                     '{"set": "speed", "value": 1e9}', '{"ack": 999999}', '{"set": "file", "value": "/etc"}']:
+            await ws.send_str(text)
+            answers.append((await next_text(ws, "error"))["message"])
+        await ws.send_bytes(b"\x00" * 10)
+        answers.append((await next_text(ws, "error"))["message"])
+        for _ in range(2):  # a flood of captures fills no disk: one per 0.5 s
+            await ws.send_str('{"action": "screenshot"}')
+        await next_text(ws, "capture")
+        answers.append((await next_text(ws, "error"))["message"])
+        frame = await asyncio.wait_for(ws.receive_bytes(), 5)  # frames still come
+        await ws.send_str("y" * 20000)  # beyond the socket's cap: this connection closes
+        closed = await next_text(ws, "never")
+        await session.close()
+        session, ws = await socket(server)  # and the server takes the next one
+        again = await next_text(ws, "hello")
+        await session.close()
+        return answers, frame, closed, again
+
+    answers, frame, closed, again = asyncio.run(exchange())
+    assert "at most 1024" in answers[0] and "not JSON" in answers[1] and "JSON object" in answers[2]
+    assert "expected one of" in answers[3] and "seed -1" in answers[4] and "speed" in answers[5]
+    assert "no such frame" in answers[6] and "not a control value" in answers[7] and "binary" in answers[8]
+    assert "screenshot: one per 0.5 s" in answers[9]
+    assert len(frame) > 24 and closed["type"] == "closed" and again["type"] == "hello"
+    assert server.hub.stream.controls.seed == 0 and server.hub.error is None
+
+
+def test_viewers_beyond_the_cap_are_refused_with_a_page(server):
+    async def crowd():
+        first, second = await socket(server), await socket(server)
+        wait_for(lambda: len(server.hub.sessions) == 2, what="two viewers")
+        third = await socket(server)
+        page = await get(server, f"/?token={server.token}")
+        for session, _ in (first, second):
+            await session.close()
+        return third, page
+
+    third, (status, _, body) = asyncio.run(crowd())
+    assert third == 503 and status == 503 and "--max-viewers 2" in body
+
+
+@pytest.mark.parametrize("path", ["/static/../web/hub.py", "/static/%2e%2e/%2e%2e/cli.py", "/static/..%2f..%2fcli.py",
+                                  "/static/index.html/../../../etc/passwd", "/captures/..%2f..%2f..%2fetc%2fpasswd",
+                                  "/captures/ganrt-seed0-frame000000.png", "/ganrt/web/static/page.js", "/etc/passwd"])
+def test_nothing_outside_the_page_can_be_read(server, path):
+    status, _, body = asyncio.run(get(server, path, {"Authorization": f"token {server.token}"}))
+    assert status in (403, 404) and "import" not in body and "root:" not in body
+
+
+def test_a_public_address_without_tls_is_refused_at_start():
+    with pytest.raises(UsageError, match=r"--certfile and --keyfile.*ssh -N -L 8765:127.0.0.1:8765"):
+        with serve(host="0.0.0.0"):
+            pass
+
+
+def test_tls_serves_https_with_a_secure_cookie(tmp_path):
+    """--certfile/--keyfile: the page over https (a self-signed certificate made here), the cookie Secure."""
+    import shutil
+    import ssl
+    import urllib.request
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl (the command) makes the test certificate; it is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False  # the certificate names 127.0.0.1 as CN only
+    with serve(backend="ort-cpu", port=0, certfile=str(cert), keyfile=str(key), capture_dir=str(tmp_path)) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        with urllib.request.urlopen(server.url, context=context) as response:
+            cookie, body = response.headers["Set-Cookie"], response.read()
+    assert b"<canvas" in body and "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
+    why = web_missing()
+    if why:
+        missing(why)
+    cli = subprocess.Popen([sys.executable, "-m", "ganrt.cli", "serve", "--backend", "ort-cpu", "--port", "0",
+                            "--capture-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith(("keys in the page", "error")) and len(lines) < 10:
+            lines.append(cli.stdout.readline())
+        url = next(line.split()[1] for line in lines if line.startswith("open "))
+        assert any("ssh -N -L" in line for line in lines), lines
+
+        class Server:  # what stalled_client needs
+            port = int(url.split(":")[2].split("/")[0])
+            token = url.split("token=")[1]
+
+        stalled = stalled_client(Server)
+        time.sleep(0.5)
+        started = time.monotonic()
+        cli.send_signal(signal.SIGINT)
+        out, _ = cli.communicate(timeout=10)
+        took = time.monotonic() - started
+        stalled.close()
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert cli.returncode == 0 and "stopped" in out and "Traceback" not in out, out
+    assert took < 2.0, f"stopped {took:.2f} s after Ctrl-C"

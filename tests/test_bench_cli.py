@@ -63,3 +63,39 @@ def test_a_named_torch_backend_without_checkpoint_is_one_line(mine, capsys):
     assert main(["bench", str(mine), "--backends", "ort-cpu,torch", *QUICK]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--checkpoint CKPT" in err and "leave them out of --backends" in err
+
+
+PLAN_IN_A_SUBPROCESS = """
+import sys
+
+class BrokenTorch:  # torch is on the path, but importing it fails as a torch with a missing .so does
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            import importlib.machinery
+            return importlib.machinery.ModuleSpec(name, self)
+        return None
+    def create_module(self, spec):
+        raise OSError("libtorch_cpu.so: cannot open shared object file")
+    def exec_module(self, module):
+        pass
+
+sys.meta_path.insert(0, BrokenTorch())
+from ganrt.bench_plan import plan_bench
+named = plan_bench(sys.argv[1], None, "ort-cpu")
+no_checkpoint = plan_bench(sys.argv[1], None, None)
+print("imported torch before the baseline was wanted:", "torch" in sys.modules)
+with_checkpoint = plan_bench(sys.argv[1], sys.argv[2], None)
+print(*with_checkpoint.notes, sep="\\n")
+"""
+
+
+def test_the_plan_imports_torch_only_for_the_torch_baseline(mine):
+    """find_spec, not an import, until a torch backend is wanted; a broken torch is a note, not a crash."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", PLAN_IN_A_SUBPROCESS, str(mine), str(demo_model("pt"))],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "imported torch before the baseline was wanted: False" in run.stdout
+    assert "torch eager baseline skipped" in run.stdout and "torch missing: OSError: libtorch_cpu.so" in run.stdout

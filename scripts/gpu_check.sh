@@ -77,7 +77,9 @@ stage_cuda() {
 }
 
 stage_figures() {
-  "$PY" benchmarks/gpu_bench.py --parts runtime --seconds 2 --rounds 3 --out "$RES"
+  # 1.5 s per backend and mode over 3 rounds; the record is rewritten after each model (demo first), and
+  # the large model comes from benchmarks/.work/gpu-models when gpu_prepare.sh --models made it
+  "$PY" benchmarks/gpu_bench.py --parts runtime --seconds 1.5 --rounds 3 --out "$RES"
 }
 
 stage_gl() {

@@ -8,7 +8,7 @@
 #   web      the browser viewer streaming CUDA frames (tests marked `web and cuda`); runs only once ganrt/web exists
 # Usage: bash scripts/gpu_check.sh [--stages cuda,figures,gl,web] [--out DIR] [--pack DIR]
 #   --out   the results folder (default benchmarks/results/gpu-check): one log per stage, summary.txt, records
-#   --pack  also after every stage: DIR/gpu-results.tgz (the results folder) and DIR/summary.txt (for $OUT)
+#   --pack  also after every stage: DIR/gpu-results.tgz (the results folder) and DIR/summary.txt, to bring back
 # Without an NVIDIA GPU it prints one line, `no GPU: ...`, and exits 0. Runs from the source tree (no install);
 # what a bare GPU box lacks comes from .whl/ (wheels) and .gl/ (debs), made by scripts/gpu_prepare.sh.
 # The whole recipe and the exact command: docs/gpu.md.
@@ -43,7 +43,7 @@ RES=$(cd "$RES" && pwd)
 export RES PY=${PYTHON:-python3} PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export GANRT_COMMIT=${GANRT_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 
-pack() {  # the results so far, where the caller collects them ($OUT on the GPU machine)
+pack() {  # the results so far, into the folder the caller brings back from the GPU machine
   [ -n "$PACK" ] || return 0
   mkdir -p "$PACK" && cp "$RES/summary.txt" "$PACK/summary.txt"
   tar -czf "$PACK/gpu-results.tgz.tmp" -C "$RES" . && mv "$PACK/gpu-results.tgz.tmp" "$PACK/gpu-results.tgz"

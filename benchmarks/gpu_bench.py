@@ -5,7 +5,9 @@
   2. from the same runs, FrameStream / bare loop on CUDA and chunk time / GPU compute time;
   3. frame upload into the GL texture, CUDA-GL interop against the host round trip, per displayed
      canvas at 32, 256 and 512 pixels per stream, 1 and 4 streams (needs a GL context on the
-     NVIDIA GPU: Xvfb + GLX with __GLX_VENDOR_LIBRARY_NAME=nvidia, see docs/gpu.md).
+     NVIDIA GPU: GLX with __GLX_VENDOR_LIBRARY_NAME=nvidia where the X server allows it, or
+     --gl-api egl, glfw's EGL context on the X window; see docs/gpu.md). A row without interop
+     makes the exit status 1.
 Each part records what failed instead of stopping the others, and rewrites its record (whole, by
 rename) after each model or row it completes, so a timeout keeps what was measured and a GL failure
 cannot lose the CUDA figures (scripts/gpu_check.sh runs the parts in separate stages). The CPU
@@ -13,6 +15,7 @@ sgemm roofline is not measured here. The large model comes from benchmarks/.work
 `scripts/gpu_prepare.sh --models` made it, else it is exported here first.
 
     python benchmarks/gpu_bench.py [--out benchmarks/results] [--parts runtime,upload] [--seconds 10] [--rounds 5]
+        [--gl-api glx|egl]
         # writes gpu-bench-<part>.{json,md} for each part
 """
 

@@ -248,7 +248,8 @@ def main() -> None:
                         help="measured seconds per backend and mode (bare loop, FrameStream), split over the rounds")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gl-api", choices=["glx", "egl"], default="glx",
-                        help="upload: the viewer's GL context through GLX (X server) or EGL (the driver, on the X window)")
+                        help="upload: the viewer's GL context through GLX (the X server's) or EGL (the driver's, "
+                             "on the X window)")
     args = parser.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = [p for p in parts if p not in PARTS]

@@ -4,6 +4,7 @@ that say what was left out and how to add it. Nothing here imports torch unless 
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +23,23 @@ class BenchPlan:
     notes: list[str] = field(default_factory=list)  # one line each: what was skipped, and how to add it
 
 
+def torch_findable() -> bool:
+    """Whether a `torch` package is on the path, without importing it (milliseconds, not seconds)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a finder that refuses torch, or a half-removed torch
+        return False
+
+
 def torch_missing() -> str | None:
-    """Why PyTorch cannot be imported here, or None when it can."""
+    """Why PyTorch cannot be used here, or None when it can. Imports torch: call it only when a
+    torch backend is wanted. A broken install (a missing shared library: OSError) counts as missing."""
+    if not torch_findable():
+        return "no module named 'torch'"
     try:
         import torch  # noqa: F401
-    except ImportError as exc:
-        return str(exc)
+    except (ImportError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
     return None
 
 
@@ -60,28 +72,39 @@ def plan_bench(model_arg: str | None, checkpoint_arg: str | None, backends_arg: 
     backends = backends_arg.split(",") if named else default_backends(model)
     backends = [b if b != "openvino" or cpu_precision == "fp32" else f"openvino:{cpu_precision}" for b in backends]
     plan = BenchPlan(model, checkpoint, backends, named)
-    missing = torch_missing()
     if named:
-        check_named_torch(plan, missing)
-    elif missing:
-        plan.notes.append(f"torch eager baseline skipped: PyTorch is not installed ({missing}); pip install "
-                          f"torch to add it")
-    elif not checkpoint:
-        plan.notes.append(f"torch eager baseline skipped: no checkpoint; add it with --checkpoint CKPT "
-                          f"(the .pt {Path(model).name} was exported from)")
+        check_named_torch(plan)
     else:
-        plan.backends.append("torch")
+        add_torch_baseline(plan)
     if not named:
         plan.notes.insert(0, f"benching {', '.join(plan.backends)} (the default here; choose with --backends, "
                              f"e.g. --backends ort-cpu,openvino:bf16)")
     return plan
 
 
-def check_named_torch(plan: BenchPlan, missing: str | None) -> None:
+def add_torch_baseline(plan: BenchPlan) -> None:
+    """The default torch eager baseline, or one note saying why not; torch is imported only when a
+    checkpoint is there to run."""
+    missing = None if torch_findable() else "no module named 'torch'"
+    if not missing and plan.checkpoint:
+        missing = torch_missing()
+    if missing:
+        plan.notes.append(f"torch eager baseline skipped: PyTorch is not installed or not importable (torch "
+                          f"missing: {missing}); pip install torch to add it")
+    elif not plan.checkpoint:
+        plan.notes.append(f"torch eager baseline skipped: no checkpoint; add it with --checkpoint CKPT "
+                          f"(the .pt {Path(plan.model).name} was exported from)")
+    else:
+        plan.backends.append("torch")
+
+
+def check_named_torch(plan: BenchPlan) -> None:
     torch_named = [b for b in plan.backends if b.startswith("torch")]
+    missing = torch_missing() if torch_named else None
     if torch_named and missing:
-        raise UsageError(f"--backends {','.join(torch_named)}: PyTorch is not installed ({missing}); "
-                         f"pip install torch, or leave the torch backends out of --backends")
+        raise UsageError(f"--backends {','.join(torch_named)}: PyTorch is not installed or not importable "
+                         f"(torch missing: {missing}); pip install torch, or leave the torch backends out of "
+                         f"--backends")
     if torch_named and not plan.checkpoint:
         raise UsageError(f"--backends {','.join(torch_named)}: the torch backends run the checkpoint; pass "
                          f"--checkpoint CKPT (the .pt {Path(plan.model).name} was exported from), or leave "

@@ -312,9 +312,10 @@ def cmd_build(args: argparse.Namespace) -> int:
 
         args.out = args.out or str(Path(model).with_suffix(".engine"))
         check_engine_output(Path(args.out), args.force)
-        half, db = convert_to_fp16(model, force=args.force)
-        print(f"wrote {half} (FP16 decoder, FP32 recurrent state; PSNR {db:.1f} dB against {Path(model).name})")
-        model = str(half)
+        twin = convert_to_fp16(model, force=args.force)
+        print(f"{'reused' if twin.reused else 'wrote'} {twin.path} (FP16 decoder, FP32 recurrent state; PSNR "
+              f"{twin.psnr_db:.1f} dB against {Path(model).name})")
+        model = str(twin.path)
     path = build_engine(model, args.out, builder=args.builder, targets=args.target, batches=batches,
                         workspace_gb=args.workspace_gb, opt_level=args.opt_level, timing_cache=args.timing_cache,
                         force=args.force)

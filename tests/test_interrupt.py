@@ -39,9 +39,10 @@ class Watched:
             time.sleep(0.02)
 
     def interrupt(self) -> float:
-        """SIGINT; seconds until the process exited."""
-        sent = time.monotonic()
+        """SIGINT to the still-running process; seconds from the signal until it exited."""
+        assert self.proc.poll() is None, f"exited before the SIGINT: {self.err.decode()[-2000:]}"
         self.proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
         try:
             self.proc.wait(timeout=30)
         finally:
@@ -51,19 +52,24 @@ class Watched:
         return time.monotonic() - sent
 
 
-def interrupted_render(tmp_path: Path, out: str, when: str, seconds: str = "600",
+def interrupted_render(tmp_path: Path, out: str, when: str, extra: tuple[str, ...] = ("--seconds", "600"),
                        also=lambda: True) -> tuple[Watched, float]:
-    run = Watched(["render", "-o", out, "--seconds", seconds, "--grid", "4"], tmp_path)
-    run.wait_for(when, also=also)
+    run = Watched(["render", "-o", out, "--grid", "4", *extra], tmp_path)
+    run.wait_for(when, timeout=180, also=also)
     return run, run.interrupt()
 
 
-@pytest.mark.parametrize("out, when, seconds", [("old.gif", "render:  ", "600"),  # while frames are made
-                                                ("old.gif", "encode gif:  ", "10"),  # while the GIF encodes
-                                                ("old.mp4", "render:  ", "600")])
-def test_ctrl_c_keeps_the_old_file(tmp_path, out, when, seconds):
+# The GIF encodes only after every frame is made: 150 frames of 544 x 544 take ~6 s to encode on a
+# loaded 2-core machine (at --scale 8, 272 x 272, it was 0.3 s, a window the 20 ms poll could miss).
+ENCODE_FOR_SECONDS = ("--seconds", "10", "--scale", "16")
+
+
+@pytest.mark.parametrize("out, when, extra", [("old.gif", "render:  ", ("--seconds", "600")),  # making frames
+                                              ("old.gif", "encode gif:  ", ENCODE_FOR_SECONDS),  # encoding
+                                              ("old.mp4", "render:  ", ("--seconds", "600"))])
+def test_ctrl_c_keeps_the_old_file(tmp_path, out, when, extra):
     (tmp_path / out).write_bytes(b"yesterday's good render")
-    run, took = interrupted_render(tmp_path, out, when, seconds)
+    run, took = interrupted_render(tmp_path, out, when, extra)
     assert took < EXIT_WITHIN_S, f"{took:.1f} s after SIGINT"
     assert run.proc.returncode == 130 and b"interrupted" in run.err and b"Traceback" not in run.err
     assert (tmp_path / out).read_bytes() == b"yesterday's good render"

@@ -58,6 +58,10 @@ def test_readme_quotes_the_recorded_benchmarks():
     script = README.parent / "scripts" / "readme_tables.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    summary = re.search(r"<!-- bench-summary -->(.*?)<!-- /bench-summary -->", README.read_text(), re.S).group(1)
+    assert "openvino is **" in summary and "x faster than ort-cpu" in summary  # "A is N x faster than B"
+    assert "/ ort-cpu FrameStream" not in summary and "of the sgemm roofline" not in summary
+    assert "torch's fp32 sgemm" in summary and "not the CPU's peak" in summary  # the roofline says what it is
 
 
 def test_wrapper_example_makes_what_the_model_wants():

@@ -137,8 +137,12 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             self.save_runtime_cache()
         except (OSError, BackendError) as exc:  # a read-only folder costs the next start its JIT, no more
             log.warning("could not save the runtime cache beside %s: %s", self.model_path, exc)
-        # The context first, then what it used: the runtime config and its cache.
-        self.context = self.engine = self.runtime_config = self.runtime_cache = None
+        # The context first, then what it used: the runtime config, its cache, and last the engine
+        # that made them (a chained `a = b = None` would drop the engine second).
+        self.context = None
+        self.runtime_config = None
+        self.runtime_cache = None
+        self.engine = None
         self.release_cuda()
 
     def describe(self) -> str:

@@ -39,8 +39,8 @@ class Recorder:
         self.writer.append(tile(to_uint8_rgb(host), self.canvas, self.scale))
 
     def close(self) -> Path:
-        self.writer.close(progress=False)
-        self.files.close()  # the rename into place
+        with self.files:  # the rename into place, only once the encoder has finished without error
+            self.writer.close(progress=False)
         return self.path
 
 

@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -18,8 +19,8 @@ from .fileio import atomic_output
 from .grid import VIDEO_GAP, blank_canvas, grid_shape, tile
 from .imaging import to_uint8_rgb
 from .playable import playable_model
-from .runtime.playback import open_stream
-from .runtime.stream import StreamCounters
+from .runtime.playback import PlaybackStream, open_stream
+from .runtime.stream import Frame, StreamCounters
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,41 @@ def auto_scale(resolution: int, rows: int) -> int:
     return max(1, math.ceil(256 / (resolution * rows)))
 
 
+@dataclass
+class VideoPlan:
+    """How a stream becomes a video: `total` output frames at `fps`, streams tiled `scale`x on `canvas`."""
+
+    total: int
+    fps: float
+    scale: int
+    canvas: np.ndarray  # (H, W, 3) uint8, reused for every frame
+
+
+def video_plan(contract, seconds: float, fps: float | None, grid: int, scale: int | None) -> VideoPlan:
+    if seconds <= 0:
+        raise UsageError(f"--seconds {seconds}: expected a positive duration")
+    fps = fps or contract.fps
+    rows, _ = grid_shape(grid)
+    scale = scale or auto_scale(contract.resolution, rows)
+    return VideoPlan(max(1, round(seconds * fps)), fps, scale, blank_canvas(grid, contract.resolution * scale,
+                                                                            VIDEO_GAP, 3))
+
+
+def output_frames(stream: PlaybackStream, plan: VideoPlan, first: Frame) -> Iterator[Frame]:
+    """The content frame shown at each of the plan's output frames, from `first` (index 0) on."""
+    frame, content_fps = first, stream.contract.fps
+    for i in range(plan.total):
+        wanted = math.floor(i * content_fps / plan.fps)  # content frame shown at output frame i
+        while frame.index < wanted:
+            frame = stream.take()
+        yield frame
+
+
+def check_video_suffix(out: Path, folders: bool = True) -> None:
+    if not (folders and is_folder(out)) and out.suffix.lower() not in (".mp4", ".gif"):
+        raise UsageError(f"{out}: expected an .mp4, .gif{' or a folder (DIR/)' if folders else ''} to write")
+
+
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
            progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False) -> RenderReport:
@@ -77,31 +113,24 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
-    if not is_folder(out) and out.suffix.lower() not in (".mp4", ".gif"):
-        raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
+    check_video_suffix(out)
     path, label = playable_model(model, backend)
     stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
                          start=False, label=label)
-    contract = stream.contract
-    fps = fps or contract.fps
-    total = max(1, round(seconds * fps))
-    rows, _ = grid_shape(grid)
-    scale = scale or auto_scale(contract.resolution, rows)
-    canvas = blank_canvas(grid, contract.resolution * scale, VIDEO_GAP, 3)
+    plan = video_plan(stream.contract, seconds, fps, grid, scale)
     host = stream.host_frame_buffer()
     start = time.perf_counter()
     with contextlib.ExitStack() as files:
         files.callback(stream.close)  # last: the backend outlives the writer
         # A single file is written beside `out` and renamed only when every frame is in.
         target = out if is_folder(out) else files.enter_context(atomic_output(out))
-        writer = FolderWriter(out) if is_folder(out) else open_writer(target, out.suffix.lower(), fps)
+        writer = FolderWriter(out) if is_folder(out) else open_writer(target, out.suffix.lower(), plan.fps)
         try:
-            frame = stream.start().take()
-            for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
-                wanted = math.floor(i * contract.fps / fps)  # content frame shown at output frame i
-                while frame.index < wanted:
-                    frame = stream.take()
-                writer.append_data(tile(to_uint8_rgb(stream.copy_to_host(frame, host)), canvas, scale))
+            frames = output_frames(stream, plan, stream.start().take())
+            for frame in tqdm(frames, total=plan.total, desc="render", unit="frame", disable=not progress):
+                rgb = to_uint8_rgb(stream.copy_to_host(frame, host))
+                writer.append_data(tile(rgb, plan.canvas, plan.scale))
         finally:
             writer.close()
-    return RenderReport(out, total, fps, time.perf_counter() - start, stream.backend.name, stream.counters)
+    return RenderReport(out, plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
+                        stream.counters)

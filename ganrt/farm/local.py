@@ -41,6 +41,7 @@ def worker_main(config: WorkerConfig, jobs, results, index: int) -> None:
 def failed_entries(job: Job, config: WorkerConfig, reason: str) -> list[Entry]:
     from .outputs import OutputTemplate
 
+    remove_temp_files(config, [job])  # a worker that died mid-job could not remove its own
     template = OutputTemplate(config.template)
     return [Entry(seed, template.relative_path(seed), "failed", settings=config.settings(), error=reason)
             for seed in job.seeds]
@@ -119,6 +120,18 @@ class LocalPool:
             if p.is_alive():
                 p.kill()
                 p.join()
+        remove_temp_files(self.config, self.holding.values())  # wherever a worker was stopped
+
+
+def remove_temp_files(config: WorkerConfig, jobs) -> None:
+    """The temp files of jobs that never finished: a stopped worker cannot always remove its own
+    (a signal between creating a temp file and noting it; kill -9)."""
+    from .outputs import OutputTemplate
+
+    template = OutputTemplate(config.template)
+    for job in jobs:
+        for seed in job.seeds:
+            template.remove_temp_files(seed)
 
 
 def run_local(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Callable[[list[Entry]], None]) -> None:

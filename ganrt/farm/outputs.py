@@ -3,6 +3,7 @@ its manifest lives in (the template's fixed part: 'out/')."""
 
 from __future__ import annotations
 
+import glob
 import os
 import string
 from pathlib import Path
@@ -41,6 +42,15 @@ class OutputTemplate:
     def relative_path(self, seed: int) -> str:
         """The seed's path as the manifest records it: relative to the manifest's folder."""
         return os.path.relpath(self.path(seed), self.folder())
+
+    def remove_temp_files(self, seed: int) -> int:
+        """Delete the temp files a killed worker left for `seed` (atomic_output's hidden '.NAME.*');
+        shards never share a seed, so no live writer owns them. Returns how many went."""
+        path = self.path(seed)
+        stale = list(path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"))
+        for temp in stale:
+            temp.unlink(missing_ok=True)
+        return len(stale)
 
     def folder(self) -> Path:
         """The deepest folder every output shares: the literal text before the first field."""

@@ -13,7 +13,7 @@ import logging
 from typing import Callable
 
 from ..errors import GanrtError
-from .local import failed_entries
+from .local import failed_entries, remove_temp_files
 from .manifest import Entry
 from .seeds import Job
 from .worker import RenderWorker, WorkerConfig
@@ -102,6 +102,7 @@ class RayPool:
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor)
+        remove_temp_files(self.config, [job for _, job in self.flying.values()])
 
 
 def run_ray(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Callable[[list[Entry]], None],

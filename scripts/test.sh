@@ -10,5 +10,12 @@ if ! command -v Xvfb >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)"
     || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q xvfb libgl1-mesa-dri >/dev/null 2>&1; } \
     || echo "could not install xvfb: the viewer tests will skip"
 fi
+# The Ray executor's tests run Ray in a private network namespace: `unshare -n` (util-linux)
+# brings loopback up with `ip` (iproute2).
+if ! command -v ip >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -q iproute2 >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q iproute2 >/dev/null 2>&1; } \
+    || echo "could not install iproute2: the Ray executor's tests will skip (fail under CI)"
+fi
 . .venv/bin/activate
 python -m pytest -q -ra "$@"

@@ -20,6 +20,7 @@ from .worker import RenderWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = 2  # jobs queued per actor
+KILL_WAIT_S = 10.0  # for killed actors to be gone before their temp files are removed
 CUDA_BACKENDS = ("tensorrt", "ort-cuda", "torch-cuda")
 
 
@@ -100,8 +101,12 @@ class RayPool:
             self.ray.kill(actor)
 
     def close(self) -> None:
+        """Kill the actors; once their queued calls have failed (they are gone: ray.kill does not
+        wait), remove the temp files of the jobs they were rendering."""
         for actor in self.actors:
             self.ray.kill(actor)
+        if self.flying:
+            self.ray.wait(list(self.flying), num_returns=len(self.flying), timeout=KILL_WAIT_S)
         remove_temp_files(self.config, [job for _, job in self.flying.values()])
 
 

@@ -54,6 +54,8 @@ class WorkerConfig:
 
 def one_line(exc: BaseException) -> str:
     """The reason a seed failed, on one line (an OSError keeps its kind: 'IsADirectoryError: ...')."""
+    if isinstance(exc, OSError) and exc.strerror:  # the final path, not the temp file's
+        return f"{type(exc).__name__}: {exc.filename2 or exc.filename}: {exc.strerror}"
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
 

@@ -184,6 +184,9 @@ def cmd_render_many(args: argparse.Namespace) -> int:
                           workers=args.workers, ray_address=args.ray_address, gpus_per_worker=args.gpus_per_worker)
     report = render_many(config, options)
     print(report.summary())
+    if report.interrupted:
+        print("interrupted", file=sys.stderr)
+        return 130
     return 1 if report.failed else 0
 
 

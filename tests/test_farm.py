@@ -60,6 +60,7 @@ def test_template_without_seed_is_refused_in_one_line(tmp_path, capsys):
         OutputTemplate("{seed}-{shard}.mp4")
     assert not list(tmp_path.iterdir())
     assert OutputTemplate("out/a/{seed:05d}/v.mp4").manifest_path() == Path("out/a/manifest.jsonl")
+    assert OutputTemplate("o/{seed}.gif").manifest_path((3, 8)) == Path("o/manifest.shard-3-of-8.jsonl")
 
 
 def test_manifest_cuts_a_torn_last_line(tmp_path):
@@ -94,10 +95,10 @@ def test_local_shards_render_each_seed_once(tmp_path):
 def test_local_ctrl_c_leaves_the_manifest_valid_and_resume_finishes(tmp_path):
     checks.check_ctrl_c(tmp_path, LOCAL)
     landed = {e["seed"] for e in checks.manifest(tmp_path)}
-    assert main(["render-many", "--seeds", "0-39", "-o", str(tmp_path / "{seed:03d}.mp4"), "--backend", "ort-cpu",
-                 "--seconds", "4", *LOCAL, "--resume"]) == 0
+    assert main(["render-many", "--seeds", checks.CTRL_C_SEEDS, "-o", str(tmp_path / "{seed:03d}.mp4"), "--backend",
+                 "ort-cpu", "--seconds", checks.CTRL_C_SECONDS, *LOCAL, "--resume"]) == 0
     entries = checks.manifest(tmp_path)
-    assert {e["seed"] for e in entries} == set(range(40))
+    assert {e["seed"] for e in entries} == set(range(20))
     assert not landed & {e["seed"] for e in entries[len(landed):]}  # what had landed was not redone
 
 
@@ -122,3 +123,22 @@ def test_local_killed_worker_fails_its_seeds_and_the_rest_land(tmp_path):
     assert sorted(latest) == list(range(20)) and len(failed) == 1  # one job of one seed was in flight
     assert "died (exit code -9)" in latest[failed[0]]["error"] and f"seed {failed[0]}: worker process" in out.decode()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # its temp file was removed
+
+
+@pytest.mark.parametrize("backend", ["ort-cpu", "openvino"])
+def test_a_stream_has_the_same_frames_at_every_batch(backend):
+    """What docs/render-many.md says: on these backends a batch never changes a stream's pixels."""
+    from ganrt.optional import installed
+    from ganrt.runtime.playback import open_stream
+
+    if backend == "openvino" and not installed("openvino"):
+        pytest.skip("openvino is not installed")
+
+    def frames(batch: int, seed: int) -> np.ndarray:  # (batch, 24, H, W, 4): 3 chunks of every stream
+        with open_stream(None, backend, batch=batch, seed=seed) as stream:
+            host = stream.host_frame_buffer()
+            return np.stack([stream.copy_to_host(stream.take(), host).copy() for _ in range(24)], 1)
+
+    alone = np.concatenate([frames(1, 5 + i) for i in range(4)])
+    for batch in (4, 16):
+        assert np.array_equal(frames(batch, 5)[:4], alone), f"{backend}: batch {batch} changed the frames"

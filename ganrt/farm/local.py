@@ -81,8 +81,8 @@ class LocalPool:
                 log.warning("worker %d could not start: %s", i, payload)
             else:
                 del self.holding[i]
+                self.hand_out(i, pending)  # first: the worker need not wait for the manifest's fsync
                 on_entries(payload)
-                self.hand_out(i, pending)
             self.reassign(pending)
         if pending and not self.ready:
             raise GanrtError(f"no render worker could start: {self.last_error}")
@@ -110,12 +110,13 @@ class LocalPool:
                 on_entries(failed_entries(job, self.config, reason))
 
     def close(self, interrupted: bool) -> None:
-        for i, p in enumerate(self.procs):
+        started = [(i, p) for i, p in enumerate(self.procs) if p.pid is not None]  # start itself may fail
+        for i, p in started:
             if p.is_alive() and not interrupted:
                 self.jobs[i].put(None)
             elif p.is_alive():
                 p.terminate()
-        for p in self.procs:
+        for _, p in started:
             p.join(timeout=30)
             if p.is_alive():
                 p.kill()

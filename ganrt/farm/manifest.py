@@ -56,14 +56,16 @@ def read_entries(path: Path) -> list[Entry]:
     return entries
 
 
-def landed(path: Path, settings: dict) -> dict[int, Entry]:
-    """{seed: entry} of files that are there as the manifest says: latest line ok, same settings,
-    the file at its path (relative to the manifest's folder) with the recorded sha256."""
-    latest: dict[int, Entry] = {}
-    for entry in read_entries(path):
-        latest[entry.seed] = entry
-    folder = path.parent
-    return {seed: e for seed, e in latest.items()
+def landed(paths: list[Path], settings: dict) -> dict[int, Entry]:
+    """{seed: entry} of files that are there as the manifests say: latest line (by time, over every
+    manifest) ok, same settings, the file at its path (relative to the manifest's folder) with the
+    recorded sha256."""
+    latest: dict[int, tuple[str, Path, Entry]] = {}
+    for path in paths:
+        for entry in read_entries(path):
+            if entry.seed not in latest or entry.time >= latest[entry.seed][0]:
+                latest[entry.seed] = (entry.time, path.parent, entry)
+    return {seed: e for seed, (_, folder, e) in latest.items()
             if e.status == "ok" and e.settings == settings and (folder / e.path).is_file()
             and file_sha256(folder / e.path) == e.sha256}
 

@@ -57,5 +57,11 @@ class OutputTemplate:
         literal = self.parsed()[0][0]
         return Path(literal).parent if not literal.endswith(("/", "\\")) else Path(literal)
 
-    def manifest_path(self) -> Path:
-        return self.folder() / "manifest.jsonl"
+    def manifest_path(self, shard: tuple[int, int] | None = None) -> Path:
+        """manifest.jsonl; a shard writes its own (manifest.shard-3-of-8.jsonl), so that shards running
+        at once on a shared file system never append to, or repair, one another's file."""
+        return self.folder() / ("manifest.jsonl" if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.jsonl")
+
+    def manifests(self) -> list[Path]:
+        """Every manifest in the folder, sharded or not: --resume trusts a file any of them recorded."""
+        return sorted(self.folder().glob("manifest*.jsonl"))

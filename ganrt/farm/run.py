@@ -8,6 +8,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 
+from ..errors import UsageError
 from ..playable import playable_model
 from .manifest import Entry, ManifestWriter, landed
 from .outputs import OutputTemplate
@@ -38,6 +39,7 @@ class FarmReport:
     rendered: list[Entry] = field(default_factory=list)
     failed: list[Entry] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False  # Ctrl-C
 
     @property
     def frames(self) -> int:
@@ -47,6 +49,9 @@ class FarmReport:
         rate = self.frames / self.seconds if self.seconds else 0.0
         line = (f"rendered {len(self.rendered)} of {self.planned} seeds ({self.skipped} already there), "
                 f"{self.frames} frames in {self.seconds:.1f} s ({rate:.0f} frames/s); manifest {self.manifest}")
+        if self.interrupted:
+            line += f"\ninterrupted: {self.planned - self.skipped - len(self.rendered) - len(self.failed)} seeds " \
+                    f"not rendered; the same command with --resume renders them"
         if self.failed:
             shown = "; ".join(f"seed {e.seed}: {e.error}" for e in self.failed[:5])
             more = f"; and {len(self.failed) - 5} more (see the manifest)" if len(self.failed) > 5 else ""
@@ -61,13 +66,15 @@ def seeds_to_render(options: FarmOptions, template: OutputTemplate, config: Work
         seeds = shard_of(seeds, *parse_shard(options.shard))
     if not options.resume:
         return seeds, 0
-    done = landed(template.manifest_path(), config.settings())
+    done = landed(template.manifests(), config.settings())
     keep = [s for s in seeds if not (s in done and done[s].path == template.relative_path(s))]
     return keep, len(seeds) - len(keep)
 
 
 def worker_count(options: FarmOptions) -> int:
-    return options.workers or (os.cpu_count() or 1 if options.executor == "local" else 2)
+    if options.workers:
+        return options.workers
+    return (os.cpu_count() or 1) if options.executor == "local" else 2
 
 
 def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
@@ -75,16 +82,15 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
 
     template = OutputTemplate(config.template)
     if options.executor not in EXECUTORS:
-        from ..errors import UsageError
-
         raise UsageError(f"--executor {options.executor}: expected one of {', '.join(EXECUTORS)}")
     path, _ = playable_model(config.model, config.backend)  # a checkpoint is exported here, once
     config = replace(config, model=str(path) if config.model else None)
     seeds, skipped = seeds_to_render(options, template, config)
-    report = FarmReport(str(template.manifest_path()), len(seeds) + skipped, skipped)
+    manifest_path = template.manifest_path(parse_shard(options.shard) if options.shard else None)
+    report = FarmReport(str(manifest_path), len(seeds) + skipped, skipped)
     workers = min(worker_count(options), max(1, len(plan_jobs(seeds, config.batch))))
     started = time.perf_counter()
-    with ManifestWriter(template.manifest_path()) as manifest, \
+    with ManifestWriter(manifest_path) as manifest, \
             tqdm(total=len(seeds), desc="render-many", unit="seed", disable=not options.progress) as bar:
         def on_entries(entries: list[Entry]) -> None:
             for entry in entries:
@@ -94,8 +100,11 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
             bar.set_postfix_str(f"{report.frames / report.seconds:.0f} frames/s, {len(report.failed)} failed")
             bar.update(len(entries))
 
-        if seeds:
-            execute(config, options, seeds, workers, on_entries)
+        try:
+            if seeds:
+                execute(config, options, seeds, workers, on_entries)
+        except KeyboardInterrupt:  # the executor has stopped its workers; what landed is in the manifest
+            report.interrupted = True
     report.seconds = time.perf_counter() - started
     return report
 

@@ -11,7 +11,7 @@ alternating (order rotated each round):
 Targets: the better local figure >= 0.9x the best single-process rate; ray x2 >= 0.8x local x2.
 A figure whose rounds disagree by more than 20 % is marked unstable.
 
-    python benchmarks/render_many.py [--seeds 64] [--seconds 10] [--rounds 2]
+    python benchmarks/render_many.py [--seeds 64] [--seconds 10] [--rounds 3]
         # writes benchmarks/results/render-many.{json,md}; needs root for the namespace (else no Ray figure)
 """
 
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=64)
     parser.add_argument("--cli-seeds", type=int, default=16, help="seeds of the cli loop (default 16)")
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if os.environ.get(IN_NAMESPACE) != "1" and shutil.which("unshare") and namespace_ok() is None:
         os.environ[IN_NAMESPACE] = "1"  # Ray listens on every interface: run where only loopback exists

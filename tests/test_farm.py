@@ -5,6 +5,8 @@ checks in a private network namespace (test_ray_executor_in_a_private_network_na
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,6 @@ from ganrt.farm.outputs import OutputTemplate
 from ganrt.farm.seeds import parse_seeds, parse_shard, plan_jobs, shard_of
 
 LOCAL = ["--executor", "local", "--workers", "2"]
-HERE = Path(__file__).resolve().parent
 
 
 def test_seeds_ranges_and_mistakes():
@@ -142,3 +143,19 @@ def test_a_stream_has_the_same_frames_at_every_batch(backend):
     alone = np.concatenate([frames(1, 5 + i) for i in range(4)])
     for batch in (4, 16):
         assert np.array_equal(frames(batch, 5)[:4], alone), f"{backend}: batch {batch} changed the frames"
+
+
+def test_ray_is_imported_only_by_the_ray_executor_and_only_when_asked():
+    import ast
+
+    farm = Path(__file__).resolve().parents[1] / "ganrt" / "farm"
+    importers = set()
+    for path in farm.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n == "ray" or n.startswith("ray.") for n in names):
+                importers.add(path.name)
+    assert importers == {"ray_executor.py"}
+    code = "import sys, ganrt.cli, ganrt.farm, ganrt.farm.local; assert 'ray' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

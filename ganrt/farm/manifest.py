@@ -30,7 +30,7 @@ class Entry:
     backend: str = ""
     precision: str = ""
     seconds: float = 0.0  # of video
-    render_seconds: float = 0.0  # wall time this file took in its worker
+    render_seconds: float = 0.0  # wall time of the worker's job that wrote it (all the files of a batch)
     settings: dict = field(default_factory=dict)  # what must match for --resume to keep the file
     error: str = ""  # one line, for a failed seed
     time: str = ""  # UTC, when the line was written

@@ -67,7 +67,12 @@ class SeedFile:
         self.seed, self.path = seed, path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.target = atomic_output(path)
-        self.writer = open_writer(self.target.__enter__(), path.suffix.lower(), fps)
+        temp = self.target.__enter__()
+        try:
+            self.writer = open_writer(temp, path.suffix.lower(), fps)
+        except BaseException as exc:
+            self.target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temp file
+            raise
         self.frames = 0
 
     def append(self, image: np.ndarray) -> None:
@@ -142,13 +147,16 @@ class RenderWorker:
         grid, plan = self.config.grid, self.plan
         for frame in output_frames(self.stream, plan, self.first_frame(job.base)):
             rgb = to_uint8_rgb(self.stream.copy_to_host(frame, self.host))  # (streams, H, W, 3) view
-            for seed, file in list(files.items()):
+            broke = False
+            for seed, file in files.items():
                 offset = seed - job.base  # seed S's streams: S .. S + grid - 1
                 try:
                     file.append(tile(rgb[offset:offset + grid], plan.canvas, plan.scale))
-                except Exception as exc:
-                    failed[seed] = one_line(exc)
+                except Exception as exc:  # this seed's writer broke: the other seeds go on
+                    failed[seed], broke = one_line(exc), True
                     file.abort(exc)
+            if broke:
+                for seed in [s for s in files if s in failed]:
                     del files[seed]
 
     def entries(self, job: Job, files: dict[int, SeedFile], failed: dict[int, str], wall: float) -> list[Entry]:

@@ -110,12 +110,21 @@ class RayPool:
         remove_temp_files(self.config, [job for _, job in self.flying.values()])
 
 
+def connect(ray, address: str | None) -> None:
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        raise GanrtError(f"--executor ray: could not start or reach {where}: {' '.join(str(exc).split())[:300]}; "
+                         f"start one with `ray start --head`, or leave out --ray-address for a local Ray") from None
+
+
 def run_ray(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Callable[[list[Entry]], None],
             address: str | None = None, gpus_per_worker: float | None = None) -> None:
     ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here:  # reuse a Ray the caller started (tests, notebooks); else start or join one
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        connect(ray, address)
     cpus = max(1, config.threads or 1)
     pool = RayPool(ray, config, workers, gpus_for(config, gpus_per_worker), cpus)
     try:

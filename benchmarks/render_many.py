@@ -129,7 +129,8 @@ def markdown(record: dict) -> str:
     m, a = record["machine"], record["setup"]
     lines = [f"Measured on {m['cpu']} ({', '.join(m['cpu_features'])}), {m['cores']} cores, shared with other work; "
              f"the demo on ort-cpu (FP32), {a['seeds']} seeds x {a['seconds']:g} s (cli loop: {a['cli_seeds']} seeds), "
-             f"{a['rounds']} rounds alternating; commit {m['commit']}.", "",
+             f"{a['rounds']} rounds alternating; load average {record['load_average_1min']['start']:g} at the start, "
+             f"{record['load_average_1min']['end']:g} at the end; commit {m['commit']}.", "",
              "| way | frames encoded/s (median) | rounds | spread | trust |", "|---|---|---|---|---|"]
     for name, f in record["figures"].items():
         lines.append(f"| {name} | {f['median']:.0f} | {', '.join(f'{r:.0f}' for r in f['frames_per_s_rounds'])} | "
@@ -162,6 +163,7 @@ def main() -> None:
                               *sys.argv])
     ways = [w for w in WAYS if w != "ray x2" or os.environ.get(IN_NAMESPACE) == "1"]
     rates: dict[str, list[float]] = {w: [] for w in ways}
+    load_before = os.getloadavg()[0]  # how busy the (shared) machine was: runnable processes, 1-minute mean
     ray_idle = start_ray() if "ray x2" in ways else None
     try:
         for n in range(args.rounds):
@@ -176,7 +178,8 @@ def main() -> None:
     record = {"benchmark": "render-many", "machine": machine_info(),
               "setup": {"seeds": args.seeds, "cli_seeds": args.cli_seeds, "seconds": args.seconds,
                         "rounds": args.rounds, "backend": "ort-cpu", "model": "demo.onnx"},
-              "figures": {name: figure(values) for name, values in rates.items()}, "ratios": [], "notes": []}
+              "figures": {name: figure(values) for name, values in rates.items()}, "ratios": [], "notes": [],
+              "load_average_1min": {"start": round(load_before, 1), "end": round(os.getloadavg()[0], 1)}}
     best_single = max(("cli loop", "render loop"), key=lambda w: record["figures"][w]["median"])
     best_local = max(("local x1", "local x2"), key=lambda w: record["figures"][w]["median"])
     record["ratios"].append(ratio(record, best_local, best_single, TARGET_LOCAL))

@@ -159,3 +159,16 @@ def test_ray_is_imported_only_by_the_ray_executor_and_only_when_asked():
     assert importers == {"ray_executor.py"}
     code = "import sys, ganrt.cli, ganrt.farm, ganrt.farm.local; assert 'ray' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_ray_address_nobody_answers_at_is_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as unused:  # a port that was free a moment ago: nothing listens there
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    assert main(["render-many", "--seeds", "0-1", "-o", str(tmp_path / "{seed}.mp4"), "--executor", "ray",
+                 "--ray-address", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing answers there" in err and "ray start --head" in err
+    assert not list(tmp_path.iterdir())

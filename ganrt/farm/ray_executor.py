@@ -10,6 +10,7 @@ return; outputs must be on a file system every node sees (the driver hashes noth
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Callable
 
 from ..errors import GanrtError
@@ -20,7 +21,8 @@ from .worker import RenderWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = 2  # jobs queued per actor
-KILL_WAIT_S = 10.0  # for killed actors to be gone before their temp files are removed
+KILL_WAIT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0  # for killed actors to be gone before their temp files are removed
 CUDA_BACKENDS = ("tensorrt", "ort-cuda", "torch-cuda")
 
 
@@ -110,7 +112,22 @@ class RayPool:
         remove_temp_files(self.config, [job for _, job in self.flying.values()])
 
 
+def check_reachable(address: str | None) -> None:
+    """A HOST:PORT nobody answers at fails here, at once: Ray itself retries for minutes."""
+    if not address or address == "auto":
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not (host and port.isdigit()):
+        raise GanrtError(f"--ray-address {address}: expected auto or HOST:PORT (the head's GCS port, 6379 by default)")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise GanrtError(f"--ray-address {address}: nothing answers there ({exc.strerror or exc}); start the "
+                         f"cluster's head (`ray start --head --port={port}`) or fix the address") from None
+
+
 def connect(ray, address: str | None) -> None:
+    check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:

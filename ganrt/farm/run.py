@@ -83,6 +83,10 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
     template = OutputTemplate(config.template)
     if options.executor not in EXECUTORS:
         raise UsageError(f"--executor {options.executor}: expected one of {', '.join(EXECUTORS)}")
+    if options.executor == "ray":
+        from .ray_executor import check_reachable
+
+        check_reachable(options.ray_address)  # before the progress bar: a wrong address is one line
     path, _ = playable_model(config.model, config.backend)  # a checkpoint is exported here, once
     config = replace(config, model=str(path) if config.model else None)
     seeds, skipped = seeds_to_render(options, template, config)

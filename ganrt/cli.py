@@ -182,6 +182,52 @@ def add_render(sub) -> None:
     p.set_defaults(func=cmd_render)
 
 
+def cmd_render_many(args: argparse.Namespace) -> int:
+    from .farm import FarmOptions, WorkerConfig, render_many
+
+    config = WorkerConfig(model=args.model, template=args.out, seconds=args.seconds, backend=args.backend,
+                          batch=args.batch, grid=args.grid, fps=args.fps, scale=args.scale,
+                          cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, threads=args.threads)
+    options = FarmOptions(seeds=args.seeds, shard=args.shard, resume=args.resume, executor=args.executor,
+                          workers=args.workers, ray_address=args.ray_address, gpus_per_worker=args.gpus_per_worker)
+    report = render_many(config, options)
+    print(report.summary())
+    if report.interrupted:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 1 if report.failed else 0
+
+
+def add_render_many(sub) -> None:
+    p = sub.add_parser("render-many", help="one video per seed, many seeds: sharded, resumable, local or on Ray")
+    p.add_argument("model", nargs="?", help=".pt, .onnx or .engine (default: the bundled demo)")
+    p.add_argument("--seeds", required=True, help="seeds and ranges, e.g. 0-9999 or 0-9,20,30-39")
+    p.add_argument("-o", "--out", required=True, help="file per seed, a template with {seed}: 'out/{seed:05d}.mp4' "
+                                                      "(.mp4 or .gif); manifest.jsonl goes in its folder")
+    p.add_argument("--seconds", type=SECONDS, default=5.0)
+    p.add_argument("--fps", type=number(0.0), help="output frame rate (default: the model's)")
+    p.add_argument("--scale", type=integer(1, 64), help="integer upscale (default: at least 256 px)")
+    p.add_argument("--backend", default="auto",
+                   help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
+    p.add_argument("--grid", type=integer(1, 64), default=1, help="streams per file: seed S's file tiles S..S+G-1, "
+                                                                   "as `ganrt render --seed S --grid G`")
+    p.add_argument("--batch", type=integer(1, 1024), default=1, help="files rendered by one backend call (a GPU "
+                                                                      "wants 16 or more; frames do not change)")
+    p.add_argument("--shard", metavar="I/N", help="render only shard I of N (0 <= I < N), a contiguous block of "
+                                                  "the seeds: Slurm array tasks, Kubernetes Indexed Jobs")
+    p.add_argument("--resume", action="store_true", help="skip seeds whose file is there with the manifest's sha256")
+    p.add_argument("--executor", choices=["local", "ray"], default="local")
+    p.add_argument("--workers", type=COUNT, default=0, help="worker processes or Ray actors (default: one per "
+                                                            "core locally, 2 on Ray)")
+    p.add_argument("--threads", type=COUNT, default=0, help="CPU threads per worker (default: cores / workers "
+                                                            "locally, 1 per Ray actor)")
+    p.add_argument("--ray-address", help="auto | HOST:PORT of a running Ray cluster (default: start a local Ray)")
+    p.add_argument("--gpus-per-worker", type=number(0.0), help="GPUs per Ray actor for a CUDA backend, e.g. 0.25 "
+                                                               "(default: 1)")
+    add_engine_args(p)
+    p.set_defaults(func=cmd_render_many)
+
+
 def render_instead(args: argparse.Namespace, why: str) -> int:
     """`view` without a window: the same stream written to a file."""
     from .fileio import unused_name
@@ -418,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     add_export(sub)
     add_render(sub)
+    add_render_many(sub)
     add_view(sub)
     add_serve(sub)
     sub.add_parser("doctor", help="what this machine can run, and why not").set_defaults(func=cmd_doctor)

@@ -10,16 +10,17 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .errors import UsageError
-from .fileio import atomic_output
+from .fileio import atomic_output, check_output
 from .grid import VIDEO_GAP, blank_canvas, grid_shape, tile
 from .imaging import to_uint8_rgb
 from .playable import playable_model
-from .runtime.playback import open_stream
-from .runtime.stream import StreamCounters
+from .runtime.playback import PlaybackStream, open_stream
+from .runtime.stream import Frame, StreamCounters
 from .writers import open_writer, write_all
 
 log = logging.getLogger(__name__)
@@ -44,17 +45,45 @@ def auto_scale(resolution: int, rows: int) -> int:
     return max(1, math.ceil(256 / (resolution * rows)))
 
 
-def output_frames(stream, total: int, content_per_output: float, progress: bool):
-    """The stream's frame shown at each of `total` output frames (content frames skipped or
-    repeated when the output rate differs from the model's)."""
-    from tqdm import tqdm
+@dataclass
+class VideoPlan:
+    """How a stream becomes a video: `total` output frames at `fps`, streams tiled `scale`x on `canvas`."""
 
-    frame = stream.start().take()
-    for i in tqdm(range(total), desc="render", unit="frame", disable=not progress):
-        wanted = math.floor(i * content_per_output)  # content frame shown at output frame i
+    total: int
+    fps: float
+    scale: int
+    canvas: np.ndarray  # (H, W, 3) uint8, reused for every frame
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of every output frame."""
+        return self.canvas.shape[1], self.canvas.shape[0]
+
+
+def video_plan(contract, seconds: float, fps: float | None, grid: int, scale: int | None) -> VideoPlan:
+    if seconds <= 0:
+        raise UsageError(f"--seconds {seconds}: expected a positive duration")
+    fps = fps or contract.fps
+    rows, _ = grid_shape(grid)
+    scale = scale or auto_scale(contract.resolution, rows)
+    return VideoPlan(max(1, round(seconds * fps)), fps, scale, blank_canvas(grid, contract.resolution * scale,
+                                                                            VIDEO_GAP, 3))
+
+
+def output_frames(stream: PlaybackStream, plan: VideoPlan, first: Frame) -> Iterator[Frame]:
+    """The content frame shown at each of the plan's output frames (content frames skipped or
+    repeated when the output rate differs from the model's), from `first` (index 0) on."""
+    frame, content_fps = first, stream.contract.fps
+    for i in range(plan.total):
+        wanted = math.floor(i * content_fps / plan.fps)  # content frame shown at output frame i
         while frame.index < wanted:
             frame = stream.take()
         yield frame
+
+
+def check_video_suffix(out: Path, folders: bool = True) -> None:
+    if not (folders and is_folder(out)) and out.suffix.lower() not in (".mp4", ".gif"):
+        raise UsageError(f"{out}: expected an .mp4, .gif{' or a folder (DIR/)' if folders else ''} to write")
 
 
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
@@ -63,27 +92,28 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
-    if not is_folder(out) and out.suffix.lower() not in (".mp4", ".gif"):
-        raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
+    check_video_suffix(out)
+    check_output(out / "frame.png" if is_folder(out) else out)  # before an export or a backend opens
     path, label = playable_model(model, backend)
     stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
                          start=False, label=label)
-    contract = stream.contract
-    fps = fps or contract.fps
-    total = max(1, round(seconds * fps))
-    rows, _ = grid_shape(grid)
-    scale = scale or auto_scale(contract.resolution, rows)
-    canvas = blank_canvas(grid, contract.resolution * scale, VIDEO_GAP, 3)
-    host = stream.host_frame_buffer()
     start = time.perf_counter()
     with contextlib.ExitStack() as files:
         files.callback(stream.close)  # last: the backend outlives the writer
+        plan = video_plan(stream.contract, seconds, fps, grid, scale)
+        host = stream.host_frame_buffer()
         # A single file is written beside `out` and renamed only when every frame is in (or
         # removed on Ctrl-C or an error, leaving what was there before).
         target = out if is_folder(out) else files.enter_context(atomic_output(out))
-        size = (canvas.shape[1], canvas.shape[0])
-        writer = open_writer(out, target, size, fps, is_folder(out))
-        frames = (tile(to_uint8_rgb(stream.copy_to_host(frame, host)), canvas, scale)
-                  for frame in output_frames(stream, total, contract.fps / fps, progress))
+        writer = open_writer(out, target, plan.size, plan.fps, is_folder(out))
+        frames = (tile(to_uint8_rgb(stream.copy_to_host(frame, host)), plan.canvas, plan.scale)
+                  for frame in progress_bar(output_frames(stream, plan, stream.start().take()), plan.total, progress))
         write_all(writer, frames, progress)
-    return RenderReport(out, total, fps, time.perf_counter() - start, stream.backend.name, stream.counters)
+    return RenderReport(out, plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
+                        stream.counters)
+
+
+def progress_bar(frames: Iterator[Frame], total: int, progress: bool) -> Iterator[Frame]:
+    from tqdm import tqdm
+
+    return tqdm(frames, total=total, desc="render", unit="frame", disable=not progress)

@@ -3,18 +3,25 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# The viewer's tests need an X server with Mesa's OpenGL (llvmpipe). Install them when
-# we may (root, Debian); otherwise those tests skip and say why.
-if ! command -v Xvfb >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  apt-get install -y -q xvfb libgl1-mesa-dri >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q xvfb libgl1-mesa-dri >/dev/null 2>&1; } \
-    || echo "could not install xvfb: the viewer tests will skip"
-fi
+
+# apt_ensure COMMAND "PACKAGES" WHAT: install Debian's PACKAGES when COMMAND is missing and we
+# may (root, Debian); otherwise the tests that need them skip and say why (under CI=true the
+# browser and Ray tests fail instead).
+apt_ensure() {
+  command -v "$1" >/dev/null && return 0
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || { echo "no $1: $3 will skip"; return 0; }
+  # shellcheck disable=SC2086  # packages (and apt options)
+  apt-get install -y -q $2 >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $2 >/dev/null 2>&1; } \
+    || echo "could not install $1: $3 will skip"
+}
+# The viewer's tests need an X server with Mesa's OpenGL (llvmpipe).
+apt_ensure Xvfb "xvfb libgl1-mesa-dri" "the viewer tests"
 # The browser viewer's tests drive Debian's chromium through Playwright (never `playwright install`).
-if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1 \
-    || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends chromium >/dev/null 2>&1; } \
-    || echo "could not install chromium: the browser tests will skip (and fail under CI=true)"
-fi
+apt_ensure chromium "--no-install-recommends chromium" "the browser tests"
+# The Ray executor's tests run Ray in a private network namespace: `unshare -n` (util-linux)
+# brings loopback up with `ip` (iproute2).
+apt_ensure ip iproute2 "the Ray executor's tests"
+
 . .venv/bin/activate
 python -m pytest -q -ra "$@"

@@ -51,7 +51,7 @@ def test_runtime_never_imports_the_exporter_or_above():
     assert not {f: n for f, n in wrong.items() if n}
 
 
-@pytest.mark.parametrize("consumer", ["viewer", "web", "playback_ui", "render.py"])
+@pytest.mark.parametrize("consumer", ["viewer", "web", "playback_ui", "render.py", "farm"])
 def test_consumers_open_streams_only_through_open_stream(consumer):
     """The viewer and render reach the runtime through ganrt.runtime.playback (types aside)."""
     for path in ((PACKAGE / consumer).rglob("*.py") if (PACKAGE / consumer).is_dir() else [PACKAGE / consumer]):

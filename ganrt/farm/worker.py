@@ -1,0 +1,181 @@
+"""The worker every executor runs (a local process or a Ray actor): it opens its backend once
+and renders job after job, each seed's file holding the stream `ganrt render --seed S` writes.
+
+A job's streams play seeds base .. base + batch + grid - 2 in one backend call per chunk (stream i
+of a batch plays base + i, whatever the batch, so a batch never changes the frames); the file of
+seed S tiles streams S .. S + grid - 1, like `ganrt render --seed S --grid G`. Between jobs the
+stream restarts at the next base (the runtime's seed change), on the same backend.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import atomic_output, file_sha256
+from ..grid import tile
+from ..imaging import to_uint8_rgb
+from ..playable import playable_model
+from ..render import VideoPlan, output_frames, video_plan
+from ..runtime.playback import open_stream
+from ..writers import open_writer
+from .manifest import Entry
+from .outputs import OutputTemplate
+from .seeds import Job
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a worker needs; plain data, so it pickles to processes and Ray actors."""
+
+    model: str | None
+    template: str
+    seconds: float
+    backend: str = "auto"
+    batch: int = 1  # files per job (seeds per backend call)
+    grid: int = 1  # streams per file
+    fps: float | None = None
+    scale: int | None = None
+    cpu_precision: str = "fp32"
+    cuda_graph: bool = False
+    threads: int = 0  # CPU threads of the backend (0: its default, every core)
+
+    def settings(self) -> dict:
+        """What a landed file depends on besides its seed (--resume keeps a file only if these match)."""
+        return {"model": Path(self.model).name if self.model else "demo", "seconds": self.seconds,
+                "fps": self.fps, "grid": self.grid, "scale": self.scale, "backend": self.backend}
+
+
+def one_line(exc: BaseException) -> str:
+    """The reason a seed failed, on one line (an OSError keeps its kind: 'IsADirectoryError: ...')."""
+    if isinstance(exc, OSError) and exc.strerror:  # the final path, not the temp file's
+        return f"{type(exc).__name__}: {exc.filename2 or exc.filename}: {exc.strerror}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
+
+
+class SeedFile:
+    """One seed's video while it is written: a temp file beside its path, renamed when complete."""
+
+    def __init__(self, seed: int, path: Path, plan: VideoPlan):
+        self.seed, self.path = seed, path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.target = atomic_output(path)
+        temp = self.target.__enter__()
+        try:
+            self.writer = open_writer(path, temp, plan.size, plan.fps, folder=False)
+        except BaseException as exc:
+            self.target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temp file
+            raise
+        self.frames = 0
+
+    def append(self, image: np.ndarray) -> None:
+        self.writer.append(image)
+        self.frames += 1
+
+    def finish(self) -> str:
+        """Close, rename over the path, and return the file's sha256."""
+        self.writer.close(progress=False)
+        self.target.__exit__(None, None, None)  # the rename
+        return file_sha256(self.path)
+
+    def abort(self, exc: BaseException) -> None:
+        try:
+            self.writer.abort()  # stop at once: nothing more is encoded
+        except Exception:  # the writer's own failure may be why we abort
+            log.debug("aborting the writer of seed %d failed", self.seed, exc_info=True)
+        self.target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temp file
+
+
+class RenderWorker:
+    def __init__(self, config: WorkerConfig):
+        self.config, self.template = config, OutputTemplate(config.template)
+        path, label = playable_model(config.model, config.backend)
+        self.stream = open_stream(path, config.backend, batch=config.batch + config.grid - 1, seed=0,
+                                  cuda_graph=config.cuda_graph, cpu_precision=config.cpu_precision,
+                                  threads=config.threads, start=False, label=label)
+        self.plan = video_plan(self.stream.contract, config.seconds, config.fps, config.grid, config.scale)
+        self.host = self.stream.host_frame_buffer()  # (streams, H, W, 4): one frame of every stream
+        self.backend, self.precision = self.stream.backend.name, self.stream.backend.precision
+        self.started = False
+        log.info("worker %d: %s", os.getpid(), self.stream.choice.reason)
+
+    def describe(self) -> str:
+        return self.stream.choice.reason
+
+    def first_frame(self, base: int):
+        """Restart the streams at `base` and return its first frame (index 0)."""
+        self.stream.set_seed(base)
+        if not self.started:
+            self.started = True
+            return self.stream.start().take()
+        frame = self.stream.take()
+        while not (frame.seed == base and frame.index == 0):  # the rest of the chunk on screen before the change
+            frame = self.stream.take()
+        return frame
+
+    def run(self, job: Job) -> list[Entry]:
+        """Render every seed of `job`; a seed that fails is an entry with its reason, the others go on."""
+        started = time.perf_counter()
+        files: dict[int, SeedFile] = {}
+        failed: dict[int, str] = {}
+        try:
+            for seed in job.seeds:
+                try:
+                    files[seed] = SeedFile(seed, self.template.path(seed), self.plan)
+                except Exception as exc:
+                    failed[seed] = one_line(exc)
+            self.write_frames(job, files, failed)
+        except Exception as exc:  # the stream itself failed: every open file of the job goes
+            for seed, file in files.items():
+                file.abort(exc)
+                failed.setdefault(seed, one_line(exc))
+            files = {}
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt: no temp file stays behind
+            for file in files.values():
+                file.abort(exc)
+            raise
+        return self.entries(job, files, failed, time.perf_counter() - started)
+
+    def write_frames(self, job: Job, files: dict[int, "SeedFile"], failed: dict[int, str]) -> None:
+        grid, plan = self.config.grid, self.plan
+        for frame in output_frames(self.stream, plan, self.first_frame(job.base)):
+            rgb = to_uint8_rgb(self.stream.copy_to_host(frame, self.host))  # (streams, H, W, 3) view
+            broke = False
+            for seed, file in files.items():
+                offset = seed - job.base  # seed S's streams: S .. S + grid - 1
+                try:
+                    file.append(tile(rgb[offset:offset + grid], plan.canvas, plan.scale))
+                except Exception as exc:  # this seed's writer broke: the other seeds go on
+                    failed[seed], broke = one_line(exc), True
+                    file.abort(exc)
+            if broke:
+                for seed in [s for s in files if s in failed]:
+                    del files[seed]
+
+    def entries(self, job: Job, files: dict[int, SeedFile], failed: dict[int, str], wall: float) -> list[Entry]:
+        out, settings = [], self.config.settings()
+        for seed in job.seeds:
+            path = self.template.relative_path(seed)
+            if seed in files:
+                try:
+                    sha = files[seed].finish()
+                except Exception as exc:
+                    files[seed].abort(exc)
+                    failed[seed] = one_line(exc)
+                else:
+                    out.append(Entry(seed, path, "ok", files[seed].frames, sha, self.backend, self.precision,
+                                     self.config.seconds, round(wall, 3), settings))
+                    continue
+            out.append(Entry(seed, path, "failed", backend=self.backend, settings=settings, error=failed[seed]))
+        return out
+
+    def close(self) -> None:
+        self.stream.close()

@@ -1,0 +1,174 @@
+"""`ganrt render-many` with the local executor: seeds, shards, the template, the manifest, resume,
+a failing seed, Ctrl-C, and frames equal to `ganrt render --seed S`. The Ray executor runs the same
+checks in a private network namespace (test_ray_executor_in_a_private_network_namespace)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import farm_checks as checks
+from ganrt.cli import main
+from ganrt.errors import UsageError
+from ganrt.farm.manifest import Entry, ManifestWriter, read_entries
+from ganrt.farm.outputs import OutputTemplate
+from ganrt.farm.seeds import parse_seeds, parse_shard, plan_jobs, shard_of
+
+LOCAL = ["--executor", "local", "--workers", "2"]
+
+
+def test_seeds_ranges_and_mistakes():
+    assert parse_seeds("0-3,10,2,12-13") == [0, 1, 2, 3, 10, 12, 13]
+    for bad in ("", "a-3", "5-2", "1,,2", "-3", "0-99999999999"):
+        with pytest.raises(UsageError, match="--seeds"):
+            parse_seeds(bad)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 40])
+def test_shards_partition_the_seeds(count):
+    seeds = parse_seeds("0-20,100,205-210")
+    shards = [shard_of(seeds, i, count) for i in range(count)]
+    assert sorted(s for shard in shards for s in shard) == seeds  # each seed exactly once
+    assert all(shard == sorted(shard) for shard in shards)  # contiguous blocks of the sorted seeds
+    assert shards == [shard_of(list(reversed(seeds))[::-1], i, count) for i in range(count)]  # deterministic
+    assert max(map(len, shards)) - min(map(len, shards)) <= 1
+
+
+def test_shard_mistakes():
+    assert parse_shard("3/8") == (3, 8)
+    for bad in ("8/8", "1", "a/2", "-1/2", "1/0"):
+        with pytest.raises(UsageError, match="--shard"):
+            parse_shard(bad)
+
+
+def test_jobs_group_consecutive_seeds_within_a_batch():
+    jobs = plan_jobs([0, 1, 2, 3, 4, 9, 20, 21], batch=4)
+    assert [(j.base, j.seeds) for j in jobs] == [(0, (0, 1, 2, 3)), (4, (4,)), (9, (9,)), (20, (20, 21))]
+
+
+def test_template_without_seed_is_refused_in_one_line(tmp_path, capsys):
+    assert main(["render-many", "--seeds", "0-3", "-o", str(tmp_path / "out.mp4")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "{seed}" in err and "out/{seed:05d}.mp4" in err
+    assert main(["render-many", "--seeds", "0-3", "-o", str(tmp_path / "{seed}.avi")]) == 2
+    assert "expected an .mp4, .gif" in capsys.readouterr().err
+    with pytest.raises(UsageError, match="only {seed}"):
+        OutputTemplate("{seed}-{shard}.mp4")
+    assert not list(tmp_path.iterdir())
+    assert OutputTemplate("out/a/{seed:05d}/v.mp4").manifest_path() == Path("out/a/manifest.jsonl")
+    assert OutputTemplate("o/{seed}.gif").manifest_path((3, 8)) == Path("o/manifest.shard-3-of-8.jsonl")
+
+
+def test_manifest_cuts_a_torn_last_line(tmp_path):
+    path = tmp_path / "manifest.jsonl"
+    whole = Entry(1, "001.mp4", "ok", 30, "ab" * 32).line()
+    path.write_bytes(whole + whole[:25])  # a crash in the middle of the second line
+    with ManifestWriter(path) as writer:
+        writer.append(Entry(2, "002.mp4", "failed", error="boom"))
+    assert [e.seed for e in read_entries(path)] == [1, 2]
+    assert all(json.loads(line) for line in path.read_text().splitlines())
+
+
+def test_local_two_workers_six_seeds_manifest_and_resume(tmp_path):
+    checks.check_six_seeds_and_resume(tmp_path, LOCAL)
+
+
+def test_local_failing_seed_is_recorded_while_the_rest_land(tmp_path, capsys):
+    checks.check_failing_seed(tmp_path, LOCAL)
+    out = capsys.readouterr().out
+    assert "1 failed: seed 3: IsADirectoryError" in out
+
+
+@pytest.mark.parametrize("batch, grid", [(1, 1), (4, 1), (3, 2)])
+def test_local_frames_equal_ganrt_render(tmp_path, batch, grid):
+    checks.check_frames_equal_render(tmp_path, LOCAL, batch, grid)
+
+
+def test_local_shards_render_each_seed_once(tmp_path):
+    checks.check_shards(tmp_path, LOCAL)
+
+
+def test_local_ctrl_c_leaves_the_manifest_valid_and_resume_finishes(tmp_path):
+    checks.check_ctrl_c(tmp_path, LOCAL)
+    landed = {e["seed"] for e in checks.manifest(tmp_path)}
+    assert main(["render-many", "--seeds", checks.CTRL_C_SEEDS, "-o", str(tmp_path / "{seed:03d}.mp4"), "--backend",
+                 "ort-cpu", "--seconds", checks.CTRL_C_SECONDS, *LOCAL, "--resume"]) == 0
+    entries = checks.manifest(tmp_path)
+    assert {e["seed"] for e in entries} == set(range(20))
+    assert not landed & {e["seed"] for e in entries[len(landed):]}  # what had landed was not redone
+
+
+def worker_pids(parent: int) -> list[int]:
+    """The render workers (multiprocessing spawn children, not its resource tracker) of `parent`."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_local_killed_worker_fails_its_seeds_and_the_rest_land(tmp_path):
+    proc = checks.start_and_wait_for_lines(tmp_path, "0-19", "3", LOCAL)
+    try:
+        os.kill(worker_pids(proc.pid)[0], signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, err.decode()[-2000:]
+    latest = {e["seed"]: e for e in checks.manifest(tmp_path)}
+    failed = [s for s, e in latest.items() if e["status"] == "failed"]
+    assert sorted(latest) == list(range(20)) and len(failed) == 1  # one job of one seed was in flight
+    assert "died (exit code -9)" in latest[failed[0]]["error"] and f"seed {failed[0]}: worker process" in out.decode()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # its temp file was removed
+
+
+@pytest.mark.parametrize("backend", ["ort-cpu", "openvino"])
+def test_a_stream_has_the_same_frames_at_every_batch(backend):
+    """What docs/render-many.md says: on these backends a batch never changes a stream's pixels."""
+    from ganrt.optional import installed
+    from ganrt.runtime.playback import open_stream
+
+    if backend == "openvino" and not installed("openvino"):
+        pytest.skip("openvino is not installed")
+
+    def frames(batch: int, seed: int) -> np.ndarray:  # (batch, 24, H, W, 4): 3 chunks of every stream
+        with open_stream(None, backend, batch=batch, seed=seed) as stream:
+            host = stream.host_frame_buffer()
+            return np.stack([stream.copy_to_host(stream.take(), host).copy() for _ in range(24)], 1)
+
+    alone = np.concatenate([frames(1, 5 + i) for i in range(4)])
+    for batch in (4, 16):
+        assert np.array_equal(frames(batch, 5)[:4], alone), f"{backend}: batch {batch} changed the frames"
+
+
+def test_ray_is_imported_only_by_the_ray_executor_and_only_when_asked():
+    import ast
+
+    farm = Path(__file__).resolve().parents[1] / "ganrt" / "farm"
+    importers = set()
+    for path in farm.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(n == "ray" or n.startswith("ray.") for n in names):
+                importers.add(path.name)
+    assert importers == {"ray_executor.py"}
+    code = "import sys, ganrt.cli, ganrt.farm, ganrt.farm.local; assert 'ray' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_ray_address_nobody_answers_at_is_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as unused:  # a port that was free a moment ago: nothing listens there
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    assert main(["render-many", "--seeds", "0-1", "-o", str(tmp_path / "{seed}.mp4"), "--executor", "ray",
+                 "--ray-address", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing answers there" in err and "ray start --head" in err
+    assert not list(tmp_path.iterdir())

@@ -93,7 +93,8 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     check_video_suffix(out)
-    check_output(out / "frame.png" if is_folder(out) else out)  # before an export or a backend opens
+    if not is_folder(out):  # a folder is made (parents too) when the first frame is written
+        check_output(out)  # before an export or a backend opens
     path, label = playable_model(model, backend)
     stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
                          start=False, label=label)

@@ -1,4 +1,4 @@
-"""The README's bring-your-own example runs as written, and its CLI form too."""
+"""The README's examples (and docs/byo.md's bring-your-own example, and its CLI form) run as written."""
 
 import re
 import subprocess
@@ -9,16 +9,17 @@ from pathlib import Path
 from ganrt.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+BYO = README.parent / "docs" / "byo.md"
 
 
-def readme_example(name: str) -> str:
-    block = re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", README.read_text(), re.S)
-    assert block, f"README lost its {name} block"
+def readme_example(name: str, page: Path = README) -> str:
+    block = re.search(rf"<!-- {name} -->\s*```python\n(.*?)```", page.read_text(), re.S)
+    assert block, f"{page.name} lost its {name} block"
     return block.group(1)
 
 
 def byo_example() -> str:
-    return readme_example("byo-example")
+    return readme_example("byo-example", BYO)
 
 
 def test_stream_example_runs_as_written():
@@ -43,7 +44,7 @@ def test_byo_factory_cli(tmp_path, monkeypatch, capsys):
     (tmp_path / "tiny.onnx").write_bytes(b"the Python example's file, already there")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    line = re.search(r"`ganrt (export --factory mygen:TinyGenerator [^`]*)`", README.read_text()).group(1)
+    line = re.search(r"`ganrt (export --factory mygen:TinyGenerator [^`]*)`", BYO.read_text()).group(1)
     assert main(line.split()) == 0  # the README's own command, after the Python example: no collision
     assert "wrote tiny_cli.onnx" in capsys.readouterr().out
     # a wrong declaration is one line, not a traceback
@@ -68,7 +69,7 @@ def test_wrapper_example_makes_what_the_model_wants():
     import torch
     from torch import nn
 
-    block = re.search(r"```python\n(class WithCategory.*?)```", README.read_text(), re.S).group(1)
+    block = re.search(r"```python\n(class WithCategory.*?)```", BYO.read_text(), re.S).group(1)
     namespace = {"torch": torch, "nn": nn}
     exec(block, namespace)
     wrapped = namespace["WithCategory"](nn.Identity(), categories=6, category=2)

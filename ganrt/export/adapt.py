@@ -126,7 +126,7 @@ def check_result(result: Any, info: GeneratorInfo, called: str) -> torch.Tensor:
         return result[0]
     if isinstance(result, (tuple, list)):
         raise UsageError(f"{called} returned a {type(result).__name__} of {len(result)}; a {info.kind} generator "
-                         f"returns the frames tensor alone: wrap it to return frames (README, Bring your own generator)")
+                         f"returns the frames tensor alone: wrap it to return frames (docs/byo.md)")
     if not torch.is_tensor(result):
         raise UsageError(f"{called} returned {type(result).__name__}, not a tensor of frames")
     return result

@@ -32,6 +32,15 @@ def test_at_most_two_frames_in_flight_and_a_slow_viewer_skips_to_the_latest():
         flow.ack(5)
 
 
+def test_a_viewer_owing_acks_is_timed_from_its_oldest_frame_in_flight():
+    flow = ViewerFlow()
+    assert flow.stalled_for(time.monotonic() + 100) == 0  # nothing in flight: never stalled
+    flow.next_frame(EncodedFrame(1, b""))
+    assert flow.stalled_for(time.monotonic() + 31) > 30
+    flow.ack(1)
+    assert flow.stalled_for(time.monotonic() + 100) == 0
+
+
 def test_page_messages_are_checked():
     assert parse_page_message('{"ack": 3}').value == 3
     assert parse_page_message('{"action": "next_seed"}').name == "next_seed"

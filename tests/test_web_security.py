@@ -207,3 +207,21 @@ def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
             cli.kill()
     assert cli.returncode == 0 and "stopped" in out and "Traceback" not in out, out
     assert took < 2.0, f"stopped {took:.2f} s after Ctrl-C"
+
+
+def test_a_viewer_whose_acks_stall_is_dropped(tmp_path):
+    """A half-open or never-reading connection must not hold a viewer slot (and keep the stream
+    awake) forever: no acknowledgement for --ack timeout (1 s here, 30 s by default) drops it."""
+    why = web_missing()
+    if why:
+        missing(why)
+    with serve(backend="ort-cpu", port=0, ack_timeout_s=1.0, capture_dir=str(tmp_path)) as server:
+        stalled = stalled_client(server)
+        try:
+            wait_for(lambda: len(server.hub.sessions) == 1, what="the stalled viewer")
+            started = time.monotonic()
+            wait_for(lambda: not server.hub.sessions, timeout=8, what="the stalled viewer to be dropped")
+            took = time.monotonic() - started
+        finally:
+            stalled.close()
+    assert took < 5, took

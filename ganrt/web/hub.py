@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 2  # frames sent to one viewer and not yet drawn (acknowledged)
 HUD_PERIOD_S = 0.5
 CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
+HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 
 
 @dataclass
@@ -51,6 +52,7 @@ class ServeOptions(PlaybackOptions):
     certfile: str | None = None
     keyfile: str | None = None
     idle_pause_s: float = 5.0  # the stream rests after this long with nobody watching
+    ack_timeout_s: float = 30.0  # a viewer whose oldest frame in flight stays unacknowledged this long is dropped
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class ViewerFlow:
 
     def __init__(self):
         self.in_flight: list[int] = []
+        self.waiting_since: float | None = None  # monotonic time the oldest frame in flight was sent
         self.last_sent = 0
         self.sent = self.skipped = 0
 
@@ -77,6 +80,8 @@ class ViewerFlow:
         if self.last_sent:
             self.skipped += latest.sequence - self.last_sent - 1  # made while this viewer was busy
         self.last_sent = latest.sequence
+        if not self.in_flight:
+            self.waiting_since = time.monotonic()
         self.in_flight.append(latest.sequence)
         self.sent += 1
         return latest
@@ -85,6 +90,11 @@ class ViewerFlow:
         if sequence not in self.in_flight:
             raise ProtocolError(f"ack {sequence}: no such frame in flight")
         self.in_flight.remove(sequence)
+        self.waiting_since = time.monotonic() if self.in_flight else None  # the next frame in flight: from now
+
+    def stalled_for(self, now: float) -> float:
+        """Seconds the page has owed an acknowledgement (0 when nothing is in flight)."""
+        return 0.0 if self.waiting_since is None else now - self.waiting_since
 
 
 class Hub:
@@ -338,6 +348,11 @@ class ViewerSession:
             self.captured_at[message.name] = time.monotonic()
         offer = self.hub.act(message.name)
         return [text_message("capture", **offer)] if offer else []
+
+    @property
+    def stalled(self) -> bool:
+        """The page stopped acknowledging frames (a stalled or half-open connection): drop it."""
+        return self.flow.stalled_for(time.monotonic()) > self.hub.options.ack_timeout_s
 
     def next_frame(self) -> bytes | None:
         frame = self.flow.next_frame(self.hub.latest)

@@ -225,3 +225,30 @@ def test_a_viewer_whose_acks_stall_is_dropped(tmp_path):
         finally:
             stalled.close()
     assert took < 5, took
+
+
+def test_a_flood_of_messages_is_refused_then_closed_and_the_server_carries_on(server):
+    """At most 20 messages a second per page (acks aside): a flood of seed changes (each would
+    restart the producer) is answered with errors, and a page that keeps flooding is closed (1008)."""
+    async def flood():
+        session, ws = await socket(server)
+        await next_text(ws, "hello")
+        for n in range(300):
+            await ws.send_str(json.dumps({"set": "seed", "value": n % 50}))
+        refused, code = 0, None
+        while True:
+            message = await asyncio.wait_for(ws.receive(), 10)
+            if message.type.name == "TEXT" and "too many messages" in message.data:
+                refused += 1
+            elif message.type.name in ("CLOSE", "CLOSED", "ERROR"):
+                code = ws.close_code
+                break
+        await session.close()
+        session, ws = await socket(server)  # the server takes the next one
+        again = await next_text(ws, "hello")
+        await ws.send_str('{"set": "seed", "value": 0}')
+        await session.close()
+        return refused, code, again
+
+    refused, code, again = asyncio.run(flood())
+    assert refused >= 1 and code == 1008 and again["type"] == "hello"

@@ -17,7 +17,7 @@ import asyncio
 import logging
 from importlib import resources
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from .hub import HEARTBEAT_S, Hub, ViewerLimit, ViewerSession
 from .protocol import MAX_MESSAGE_BYTES, ProtocolError, parse_page_message, text_message
@@ -155,7 +155,11 @@ class WebAdapter:
                         await ws.send_str(reply)
                     wake.set()  # an ack frees a place in flight
                 elif message.type == WSMsgType.BINARY:
-                    await ws.send_str(text_message("error", message="binary messages are not part of the protocol"))
+                    refused = session.admit(None)
+                    await ws.send_str(refused or text_message("error", message="binary messages are not part of the protocol"))
+                if session.rate.abusive:  # it keeps flooding after being told: close this one connection
+                    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
+                    break
         finally:
             self.hub.unsubscribe(news)
             sender.cancel()
@@ -165,7 +169,10 @@ class WebAdapter:
         try:
             message = parse_page_message(text)
         except ProtocolError as exc:
-            return [text_message("error", message=str(exc))]
+            return [session.admit(None) or text_message("error", message=str(exc))]
+        refused = session.admit(message)
+        if refused:
+            return [refused]
         if message.kind == "ack":
             return session.handle(message)
         return await asyncio.to_thread(session.handle, message)  # captures write files

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 2  # frames sent to one viewer and not yet drawn (acknowledged)
 HUD_PERIOD_S = 0.5
 CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
+MESSAGE_RATE = 20.0  # a page's messages per second (acks aside); beyond it each one is refused with an error
+ABUSE_REFUSALS = 40  # refused in a row before the connection is closed (1008, policy violation)
 HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 
 
@@ -95,6 +97,32 @@ class ViewerFlow:
     def stalled_for(self, now: float) -> float:
         """Seconds the page has owed an acknowledgement (0 when nothing is in flight)."""
         return 0.0 if self.waiting_since is None else now - self.waiting_since
+
+
+class MessageRate:
+    """A token bucket: MESSAGE_RATE messages a second, as a burst of as many; acks of frames in
+    flight are not counted (flow control bounds them), anything else is, errors included. A page
+    refused ABUSE_REFUSALS times with no quiet second between is abusive."""
+
+    def __init__(self, rate: float = MESSAGE_RATE):
+        self.rate, self.tokens, self.at = rate, rate, time.monotonic()
+        self.refused, self.refused_at = 0, 0.0
+
+    def admit(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        if now - self.refused_at > 1.0:  # a quiet second forgives
+            self.refused = 0
+        self.refused, self.refused_at = self.refused + 1, now
+        return False
+
+    @property
+    def abusive(self) -> bool:
+        return self.refused >= ABUSE_REFUSALS
 
 
 class Hub:
@@ -319,17 +347,29 @@ class ViewerSession:
 
     def __init__(self, hub: Hub):
         self.hub, self.flow, self.state_sent = hub, ViewerFlow(), -1
+        self.rate = MessageRate()
         self.captured_at = {action: -CAPTURE_PERIOD_S for action in CAPTURE_ACTIONS}
 
     def handle_text(self, text: str) -> list[str]:
         """One message from the page -> the replies to send it (errors included; never raises)."""
         try:
-            return self.handle(parse_page_message(text))
+            message = parse_page_message(text)
         except ProtocolError as exc:
-            return [text_message("error", message=str(exc))]
+            return [self.admit(None) or text_message("error", message=str(exc))]
+        refused = self.admit(message)
+        return [refused] if refused else self.handle(message)
+
+    def admit(self, message: PageMessage | None) -> str | None:
+        """None when `message` (None: one that did not parse) may be handled; else the error to send.
+        A flood of seed changes would restart the producer each time: at most MESSAGE_RATE a second."""
+        if message is not None and message.kind == "ack" and message.value in self.flow.in_flight:
+            return None
+        if self.rate.admit():
+            return None
+        return text_message("error", message=f"too many messages: at most {MESSAGE_RATE:g} a second; slow down")
 
     def handle(self, message: PageMessage) -> list[str]:
-        """A checked message -> the replies (errors included; never raises)."""
+        """A checked message, admitted -> the replies (errors included; never raises)."""
         try:
             return self.apply(message)
         except (ProtocolError, UsageError) as exc:

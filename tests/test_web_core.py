@@ -132,3 +132,36 @@ def test_view_without_a_display_points_to_serve_and_doctor_has_a_browser_line(tm
     assert main(["doctor"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if " browser " in line)
     assert "ganrt serve" in line or "pip install 'ganrt[web]'" in line
+
+
+def test_screenshots_of_one_frame_do_not_overwrite_each_other(tmp_path):
+    from ganrt.playback_ui.capture import Captures
+
+    captures, canvas = Captures(tmp_path), np.zeros((8, 8, 4), np.uint8)
+    first = captures.screenshot(canvas, 3, 7)
+    canvas[..., 0] = 255
+    second = captures.screenshot(canvas, 3, 7)  # a paused stream, or a second viewer
+    assert (first.name, second.name) == ("ganrt-seed3-frame000007.png", "ganrt-seed3-frame000007-2.png")
+    assert np.asarray(Image.open(first))[0, 0, 0] == 0 and np.asarray(Image.open(second))[0, 0, 0] == 255
+
+
+def test_a_recording_stops_at_its_cap_and_when_the_last_viewer_leaves(tmp_path):
+    """--max-record-seconds lands the file by itself; a viewer leaving mid-recording lands it too
+    (and the MP4's finish runs outside the hub's frame lock)."""
+    import imageio.v3 as iio
+
+    with Hub(ServeOptions(backend="ort-cpu", max_record_seconds=0.5, capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        wait_for(lambda: hub.published >= 2, what="frames")
+        assert hub.toggle_recording() == {"kind": "recording", "started": True}
+        wait_for(lambda: len(hub.downloads) == 1, what="the capped recording to land")
+        capped = hub.captures.paths[-1]
+        hub.options.max_record_seconds = 60
+        hub.toggle_recording()
+        wait_for(lambda: hub.captures.recorder is not None and hub.captures.recorder.frames >= 3, what="frames recorded")
+        session.close()
+        wait_for(lambda: len(hub.downloads) == 2, what="the recording to land when the last viewer left")
+        left = hub.captures.paths[-1]
+        assert set(hub.downloads) == {capped.name, left.name}
+    assert iio.imread(capped).shape[0] == 8  # 0.5 s of 15 fps content
+    assert iio.imread(left).shape[0] >= 3

@@ -54,6 +54,7 @@ class ServeOptions(PlaybackOptions):
     certfile: str | None = None
     keyfile: str | None = None
     idle_pause_s: float = 5.0  # the stream rests after this long with nobody watching
+    max_record_seconds: float = 600.0  # a recording stops (and lands its file) after this much content
     ack_timeout_s: float = 30.0  # a viewer whose oldest frame in flight stays unacknowledged this long is dropped
 
 
@@ -131,7 +132,8 @@ class Hub:
     def __init__(self, options: ServeOptions):
         self.options = options
         self.stream = self.canvas = self.encoder = self.thread = None
-        self.lock = threading.Lock()  # canvas, latest frame, captures: frame thread vs. the viewers' actions
+        self.lock = threading.Lock()  # canvas, latest frame, screenshots: frame thread vs. the viewers' actions
+        self.record_lock = threading.Lock()  # the recording in progress: its frames vs. starting/stopping it
         self.cond = threading.Condition()  # viewers come and go; the resting stream waits on it
         self.wake = threading.Event()
         self.sessions: set[ViewerSession] = set()
@@ -178,8 +180,7 @@ class Hub:
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=2)
-        with self.lock:
-            self.captures.stop()  # a recording in progress lands in its file
+        self.stop_recording("the server stops")  # a recording in progress lands in its file
         if self.stream is not None:
             self.stream.close()
             self.stream = None
@@ -228,6 +229,8 @@ class Hub:
         state_at = 0.0
         try:
             while not self.stopping:
+                if not self.sessions and self.captures.recording:
+                    self.stop_recording("the last viewer left")
                 if not self.sessions and time.monotonic() - self.alone_since > self.options.idle_pause_s:
                     self.rest()
                     continue
@@ -265,9 +268,32 @@ class Hub:
             canvas = self.canvas.fill(frame)
             self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
             self.encode_latest(canvas, frame.seed, frame.index)
-            self.captures.append(self.canvas.host)  # when recording: every frame played, at the content rate
         self.stream.note_shown(frame)
         self.notify()
+        self.record(self.canvas.host)  # only this thread fills the canvas: no need of self.lock
+
+    def record(self, host) -> None:
+        """When recording: every frame played, at the content rate (tiled and piped to the encoder
+        outside self.lock: viewers' screenshots and the next frame do not wait on it)."""
+        with self.record_lock:
+            self.captures.append(host)
+            recorder = self.captures.recorder
+            full = recorder is not None and recorder.full
+        if full:
+            self.stop_recording(f"it reached --max-record-seconds {self.options.max_record_seconds:g}")
+
+    def stop_recording(self, why: str) -> dict | None:
+        """Stop a recording in progress (if any) and land its file; the MP4's slow finish runs
+        outside every lock, so neither the frame thread nor the viewers freeze meanwhile."""
+        with self.record_lock:
+            recorder = self.captures.detach()
+        if recorder is None:
+            return None
+        path = self.captures.finish(recorder)
+        log.info("recording stopped (%s)", why)
+        offer = self.offer(path, "recording")
+        self.refresh_state()
+        return offer
 
     def encode_latest(self, canvas, seed: int, index: int) -> None:
         """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held)."""
@@ -324,11 +350,15 @@ class Hub:
 
     def toggle_recording(self) -> dict:
         contract = self.stream.contract
-        with self.lock:
-            self.captures.toggle_recording(contract.resolution, self.stream.batch, contract.fps)
-            path = None if self.captures.recording else self.captures.paths[-1]
-        self.refresh_state()
-        return self.offer(path, "recording") if path else {"kind": "recording", "started": True}
+        with self.record_lock:
+            started = not self.captures.recording
+            if started:
+                self.captures.toggle_recording(contract.resolution, self.stream.batch, contract.fps,
+                                               max_seconds=self.options.max_record_seconds)
+        if started:
+            self.refresh_state()
+            return {"kind": "recording", "started": True}
+        return self.stop_recording("asked") or {"kind": "recording", "started": False}
 
     def offer(self, path: Path, kind: str) -> dict:
         log.info("wrote %s", path)

@@ -66,6 +66,10 @@ def test_origin_host_and_bind_rules():
     assert not gate.origin_ok("http://evil.example:8765", "evil.example:8765", "http")  # DNS rebinding
     assert not gate.origin_ok(None, "127.0.0.1:8765", "http")
     assert not gate.origin_ok("https://127.0.0.1:8765", "127.0.0.1:8765", "http")
+    for host in ("127.0.0.2:8765", "127.1.2.3", "[::1]:80", "LOCALHOST:1"):  # any loopback address (--host 127.0.0.2)
+        assert gate.host_ok(host), host
+    for host in ("evil.example:8765", "localhost.evil.example", "10.0.0.1:8765", "", None):
+        assert not gate.host_ok(host), host
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         check_bind(host, 8765, tls=False)
     check_bind("0.0.0.0", 8765, tls=True)

@@ -151,6 +151,16 @@ def test_nothing_outside_the_page_can_be_read(server, path):
     assert status in (403, 404) and "import" not in body and "root:" not in body
 
 
+def test_any_loopback_address_serves_its_printed_url(tmp_path):
+    """--host 127.0.0.2: the URL printed names it, and the Host check lets it in (no 403)."""
+    import urllib.request
+
+    with serve(backend="ort-cpu", host="127.0.0.2", port=0, capture_dir=str(tmp_path)) as server:
+        assert server.url.startswith("http://127.0.0.2:")
+        with urllib.request.urlopen(server.url) as response:
+            assert response.status == 200 and b"<canvas" in response.read()
+
+
 def test_a_public_address_without_tls_is_refused_at_start():
     with pytest.raises(UsageError, match=r"--certfile and --keyfile.*ssh -N -L 8765:127.0.0.1:8765"):
         with serve(host="0.0.0.0"):

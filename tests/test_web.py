@@ -116,7 +116,11 @@ def test_screenshot_and_recording_download(browser, tmp_path):
         mp4 = downloads / clip.value.suggested_filename
         clip.value.save_as(mp4)
         frames_recorded = server.hub.published
+        # the download link is built from the name alone, whatever URL a message carries
+        page.evaluate("offer({kind: 'screenshot', name: '../a b.png', url: 'https://evil.example/x'})")
+        href = page.evaluate("document.getElementById('download').href")
         page.close()
+    assert href == f"http://127.0.0.1:{server.port}/captures/..%2Fa%20b.png", href
     seed, index = map(int, re.fullmatch(r"ganrt-seed(\d+)-frame(\d+)\.png", name).groups())
     np.testing.assert_array_equal(iio.imread(png), reference_canvas(seed, index))  # the raw canvas
     video = iio.imread(mp4)  # (frames, H, W, 3): every frame played while recording, at 15 fps

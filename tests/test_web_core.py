@@ -4,6 +4,7 @@ checks, the Origin/Host/bind rules, encoding, and the stream resting while nobod
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import numpy as np
@@ -169,3 +170,28 @@ def test_a_recording_stops_at_its_cap_and_when_the_last_viewer_leaves(tmp_path):
         assert set(hub.downloads) == {capped.name, left.name}
     assert iio.imread(capped).shape[0] == 8  # 0.5 s of 15 fps content
     assert iio.imread(left).shape[0] >= 3
+
+
+def test_state_refreshes_from_many_threads_keep_version_and_state_together(tmp_path):
+    """refresh_state runs on the frame thread and on viewers' workers at once: every refresh counts
+    (no lost `+= 1`), and the state read with a version is the one built for it (the latest seed)."""
+    import threading
+
+    with Hub(ServeOptions(backend="ort-cpu", capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        before = hub.current_state()[0]
+
+        def refresh(times: int = 300) -> None:
+            for _ in range(times):
+                hub.refresh_state()
+
+        workers = [threading.Thread(target=refresh) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        version, _ = hub.current_state()
+        assert version - before >= 1200  # the frame thread's own refreshes come on top
+        hub.set("seed", 9)
+        assert hub.current_state()[1]["seed"] == 9 and json.loads(session.next_state())["seed"] == 9
+        session.close()

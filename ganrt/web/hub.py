@@ -144,6 +144,7 @@ class Hub:
         self.stopping = self.resting = False
         self.alone_since = time.monotonic()
         self.error: str | None = None
+        self.state_lock = threading.Lock()  # refresh_state runs on the frame thread and on viewers' workers
         self.state_version, self.state = 0, {}
         self.published = self.encoded_bytes = 0
         self.encode_seconds = 0.0
@@ -316,13 +317,20 @@ class Hub:
     def refresh_state(self) -> None:
         """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""
         stream, controls = self.stream, self.stream.controls
-        delivery = f"{self.encoder.format} to {len(self.sessions)} viewer{'s' * (len(self.sessions) != 1)}"
-        self.state = {"hud": hud_lines(stream, self.shown, delivery, self.captures.recording),
-                      "summary": hud_summary(stream, self.shown, self.captures.recording),
-                      "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
-                      "recording": self.captures.recording, "error": self.error}
-        self.state_version += 1
+        with self.state_lock:  # built and numbered in one go: a newer state is never overwritten by an older one
+            viewers, recording = len(self.sessions), self.captures.recording
+            delivery = f"{self.encoder.format} to {viewers} viewer{'s' * (viewers != 1)}"
+            self.state = {"hud": hud_lines(stream, self.shown, delivery, recording),
+                          "summary": hud_summary(stream, self.shown, recording),
+                          "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
+                          "recording": recording, "error": self.error}
+            self.state_version += 1
         self.notify()
+
+    def current_state(self) -> tuple[int, dict]:
+        """(version, state), read together."""
+        with self.state_lock:
+            return self.state_version, self.state
 
     # --- what viewers ask -------------------------------------------------------------------
     def act(self, action: str) -> dict | None:
@@ -429,10 +437,11 @@ class ViewerSession:
         return None if frame is None else frame.message
 
     def next_state(self) -> str | None:
-        if self.state_sent == self.hub.state_version:
+        version, state = self.hub.current_state()
+        if self.state_sent == version:
             return None
-        self.state_sent = self.hub.state_version
-        return text_message("state", **self.hub.state, skipped=self.flow.skipped)
+        self.state_sent = version
+        return text_message("state", **state, skipped=self.flow.skipped)
 
     def close(self) -> None:
         self.hub.disconnect(self)

@@ -1,6 +1,6 @@
 """How `ganrt serve` delivers frames to a real browser (headless Debian chromium through
-Playwright) on loopback: frames drawn per second, latency from just before encoding to drawn in
-the page (median, p95), encode time and bytes per frame, and how long a seed change (the N key)
+Playwright) on loopback: frames drawn per second, latency from produced (the frame handed out
+by the playback clock, before canvas fill and encoding) to drawn in the page (median, p95), encode time and bytes per frame, and how long a seed change (the N key)
 takes to reach the page's canvas.
 
     python benchmarks/web_rate.py      # ~3 minutes; writes benchmarks/results/web-rate.{json,md}
@@ -67,8 +67,8 @@ class ReplayHub(Hub):
     def run(self) -> None:
         due, state_at, count = time.perf_counter(), 0.0, 0
         while not self.stopping:
-            with self.lock:
-                self.encode_latest(self.canvases[count % len(self.canvases)], 0, count)
+            with self.lock:  # a replayed frame is produced when it is due
+                self.encode_latest(self.canvases[count % len(self.canvases)], 0, count, time.time() * 1e3)
             self.notify()
             count += 1
             if time.monotonic() - state_at >= HUD_PERIOD_S:

@@ -195,3 +195,24 @@ def test_state_refreshes_from_many_threads_keep_version_and_state_together(tmp_p
         hub.set("seed", 9)
         assert hub.current_state()[1]["seed"] == 9 and json.loads(session.next_state())["seed"] == 9
         session.close()
+
+
+def test_latency_counts_from_the_frame_leaving_the_stream_not_from_encoding(tmp_path):
+    """The header's produced time is taken when the playback clock hands the frame out, before the
+    canvas fill (slowed by 80 ms here) and the encoding, so the page's latency includes both."""
+    with Hub(ServeOptions(backend="ort-cpu", capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        fill, filled_at = hub.canvas.fill, []
+
+        def slow_fill(frame):
+            time.sleep(0.08)
+            filled_at.append(time.time() * 1e3)
+            return fill(frame)
+
+        hub.canvas.fill = slow_fill
+        wait_for(lambda: len(filled_at) >= 3, what="slow frames")
+        with hub.lock:  # publish holds it through fill and encode: the latest frame is the last one filled
+            header, _ = unpack_header(hub.latest.message)
+            last_filled = filled_at[-1]
+        session.close()
+    assert last_filled - header.produced_ms >= 80, last_filled - header.produced_ms

@@ -236,8 +236,8 @@ class Hub:
                     self.rest()
                     continue
                 frame = self.stream.poll()
-                if frame is not None:
-                    self.publish(frame)
+                if frame is not None:  # due now by the playback clock: what the page's latency counts from
+                    self.publish(frame, time.time() * 1e3)
                 if time.monotonic() - state_at >= HUD_PERIOD_S:
                     self.measure_fps()
                     self.refresh_state()
@@ -264,11 +264,12 @@ class Hub:
         self.resting = False
         self.refresh_state()
 
-    def publish(self, frame) -> None:
+    def publish(self, frame, produced_ms: float) -> None:
+        """`frame`, taken from the stream at `produced_ms` (ms since the epoch), to every viewer."""
         with self.lock:
             canvas = self.canvas.fill(frame)
             self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
-            self.encode_latest(canvas, frame.seed, frame.index)
+            self.encode_latest(canvas, frame.seed, frame.index, produced_ms)
         self.stream.note_shown(frame)
         self.notify()
         self.record(self.canvas.host)  # only this thread fills the canvas: no need of self.lock
@@ -296,9 +297,9 @@ class Hub:
         self.refresh_state()
         return offer
 
-    def encode_latest(self, canvas, seed: int, index: int) -> None:
-        """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held)."""
-        produced_ms = time.time() * 1e3  # just before encoding: what the page's latency counts from
+    def encode_latest(self, canvas, seed: int, index: int, produced_ms: float) -> None:
+        """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held);
+        `produced_ms`: when the frame left the stream, carried in the header for the page's latency."""
         started = time.perf_counter()
         image = self.encoder.encode(canvas)
         self.encode_seconds += time.perf_counter() - started
@@ -386,6 +387,8 @@ class ViewerSession:
     def __init__(self, hub: Hub):
         self.hub, self.flow, self.state_sent = hub, ViewerFlow(), -1
         self.rate = MessageRate()
+        # bytes the front end holds unsent for this viewer (its socket's write side); the adapter sets it
+        self.backlog_bytes: Callable[[], int] = lambda: 0
         self.captured_at = {action: -CAPTURE_PERIOD_S for action in CAPTURE_ACTIONS}
 
     def handle_text(self, text: str) -> list[str]:

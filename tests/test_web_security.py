@@ -253,3 +253,45 @@ def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
     stopped = next(when for when, line in said if line.startswith("stopped")) - started
     assert stopped < 2.0, f"stopped {stopped:.2f} s after Ctrl-C"
     assert exited < 6.0, f"the process exited {exited:.2f} s after Ctrl-C"
+
+
+def test_a_client_that_acks_but_never_reads_stalls_its_socket_not_the_server(tmp_path):
+    """512 px noise JPEGs (~0.5 MB) at 30 fps to a client that acknowledges every frame in flight
+    (so flow control keeps sending) but never reads a byte: its socket's write side fills (the kernel's
+    buffers, then aiohttp's), the server's memory stays flat, the frame thread keeps publishing, and
+    close() still takes under 2 s."""
+    from ganrt.web.server import WebServer
+    from ganrt.web.hub import ServeOptions
+    from web_helpers import BigFrameHub, masked_text, rss_bytes
+
+    why = web_missing()
+    if why:
+        missing(why)
+    server = WebServer(ServeOptions(backend="ort-cpu", port=0, capture_dir=str(tmp_path)), make_hub=BigFrameHub)
+    server.start()
+    stalled = stalled_client(server)
+    try:
+        wait_for(lambda: len(server.hub.sessions) == 1, what="the client")
+        session = next(iter(server.hub.sessions))
+
+        def ack_in_flight():  # without reading: the sequences come from the server's side
+            for sequence in list(session.flow.in_flight):
+                stalled.sendall(masked_text(json.dumps({"ack": sequence})))
+            return session.backlog_bytes() >= 2**16  # aiohttp's high-water mark: its writer waits to drain
+
+        wait_for(ack_in_flight, timeout=10, what="the server's write side to fill up")
+        sent, published, memory = session.flow.sent, server.hub.published, rss_bytes()
+        for _ in range(20):
+            ack_in_flight()
+            time.sleep(0.1)
+        grown = rss_bytes() - memory
+        assert session.flow.sent - sent <= 2  # blocked in the send: nothing more went out
+        assert server.hub.published - published >= 20  # while the frame thread went on (30 fps)
+        assert session.backlog_bytes() >= 2**16 and grown < 8 * 2**20, (session.backlog_bytes(), grown)
+        started = time.monotonic()
+        server.close()
+        took = time.monotonic() - started
+    finally:
+        server.close()
+        stalled.close()
+    assert took < 2.0, f"close() took {took:.2f} s with a stalled client"

@@ -128,6 +128,8 @@ class WebAdapter:
         try:
             await ws.prepare(request)
             self.sockets[ws] = request
+            transport = request.transport
+            session.backlog_bytes = lambda: transport.get_write_buffer_size() if not transport.is_closing() else 0
             await self.converse(ws, session, request)
         finally:
             self.sockets.pop(ws, None)

@@ -96,8 +96,15 @@ def test_png_is_exact_and_jpeg_takes_over_above_192_px():
 def test_the_stream_rests_while_nobody_watches(tmp_path):
     with Hub(ServeOptions(backend="ort-cpu", idle_pause_s=0.3, capture_dir=str(tmp_path))) as hub:
         wait_for(lambda: hub.resting, what="the stream to rest")
-        time.sleep(0.3)  # the producer finishes filling its ring, then waits
-        produced, published = hub.stream.counters.produced, hub.published
+        seen = []  # the producer finishes filling its ring, then waits: until its count stands still
+
+        def standing() -> bool:
+            seen.append((hub.stream.counters.produced, hub.published))
+            time.sleep(0.2)
+            return len(seen) >= 3 and len(set(seen[-3:])) == 1
+
+        wait_for(standing, timeout=10, what="the producer to stop")
+        produced, published = seen[-1]
         time.sleep(0.6)
         assert hub.stream.counters.produced == produced and hub.published == published
         session = hub.connect()

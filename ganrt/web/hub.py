@@ -2,7 +2,7 @@
 
 One thread takes frames at the content rate x speed (`poll`, as the window does), fills the host
 canvas (the window's grid code), encodes it ONCE and keeps the latest; every viewer is sent that
-latest frame under its own flow control (ViewerFlow: at most MAX_IN_FLIGHT frames sent and not
+latest frame under its own flow control (flow.ViewerFlow: at most MAX_IN_FLIGHT frames sent and not
 yet acknowledged; a slow viewer skips to the latest, counted, never queues). When nobody has
 watched for `idle_pause_s` the stream rests (the producer fills its ring and waits: no CPU or GPU
 burnt for an empty room) and resumes on the next viewer. Screenshots and recordings are made
@@ -31,16 +31,14 @@ from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from ..playback_ui.options import PlaybackOptions
 from ..runtime.playback import open_stream
 from .encode import FrameEncoder, choose_format
+from .flow import MESSAGE_RATE, EncodedFrame, MessageRate, ViewerFlow
 from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMessage, ProtocolError,
                        parse_page_message, text_message)
 
 log = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 2  # frames sent to one viewer and not yet drawn (acknowledged)
 HUD_PERIOD_S = 0.5
 CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
-MESSAGE_RATE = 20.0  # a page's messages per second (acks aside); beyond it each one is refused with an error
-ABUSE_REFUSALS = 40  # refused in a row before the connection is closed (1008, policy violation)
 HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 
 
@@ -58,72 +56,8 @@ class ServeOptions(PlaybackOptions):
     ack_timeout_s: float = 30.0  # a viewer whose oldest frame in flight stays unacknowledged this long is dropped
 
 
-@dataclass(frozen=True)
-class EncodedFrame:
-    sequence: int
-    message: bytes  # header + image, sent as is to every viewer
-
-
 class ViewerLimit(GanrtError):
     """A viewer beyond --max-viewers."""
-
-
-class ViewerFlow:
-    """One viewer's flow control: the latest frame, when fewer than MAX_IN_FLIGHT are unacknowledged."""
-
-    def __init__(self):
-        self.in_flight: list[int] = []
-        self.waiting_since: float | None = None  # monotonic time the oldest frame in flight was sent
-        self.last_sent = 0
-        self.sent = self.skipped = 0
-
-    def next_frame(self, latest: EncodedFrame | None) -> EncodedFrame | None:
-        if latest is None or latest.sequence <= self.last_sent or len(self.in_flight) >= MAX_IN_FLIGHT:
-            return None
-        if self.last_sent:
-            self.skipped += latest.sequence - self.last_sent - 1  # made while this viewer was busy
-        self.last_sent = latest.sequence
-        if not self.in_flight:
-            self.waiting_since = time.monotonic()
-        self.in_flight.append(latest.sequence)
-        self.sent += 1
-        return latest
-
-    def ack(self, sequence: int) -> None:
-        if sequence not in self.in_flight:
-            raise ProtocolError(f"ack {sequence}: no such frame in flight")
-        self.in_flight.remove(sequence)
-        self.waiting_since = time.monotonic() if self.in_flight else None  # the next frame in flight: from now
-
-    def stalled_for(self, now: float) -> float:
-        """Seconds the page has owed an acknowledgement (0 when nothing is in flight)."""
-        return 0.0 if self.waiting_since is None else now - self.waiting_since
-
-
-class MessageRate:
-    """A token bucket: MESSAGE_RATE messages a second, as a burst of as many; acks of frames in
-    flight are not counted (flow control bounds them), anything else is, errors included. A page
-    refused ABUSE_REFUSALS times with no quiet second between is abusive."""
-
-    def __init__(self, rate: float = MESSAGE_RATE):
-        self.rate, self.tokens, self.at = rate, rate, time.monotonic()
-        self.refused, self.refused_at = 0, 0.0
-
-    def admit(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        if now - self.refused_at > 1.0:  # a quiet second forgives
-            self.refused = 0
-        self.refused, self.refused_at = self.refused + 1, now
-        return False
-
-    @property
-    def abusive(self) -> bool:
-        return self.refused >= ABUSE_REFUSALS
 
 
 class Hub:

@@ -295,3 +295,48 @@ def test_a_client_that_acks_but_never_reads_stalls_its_socket_not_the_server(tmp
         server.close()
         stalled.close()
     assert took < 2.0, f"close() took {took:.2f} s with a stalled client"
+
+
+def test_a_viewer_whose_acks_stall_is_dropped(tmp_path):
+    """A half-open or never-reading connection must not hold a viewer slot (and keep the stream
+    awake) forever: no acknowledgement for --ack timeout (1 s here, 30 s by default) drops it."""
+    why = web_missing()
+    if why:
+        missing(why)
+    with serve(backend="ort-cpu", port=0, ack_timeout_s=1.0, capture_dir=str(tmp_path)) as server:
+        stalled = stalled_client(server)
+        try:
+            wait_for(lambda: len(server.hub.sessions) == 1, what="the stalled viewer")
+            started = time.monotonic()
+            wait_for(lambda: not server.hub.sessions, timeout=8, what="the stalled viewer to be dropped")
+            took = time.monotonic() - started
+        finally:
+            stalled.close()
+    assert took < 5, took
+
+
+def test_a_flood_of_messages_is_refused_then_closed_and_the_server_carries_on(server):
+    """At most 20 messages a second per page (acks aside): a flood of seed changes (each would
+    restart the producer) is answered with errors, and a page that keeps flooding is closed (1008)."""
+    async def flood():
+        session, ws = await socket(server)
+        await next_text(ws, "hello")
+        for n in range(300):
+            await ws.send_str(json.dumps({"set": "seed", "value": n % 50}))
+        refused, code = 0, None
+        while True:
+            message = await asyncio.wait_for(ws.receive(), 10)
+            if message.type.name == "TEXT" and "too many messages" in message.data:
+                refused += 1
+            elif message.type.name in ("CLOSE", "CLOSED", "ERROR"):
+                code = ws.close_code
+                break
+        await session.close()
+        session, ws = await socket(server)  # the server takes the next one
+        again = await next_text(ws, "hello")
+        await ws.send_str('{"set": "seed", "value": 0}')
+        await session.close()
+        return refused, code, again
+
+    refused, code, again = asyncio.run(flood())
+    assert refused >= 1 and code == 1008 and again["type"] == "hello"

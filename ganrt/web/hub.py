@@ -140,6 +140,7 @@ class Hub:
             self.sessions.add(session)
             self.cond.notify_all()  # a resting stream resumes
         self.wake.set()
+        self.refresh_state()  # the HUD's viewer count, before this viewer's first state
         return session
 
     def disconnect(self, session: "ViewerSession") -> None:
@@ -147,6 +148,8 @@ class Hub:
             self.sessions.discard(session)
             if not self.sessions:
                 self.alone_since = time.monotonic()
+        if self.stream is not None:  # not once closed
+            self.refresh_state()
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         """`callback()` (from the frame thread) whenever a new frame or state is ready."""

@@ -4,6 +4,7 @@ checks, the Origin/Host/bind rules, encoding, and the stream resting while nobod
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import numpy as np
@@ -32,6 +33,15 @@ def test_at_most_two_frames_in_flight_and_a_slow_viewer_skips_to_the_latest():
         flow.ack(5)
 
 
+def test_a_viewer_owing_acks_is_timed_from_its_oldest_frame_in_flight():
+    flow = ViewerFlow()
+    assert flow.stalled_for(time.monotonic() + 100) == 0  # nothing in flight: never stalled
+    flow.next_frame(EncodedFrame(1, b""))
+    assert flow.stalled_for(time.monotonic() + 31) > 30
+    flow.ack(1)
+    assert flow.stalled_for(time.monotonic() + 100) == 0
+
+
 def test_page_messages_are_checked():
     assert parse_page_message('{"ack": 3}').value == 3
     assert parse_page_message('{"action": "next_seed"}').name == "next_seed"
@@ -57,6 +67,10 @@ def test_origin_host_and_bind_rules():
     assert not gate.origin_ok("http://evil.example:8765", "evil.example:8765", "http")  # DNS rebinding
     assert not gate.origin_ok(None, "127.0.0.1:8765", "http")
     assert not gate.origin_ok("https://127.0.0.1:8765", "127.0.0.1:8765", "http")
+    for host in ("127.0.0.2:8765", "127.1.2.3", "[::1]:80", "LOCALHOST:1"):  # any loopback address (--host 127.0.0.2)
+        assert gate.host_ok(host), host
+    for host in ("evil.example:8765", "localhost.evil.example", "10.0.0.1:8765", "", None):
+        assert not gate.host_ok(host), host
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         check_bind(host, 8765, tls=False)
     check_bind("0.0.0.0", 8765, tls=True)
@@ -82,8 +96,15 @@ def test_png_is_exact_and_jpeg_takes_over_above_192_px():
 def test_the_stream_rests_while_nobody_watches(tmp_path):
     with Hub(ServeOptions(backend="ort-cpu", idle_pause_s=0.3, capture_dir=str(tmp_path))) as hub:
         wait_for(lambda: hub.resting, what="the stream to rest")
-        time.sleep(0.3)  # the producer finishes filling its ring, then waits
-        produced, published = hub.stream.counters.produced, hub.published
+        seen = []  # the producer finishes filling its ring, then waits: until its count stands still
+
+        def standing() -> bool:
+            seen.append((hub.stream.counters.produced, hub.published))
+            time.sleep(0.2)
+            return len(seen) >= 3 and len(set(seen[-3:])) == 1
+
+        wait_for(standing, timeout=10, what="the producer to stop")
+        produced, published = seen[-1]
         time.sleep(0.6)
         assert hub.stream.counters.produced == produced and hub.published == published
         session = hub.connect()
@@ -123,3 +144,82 @@ def test_view_without_a_display_points_to_serve_and_doctor_has_a_browser_line(tm
     assert main(["doctor"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if " browser " in line)
     assert "ganrt serve" in line or "pip install 'ganrt[web]'" in line
+
+
+def test_screenshots_of_one_frame_do_not_overwrite_each_other(tmp_path):
+    from ganrt.playback_ui.capture import Captures
+
+    captures, canvas = Captures(tmp_path), np.zeros((8, 8, 4), np.uint8)
+    first = captures.screenshot(canvas, 3, 7)
+    canvas[..., 0] = 255
+    second = captures.screenshot(canvas, 3, 7)  # a paused stream, or a second viewer
+    assert (first.name, second.name) == ("ganrt-seed3-frame000007.png", "ganrt-seed3-frame000007-2.png")
+    assert np.asarray(Image.open(first))[0, 0, 0] == 0 and np.asarray(Image.open(second))[0, 0, 0] == 255
+
+
+def test_a_recording_stops_at_its_cap_and_when_the_last_viewer_leaves(tmp_path):
+    """--max-record-seconds lands the file by itself; a viewer leaving mid-recording lands it too
+    (and the MP4's finish runs outside the hub's frame lock)."""
+    import imageio.v3 as iio
+
+    with Hub(ServeOptions(backend="ort-cpu", max_record_seconds=0.5, capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        wait_for(lambda: hub.published >= 2, what="frames")
+        assert hub.toggle_recording() == {"kind": "recording", "started": True}
+        wait_for(lambda: len(hub.downloads) == 1, what="the capped recording to land")
+        capped = hub.captures.paths[-1]
+        hub.options.max_record_seconds = 60
+        hub.toggle_recording()
+        wait_for(lambda: hub.captures.recorder is not None and hub.captures.recorder.frames >= 3, what="frames recorded")
+        session.close()
+        wait_for(lambda: len(hub.downloads) == 2, what="the recording to land when the last viewer left")
+        left = hub.captures.paths[-1]
+        assert set(hub.downloads) == {capped.name, left.name}
+    assert iio.imread(capped).shape[0] == 8  # 0.5 s of 15 fps content
+    assert iio.imread(left).shape[0] >= 3
+
+
+def test_state_refreshes_from_many_threads_keep_version_and_state_together(tmp_path):
+    """refresh_state runs on the frame thread and on viewers' workers at once: every refresh counts
+    (no lost `+= 1`), and the state read with a version is the one built for it (the latest seed)."""
+    import threading
+
+    with Hub(ServeOptions(backend="ort-cpu", capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        before = hub.current_state()[0]
+
+        def refresh(times: int = 300) -> None:
+            for _ in range(times):
+                hub.refresh_state()
+
+        workers = [threading.Thread(target=refresh) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        version, _ = hub.current_state()
+        assert version - before >= 1200  # the frame thread's own refreshes come on top
+        hub.set("seed", 9)
+        assert hub.current_state()[1]["seed"] == 9 and json.loads(session.next_state())["seed"] == 9
+        session.close()
+
+
+def test_latency_counts_from_the_frame_leaving_the_stream_not_from_encoding(tmp_path):
+    """The header's produced time is taken when the playback clock hands the frame out, before the
+    canvas fill (slowed by 80 ms here) and the encoding, so the page's latency includes both."""
+    with Hub(ServeOptions(backend="ort-cpu", capture_dir=str(tmp_path))) as hub:
+        session = hub.connect()
+        fill, filled_at = hub.canvas.fill, []
+
+        def slow_fill(frame):
+            time.sleep(0.08)
+            filled_at.append(time.time() * 1e3)
+            return fill(frame)
+
+        hub.canvas.fill = slow_fill
+        wait_for(lambda: len(filled_at) >= 3, what="slow frames")
+        with hub.lock:  # publish holds it through fill and encode: the latest frame is the last one filled
+            header, _ = unpack_header(hub.latest.message)
+            last_filled = filled_at[-1]
+        session.close()
+    assert last_filled - header.produced_ms >= 80, last_filled - header.produced_ms

@@ -80,3 +80,44 @@ def stalled_client(server):
                     f"Authorization: token {server.token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     return client
+
+
+def masked_text(text: str) -> bytes:
+    """One client -> server WebSocket text frame (clients must mask; the mask is zero: XOR is a no-op)."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
+
+
+class BigFrameHub:
+    """Makes a Hub that publishes 512 x 512 JPEG frames of noise (~0.5 MB each) at 30 fps instead
+    of its stream's: a client that does not read fills every buffer between it and the server at once."""
+
+    def __new__(cls, options):
+        from ganrt.web.encode import FrameEncoder
+        from ganrt.web.hub import HUD_PERIOD_S, Hub
+
+        class Big(Hub):
+            def open(self):
+                rng = np.random.default_rng(0)
+                self.noise = [rng.integers(0, 256, (512, 512, 4), np.uint8) for _ in range(2)]
+                self.big_encoder = FrameEncoder("jpeg", 95, 512, 512)
+                return super().open()
+
+            def encode_latest(self, canvas, seed, index, produced_ms):
+                self.encoder = self.big_encoder  # open() made the stream's own; this thread is the only encoder
+                super().encode_latest(canvas, seed, index, produced_ms)
+
+            def run(self):
+                count, state_at = 0, 0.0
+                while not self.stopping:
+                    with self.lock:
+                        self.encode_latest(self.noise[count % 2], 0, count, time.time() * 1e3)
+                    self.notify()
+                    count += 1
+                    if time.monotonic() - state_at >= HUD_PERIOD_S:
+                        self.refresh_state()
+                        state_at = time.monotonic()
+                    time.sleep(1 / 30)
+
+        return Big(options)

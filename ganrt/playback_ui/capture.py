@@ -18,17 +18,28 @@ from ..render import auto_scale
 from ..writers import Mp4Writer
 
 
+def unused_path(folder: Path, stem: str, suffix: str) -> Path:
+    """folder/stem.suffix, or stem-2, -3... when that exists: no capture overwrites an earlier one."""
+    path, count = folder / f"{stem}{suffix}", 1
+    while path.exists():
+        count += 1
+        path = folder / f"{stem}-{count}{suffix}"
+    return path
+
+
 def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) -> Path:
-    """The canvas (every stream, at the model's resolution) as a PNG named by seed and frame."""
-    path = Path(folder) / f"ganrt-seed{seed}-frame{index:06d}.png"
+    """The canvas (every stream, at the model's resolution) as a PNG named by seed and frame (-2, -3...
+    for a second one of the same frame: a paused stream, or two viewers)."""
+    path = unused_path(Path(folder), f"ganrt-seed{seed}-frame{index:06d}", ".png")
     with atomic_output(path) as tmp:
         save_png(canvas[..., :3], tmp)
     return path
 
 
 class Recorder:
-    def __init__(self, path: Path, resolution: int, streams: int, fps: float):
+    def __init__(self, path: Path, resolution: int, streams: int, fps: float, max_seconds: float | None = None):
         rows, _ = grid_shape(streams)
+        self.frames, self.max_frames = 0, None if max_seconds is None else max(1, round(max_seconds * fps))
         self.path, self.files = path, contextlib.ExitStack()
         self.scale = auto_scale(resolution, rows)
         self.canvas = blank_canvas(streams, resolution * self.scale, VIDEO_GAP, 3)
@@ -37,6 +48,12 @@ class Recorder:
 
     def append(self, host: np.ndarray) -> None:
         self.writer.append(tile(to_uint8_rgb(host), self.canvas, self.scale))
+        self.frames += 1
+
+    @property
+    def full(self) -> bool:
+        """As long as it may be (max_seconds of content): the caller stops it."""
+        return self.max_frames is not None and self.frames >= self.max_frames
 
     def close(self) -> Path:
         with self.files:  # the rename into place, only once the encoder has finished without error
@@ -58,23 +75,19 @@ class Captures:
         self.paths.append(screenshot(canvas, self.folder, seed, index))
         return self.paths[-1]
 
-    def toggle_recording(self, resolution: int, streams: int, fps: float, path: str | Path | None = None) -> None:
+    def toggle_recording(self, resolution: int, streams: int, fps: float, path: str | Path | None = None,
+                         max_seconds: float | None = None) -> None:
         if self.recorder is None:
             path = Path(path) if path else self.new_recording_path()
             if path.suffix.lower() != ".mp4":
                 raise UsageError(f"{path}: recordings are MP4; name a .mp4 file")
-            self.recorder = Recorder(path, resolution, streams, fps)
+            self.recorder = Recorder(path, resolution, streams, fps, max_seconds)
         else:
             self.stop()
 
     def new_recording_path(self) -> Path:
         """ganrt-DATE-TIME.mp4, or -2, -3... when a recording of that second exists (none is overwritten)."""
-        stem = f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}"
-        path, count = self.folder / f"{stem}.mp4", 1
-        while path.exists():
-            count += 1
-            path = self.folder / f"{stem}-{count}.mp4"
-        return path
+        return unused_path(self.folder, f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}", ".mp4")
 
     def window(self, pixels: np.ndarray, path: str | Path) -> Path:
         """What the window shows (HUD included), as a PNG; `pixels` (H, W, 3), row 0 at the top."""
@@ -88,7 +101,17 @@ class Captures:
         if self.recorder is not None:
             self.recorder.append(host)
 
+    def detach(self) -> Recorder | None:
+        """The recording in progress, taken off (to finish with `finish`, e.g. outside a lock), or None."""
+        recorder, self.recorder = self.recorder, None
+        return recorder
+
+    def finish(self, recorder: Recorder) -> Path:
+        """Let the encoder finish and land the file (slow: the MP4's tail and index)."""
+        self.paths.append(recorder.close())
+        return self.paths[-1]
+
     def stop(self) -> None:
-        if self.recorder is not None:
-            self.paths.append(self.recorder.close())
-            self.recorder = None
+        recorder = self.detach()
+        if recorder is not None:
+            self.finish(recorder)

@@ -17,9 +17,9 @@ import asyncio
 import logging
 from importlib import resources
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
-from .hub import Hub, ViewerLimit, ViewerSession
+from .hub import HEARTBEAT_S, Hub, ViewerLimit, ViewerSession
 from .protocol import MAX_MESSAGE_BYTES, ProtocolError, parse_page_message, text_message
 from .security import COOKIE_ATTRIBUTES, SECURITY_HEADERS, Gate
 
@@ -123,17 +123,20 @@ class WebAdapter:
             session = self.hub.connect()
         except ViewerLimit as exc:
             return web.Response(status=503, text=str(exc))
-        ws = web.WebSocketResponse(max_msg_size=4 * MAX_MESSAGE_BYTES, compress=False)
+        # heartbeat: a ping every HEARTBEAT_S; no pong within half of it closes a half-open connection
+        ws = web.WebSocketResponse(max_msg_size=4 * MAX_MESSAGE_BYTES, compress=False, heartbeat=HEARTBEAT_S)
         try:
             await ws.prepare(request)
             self.sockets[ws] = request
-            await self.converse(ws, session)
+            transport = request.transport
+            session.backlog_bytes = lambda: transport.get_write_buffer_size() if not transport.is_closing() else 0
+            await self.converse(ws, session, request)
         finally:
             self.sockets.pop(ws, None)
             session.close()
         return ws
 
-    async def converse(self, ws: web.WebSocketResponse, session: ViewerSession) -> None:
+    async def converse(self, ws: web.WebSocketResponse, session: ViewerSession, request: web.Request) -> None:
         """Frames out (when the hub says there is news), messages in, until either side closes."""
         loop, wake = asyncio.get_running_loop(), asyncio.Event()
 
@@ -146,6 +149,7 @@ class WebAdapter:
         await ws.send_str(self.hub.hello())  # before any frame: it says how to read them
         self.hub.subscribe(news)
         sender = asyncio.create_task(self.send_news(ws, session, wake))
+        watchdog = asyncio.create_task(self.drop_when_stalled(session, request))
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT:
@@ -153,16 +157,24 @@ class WebAdapter:
                         await ws.send_str(reply)
                     wake.set()  # an ack frees a place in flight
                 elif message.type == WSMsgType.BINARY:
-                    await ws.send_str(text_message("error", message="binary messages are not part of the protocol"))
+                    refused = session.admit(None)
+                    await ws.send_str(refused or text_message("error", message="binary messages are not part of the protocol"))
+                if session.rate.abusive:  # it keeps flooding after being told: close this one connection
+                    await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
+                    break
         finally:
             self.hub.unsubscribe(news)
             sender.cancel()
+            watchdog.cancel()
 
     async def answer(self, session: ViewerSession, text: str) -> list[str]:
         try:
             message = parse_page_message(text)
         except ProtocolError as exc:
-            return [text_message("error", message=str(exc))]
+            return [session.admit(None) or text_message("error", message=str(exc))]
+        refused = session.admit(message)
+        if refused:
+            return [refused]
         if message.kind == "ack":
             return session.handle(message)
         return await asyncio.to_thread(session.handle, message)  # captures write files
@@ -180,6 +192,15 @@ class WebAdapter:
                     await ws.send_bytes(frame)
         except (ConnectionError, RuntimeError) as exc:  # the page went away mid-send
             log.debug("viewer gone: %s", exc)
+
+    async def drop_when_stalled(self, session: ViewerSession, request: web.Request) -> None:
+        """A page that stopped acknowledging frames (its acks stalled past --ack timeout) holds a
+        viewer slot and keeps the stream awake: abort its connection (a stalled peer cannot take a close)."""
+        while not session.stalled:
+            await asyncio.sleep(min(1.0, self.hub.options.ack_timeout_s / 4))
+        log.info("a viewer acknowledged nothing for %g s: dropped", self.hub.options.ack_timeout_s)
+        if request.transport is not None:
+            request.transport.abort()
 
     async def close_sockets(self, app: web.Application) -> None:
         """Shutdown: drop every socket at once (a stalled client must not hold the server open)."""

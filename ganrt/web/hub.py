@@ -2,7 +2,7 @@
 
 One thread takes frames at the content rate x speed (`poll`, as the window does), fills the host
 canvas (the window's grid code), encodes it ONCE and keeps the latest; every viewer is sent that
-latest frame under its own flow control (ViewerFlow: at most MAX_IN_FLIGHT frames sent and not
+latest frame under its own flow control (flow.ViewerFlow: at most MAX_IN_FLIGHT frames sent and not
 yet acknowledged; a slow viewer skips to the latest, counted, never queues). When nobody has
 watched for `idle_pause_s` the stream rests (the producer fills its ring and waits: no CPU or GPU
 burnt for an empty room) and resumes on the next viewer. Screenshots and recordings are made
@@ -31,14 +31,15 @@ from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from ..playback_ui.options import PlaybackOptions
 from ..runtime.playback import open_stream
 from .encode import FrameEncoder, choose_format
+from .flow import MESSAGE_RATE, EncodedFrame, MessageRate, ViewerFlow
 from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMessage, ProtocolError,
                        parse_page_message, text_message)
 
 log = logging.getLogger(__name__)
 
-MAX_IN_FLIGHT = 2  # frames sent to one viewer and not yet drawn (acknowledged)
 HUD_PERIOD_S = 0.5
 CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
+HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 
 
 @dataclass
@@ -51,40 +52,12 @@ class ServeOptions(PlaybackOptions):
     certfile: str | None = None
     keyfile: str | None = None
     idle_pause_s: float = 5.0  # the stream rests after this long with nobody watching
-
-
-@dataclass(frozen=True)
-class EncodedFrame:
-    sequence: int
-    message: bytes  # header + image, sent as is to every viewer
+    max_record_seconds: float = 600.0  # a recording stops (and lands its file) after this much content
+    ack_timeout_s: float = 30.0  # a viewer whose oldest frame in flight stays unacknowledged this long is dropped
 
 
 class ViewerLimit(GanrtError):
     """A viewer beyond --max-viewers."""
-
-
-class ViewerFlow:
-    """One viewer's flow control: the latest frame, when fewer than MAX_IN_FLIGHT are unacknowledged."""
-
-    def __init__(self):
-        self.in_flight: list[int] = []
-        self.last_sent = 0
-        self.sent = self.skipped = 0
-
-    def next_frame(self, latest: EncodedFrame | None) -> EncodedFrame | None:
-        if latest is None or latest.sequence <= self.last_sent or len(self.in_flight) >= MAX_IN_FLIGHT:
-            return None
-        if self.last_sent:
-            self.skipped += latest.sequence - self.last_sent - 1  # made while this viewer was busy
-        self.last_sent = latest.sequence
-        self.in_flight.append(latest.sequence)
-        self.sent += 1
-        return latest
-
-    def ack(self, sequence: int) -> None:
-        if sequence not in self.in_flight:
-            raise ProtocolError(f"ack {sequence}: no such frame in flight")
-        self.in_flight.remove(sequence)
 
 
 class Hub:
@@ -93,7 +66,8 @@ class Hub:
     def __init__(self, options: ServeOptions):
         self.options = options
         self.stream = self.canvas = self.encoder = self.thread = None
-        self.lock = threading.Lock()  # canvas, latest frame, captures: frame thread vs. the viewers' actions
+        self.lock = threading.Lock()  # canvas, latest frame, screenshots: frame thread vs. the viewers' actions
+        self.record_lock = threading.Lock()  # the recording in progress: its frames vs. starting/stopping it
         self.cond = threading.Condition()  # viewers come and go; the resting stream waits on it
         self.wake = threading.Event()
         self.sessions: set[ViewerSession] = set()
@@ -104,6 +78,7 @@ class Hub:
         self.stopping = self.resting = False
         self.alone_since = time.monotonic()
         self.error: str | None = None
+        self.state_lock = threading.Lock()  # refresh_state runs on the frame thread and on viewers' workers
         self.state_version, self.state = 0, {}
         self.published = self.encoded_bytes = 0
         self.encode_seconds = 0.0
@@ -140,8 +115,7 @@ class Hub:
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=2)
-        with self.lock:
-            self.captures.stop()  # a recording in progress lands in its file
+        self.stop_recording("the server stops")  # a recording in progress lands in its file
         if self.stream is not None:
             self.stream.close()
             self.stream = None
@@ -166,6 +140,7 @@ class Hub:
             self.sessions.add(session)
             self.cond.notify_all()  # a resting stream resumes
         self.wake.set()
+        self.refresh_state()  # the HUD's viewer count, before this viewer's first state
         return session
 
     def disconnect(self, session: "ViewerSession") -> None:
@@ -173,6 +148,8 @@ class Hub:
             self.sessions.discard(session)
             if not self.sessions:
                 self.alone_since = time.monotonic()
+        if self.stream is not None:  # not once closed
+            self.refresh_state()
 
     def subscribe(self, callback: Callable[[], None]) -> None:
         """`callback()` (from the frame thread) whenever a new frame or state is ready."""
@@ -190,12 +167,14 @@ class Hub:
         state_at = 0.0
         try:
             while not self.stopping:
+                if not self.sessions and self.captures.recording:
+                    self.stop_recording("the last viewer left")
                 if not self.sessions and time.monotonic() - self.alone_since > self.options.idle_pause_s:
                     self.rest()
                     continue
                 frame = self.stream.poll()
-                if frame is not None:
-                    self.publish(frame)
+                if frame is not None:  # due now by the playback clock: what the page's latency counts from
+                    self.publish(frame, time.time() * 1e3)
                 if time.monotonic() - state_at >= HUD_PERIOD_S:
                     self.measure_fps()
                     self.refresh_state()
@@ -222,18 +201,42 @@ class Hub:
         self.resting = False
         self.refresh_state()
 
-    def publish(self, frame) -> None:
+    def publish(self, frame, produced_ms: float) -> None:
+        """`frame`, taken from the stream at `produced_ms` (ms since the epoch), to every viewer."""
         with self.lock:
             canvas = self.canvas.fill(frame)
             self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
-            self.encode_latest(canvas, frame.seed, frame.index)
-            self.captures.append(self.canvas.host)  # when recording: every frame played, at the content rate
+            self.encode_latest(canvas, frame.seed, frame.index, produced_ms)
         self.stream.note_shown(frame)
         self.notify()
+        self.record(self.canvas.host)  # only this thread fills the canvas: no need of self.lock
 
-    def encode_latest(self, canvas, seed: int, index: int) -> None:
-        """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held)."""
-        produced_ms = time.time() * 1e3  # just before encoding: what the page's latency counts from
+    def record(self, host) -> None:
+        """When recording: every frame played, at the content rate (tiled and piped to the encoder
+        outside self.lock: viewers' screenshots and the next frame do not wait on it)."""
+        with self.record_lock:
+            self.captures.append(host)
+            recorder = self.captures.recorder
+            full = recorder is not None and recorder.full
+        if full:
+            self.stop_recording(f"it reached --max-record-seconds {self.options.max_record_seconds:g}")
+
+    def stop_recording(self, why: str) -> dict | None:
+        """Stop a recording in progress (if any) and land its file; the MP4's slow finish runs
+        outside every lock, so neither the frame thread nor the viewers freeze meanwhile."""
+        with self.record_lock:
+            recorder = self.captures.detach()
+        if recorder is None:
+            return None
+        path = self.captures.finish(recorder)
+        log.info("recording stopped (%s)", why)
+        offer = self.offer(path, "recording")
+        self.refresh_state()
+        return offer
+
+    def encode_latest(self, canvas, seed: int, index: int, produced_ms: float) -> None:
+        """Encode `canvas` (H, W, 4) once and make it the frame every viewer gets next (lock held);
+        `produced_ms`: when the frame left the stream, carried in the header for the page's latency."""
         started = time.perf_counter()
         image = self.encoder.encode(canvas)
         self.encode_seconds += time.perf_counter() - started
@@ -252,13 +255,20 @@ class Hub:
     def refresh_state(self) -> None:
         """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""
         stream, controls = self.stream, self.stream.controls
-        delivery = f"{self.encoder.format} to {len(self.sessions)} viewer{'s' * (len(self.sessions) != 1)}"
-        self.state = {"hud": hud_lines(stream, self.shown, delivery, self.captures.recording),
-                      "summary": hud_summary(stream, self.shown, self.captures.recording),
-                      "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
-                      "recording": self.captures.recording, "error": self.error}
-        self.state_version += 1
+        with self.state_lock:  # built and numbered in one go: a newer state is never overwritten by an older one
+            viewers, recording = len(self.sessions), self.captures.recording
+            delivery = f"{self.encoder.format} to {viewers} viewer{'s' * (viewers != 1)}"
+            self.state = {"hud": hud_lines(stream, self.shown, delivery, recording),
+                          "summary": hud_summary(stream, self.shown, recording),
+                          "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
+                          "recording": recording, "error": self.error}
+            self.state_version += 1
         self.notify()
+
+    def current_state(self) -> tuple[int, dict]:
+        """(version, state), read together."""
+        with self.state_lock:
+            return self.state_version, self.state
 
     # --- what viewers ask -------------------------------------------------------------------
     def act(self, action: str) -> dict | None:
@@ -286,11 +296,15 @@ class Hub:
 
     def toggle_recording(self) -> dict:
         contract = self.stream.contract
-        with self.lock:
-            self.captures.toggle_recording(contract.resolution, self.stream.batch, contract.fps)
-            path = None if self.captures.recording else self.captures.paths[-1]
-        self.refresh_state()
-        return self.offer(path, "recording") if path else {"kind": "recording", "started": True}
+        with self.record_lock:
+            started = not self.captures.recording
+            if started:
+                self.captures.toggle_recording(contract.resolution, self.stream.batch, contract.fps,
+                                               max_seconds=self.options.max_record_seconds)
+        if started:
+            self.refresh_state()
+            return {"kind": "recording", "started": True}
+        return self.stop_recording("asked") or {"kind": "recording", "started": False}
 
     def offer(self, path: Path, kind: str) -> dict:
         log.info("wrote %s", path)
@@ -309,17 +323,31 @@ class ViewerSession:
 
     def __init__(self, hub: Hub):
         self.hub, self.flow, self.state_sent = hub, ViewerFlow(), -1
+        self.rate = MessageRate()
+        # bytes the front end holds unsent for this viewer (its socket's write side); the adapter sets it
+        self.backlog_bytes: Callable[[], int] = lambda: 0
         self.captured_at = {action: -CAPTURE_PERIOD_S for action in CAPTURE_ACTIONS}
 
     def handle_text(self, text: str) -> list[str]:
         """One message from the page -> the replies to send it (errors included; never raises)."""
         try:
-            return self.handle(parse_page_message(text))
+            message = parse_page_message(text)
         except ProtocolError as exc:
-            return [text_message("error", message=str(exc))]
+            return [self.admit(None) or text_message("error", message=str(exc))]
+        refused = self.admit(message)
+        return [refused] if refused else self.handle(message)
+
+    def admit(self, message: PageMessage | None) -> str | None:
+        """None when `message` (None: one that did not parse) may be handled; else the error to send.
+        A flood of seed changes would restart the producer each time: at most MESSAGE_RATE a second."""
+        if message is not None and message.kind == "ack" and message.value in self.flow.in_flight:
+            return None
+        if self.rate.admit():
+            return None
+        return text_message("error", message=f"too many messages: at most {MESSAGE_RATE:g} a second; slow down")
 
     def handle(self, message: PageMessage) -> list[str]:
-        """A checked message -> the replies (errors included; never raises)."""
+        """A checked message, admitted -> the replies (errors included; never raises)."""
         try:
             return self.apply(message)
         except (ProtocolError, UsageError) as exc:
@@ -339,15 +367,21 @@ class ViewerSession:
         offer = self.hub.act(message.name)
         return [text_message("capture", **offer)] if offer else []
 
+    @property
+    def stalled(self) -> bool:
+        """The page stopped acknowledging frames (a stalled or half-open connection): drop it."""
+        return self.flow.stalled_for(time.monotonic()) > self.hub.options.ack_timeout_s
+
     def next_frame(self) -> bytes | None:
         frame = self.flow.next_frame(self.hub.latest)
         return None if frame is None else frame.message
 
     def next_state(self) -> str | None:
-        if self.state_sent == self.hub.state_version:
+        version, state = self.hub.current_state()
+        if self.state_sent == version:
             return None
-        self.state_sent = self.hub.state_version
-        return text_message("state", **self.hub.state, skipped=self.flow.skipped)
+        self.state_sent = version
+        return text_message("state", **state, skipped=self.flow.skipped)
 
     def close(self) -> None:
         self.hub.disconnect(self)

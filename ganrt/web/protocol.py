@@ -2,8 +2,8 @@
 
 Server -> page, binary, one per frame: a fixed little-endian header, then the encoded image.
     version u8 | image format u8 (0 PNG, 1 JPEG) | streams u16 | seed u32 | frame index u32 |
-    sequence u32 (what the page acknowledges) | produced f64 (ms since the epoch, taken just
-    before encoding)
+    sequence u32 (what the page acknowledges) | produced f64 (ms since the epoch at which the
+    playback clock handed the frame out, before the canvas is filled and encoded)
 `index` is the frame's position in the stream since the start or the last seed change, so an
 independent `open_stream` of the same model and seed gives the same pixels at that index.
 

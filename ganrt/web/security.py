@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 COOKIE_ATTRIBUTES = {"httponly": True, "samesite": "Strict", "path": "/"}
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -58,6 +57,7 @@ class Gate:
     token: str
     cookie_name: str  # per port: two servers on one machine keep their own cookie
     loopback: bool  # bound to loopback: Host must name loopback too (DNS rebinding)
+    bound_host: str = "127.0.0.1"  # the --host the server listens on: always a fine Host
 
     def token_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
@@ -78,7 +78,9 @@ class Gate:
         if not host_header:
             return False
         name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
-        return name.strip("[]") in LOOPBACK_NAMES
+        name = name.strip("[]").lower()
+        # any loopback address (127.0.0.0/8, ::1, localhost) or the bound host; a name is never resolved
+        return is_loopback(name) or name == self.bound_host.strip("[]").lower()
 
     def origin_ok(self, origin: str | None, host_header: str | None, scheme: str) -> bool:
         """The socket's Origin is this very page: same scheme and host:port as the request."""

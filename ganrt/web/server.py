@@ -93,7 +93,7 @@ class WebServer:
         from .aiohttp_app import WebAdapter
 
         o = self.options
-        gate = Gate(self.token, cookie_name="ganrt-token", loopback=is_loopback(o.host))
+        gate = Gate(self.token, cookie_name="ganrt-token", loopback=is_loopback(o.host), bound_host=o.host)
         self.runner = web.AppRunner(WebAdapter(self.hub, gate, self.scheme).app(), shutdown_timeout=0.5,
                                     access_log=None)
         await self.runner.setup()

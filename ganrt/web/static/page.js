@@ -41,7 +41,7 @@ function onText(message) {
     showState();
   } else if (message.type === "capture") {
     page.captures.push(message);
-    if (message.url) offer(message);
+    if (message.name) offer(message);
   } else if (message.type === "error") {
     page.errors.push(message.message);
     say(message.message, 4000);
@@ -165,8 +165,9 @@ function measure() {
 setInterval(measure, 250);
 
 function offer(capture) {
+  // built from the file's name, never a URL the socket sent: the link stays on this server's /captures/
   const link = document.getElementById("download");
-  link.href = capture.url;
+  link.href = "/captures/" + encodeURIComponent(capture.name);
   link.download = capture.name;
   link.click();
   say(`wrote ${capture.name} on the server (downloading)`, 3000);

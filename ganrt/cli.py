@@ -304,7 +304,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, host=args.host,
                            port=args.port, image_format=args.format, quality=args.quality,
                            max_viewers=args.max_viewers, capture_dir=args.capture_dir, certfile=args.certfile,
-                           keyfile=args.keyfile)
+                           keyfile=args.keyfile, max_record_seconds=args.max_record_seconds)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with WebServer(options) as server:
@@ -331,6 +331,8 @@ def add_serve(sub) -> None:
     p.add_argument("--quality", type=integer(1, 100), default=90, help="JPEG quality (default 90)")
     p.add_argument("--max-viewers", type=integer(1, 256), default=8)
     p.add_argument("--capture-dir", default=".", help="where screenshots and recordings are written")
+    p.add_argument("--max-record-seconds", type=number(0), default=600.0,
+                   help="a recording stops, its file landed, after this much content (default 600)")
     p.add_argument("--certfile", help="TLS certificate (PEM), with --keyfile")
     p.add_argument("--keyfile", help="TLS private key (PEM)")
     p.set_defaults(func=cmd_serve)

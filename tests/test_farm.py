@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -172,3 +173,42 @@ def test_a_ray_address_nobody_answers_at_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nothing answers there" in err and "ray start --head" in err
     assert not list(tmp_path.iterdir())
+
+
+def live(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_local_workers_exit_when_the_coordinator_is_killed(tmp_path):
+    """kill -9 of the coordinator (OOM killer, Slurm): its workers do not render on, nor wait forever."""
+    proc = checks.start_and_wait_for_lines(tmp_path, "0-19", "3", LOCAL)
+    try:
+        workers = worker_pids(proc.pid)
+        assert len(workers) == 2 and all(map(live, workers))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(map(live, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if live(pid)], "workers outlived their coordinator"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # each removed its temp file
+    checks.manifest(tmp_path)  # what landed is listed with its sha256
+
+
+def test_local_sigterm_stops_the_run_like_ctrl_c(tmp_path):
+    proc = checks.start_and_wait_for_lines(tmp_path, "0-19", "3", LOCAL)
+    try:
+        os.kill(proc.pid, signal.SIGTERM)  # to the coordinator alone, as `kill PID` sends it
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-2000:]
+    assert "interrupted" in err.decode()
+    checks.check_landed_files_listed(tmp_path)
+    checks.assert_group_ends(proc.pid)

@@ -1,12 +1,16 @@
 """`--executor local`: worker processes on this machine, each opening its backend once and taking
 job after job (one in flight per worker, so a fast worker takes more). The coordinating process
 alone writes the manifest. Ctrl-C reaches the coordinator (the workers ignore SIGINT); it stops
-the workers with SIGTERM, which each turns into an exit that removes its temp files."""
+the workers with SIGTERM, which each turns into an exit that removes its temp files. A worker whose
+coordinator is gone (kill -9, OOM killer, Slurm) gets SIGTERM from the kernel (Linux's
+PR_SET_PDEATHSIG) and exits the same way; elsewhere it notices between jobs."""
 
 from __future__ import annotations
 
 import logging
+import ctypes
 import multiprocessing
+import os
 import queue
 import signal
 import sys
@@ -20,11 +24,34 @@ from .worker import RenderWorker, WorkerConfig, one_line
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5  # how often the coordinator looks for a worker that died without a word
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def worker_main(config: WorkerConfig, jobs, results, index: int) -> None:
+def exit_with_parent(parent: int) -> None:
+    """SIGTERM this process when its coordinator dies, however it dies; exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the between-jobs check below still holds
+            log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
+    if os.getppid() != parent:  # it died before the prctl took effect
+        sys.exit(143)
+
+
+def next_job(jobs, parent: int) -> Job | None:
+    """The next job; None to stop: asked to, or the coordinator is gone (a job would never come)."""
+    while True:
+        try:
+            return jobs.get(timeout=POLL_S)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
+
+
+def worker_main(config: WorkerConfig, jobs, results, index: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: temp files are removed
+    exit_with_parent(parent)
     try:
         worker = RenderWorker(config)
     except Exception as exc:
@@ -32,7 +59,7 @@ def worker_main(config: WorkerConfig, jobs, results, index: int) -> None:
         return
     results.put(("ready", index, None, worker.describe()))
     try:
-        while (job := jobs.get()) is not None:
+        while (job := next_job(jobs, parent)) is not None:
             results.put(("done", index, job, worker.run(job)))
     finally:
         worker.close()
@@ -52,7 +79,7 @@ class LocalPool:
         ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads and sessions
         self.config, self.results = config, ctx.Queue()
         self.jobs = [ctx.Queue() for _ in range(workers)]
-        self.procs = [ctx.Process(target=worker_main, args=(config, self.jobs[i], self.results, i),
+        self.procs = [ctx.Process(target=worker_main, args=(config, self.jobs[i], self.results, i, os.getpid()),
                                   name=f"ganrt-render-{i}", daemon=True) for i in range(workers)]
         self.holding: dict[int, Job] = {}  # worker index -> the job it renders
         self.alive = set(range(workers))

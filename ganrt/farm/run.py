@@ -3,8 +3,11 @@ in the manifest as it lands, show one progress bar, and sum up."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
@@ -105,12 +108,31 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
             bar.update(len(entries))
 
         try:
-            if seeds:
-                execute(config, options, seeds, workers, on_entries)
+            with sigterm_as_ctrl_c():
+                if seeds:
+                    execute(config, options, seeds, workers, on_entries)
         except KeyboardInterrupt:  # the executor has stopped its workers; what landed is in the manifest
             report.interrupted = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+def stop_on_sigterm(*_) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """SIGTERM (Slurm's scancel and time limit, Kubernetes, `kill`) stops the run as Ctrl-C does: the
+    workers are stopped, their temp files removed, the manifest stays valid, the exit code is 130."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def execute(config: WorkerConfig, options: FarmOptions, seeds: list[int], workers: int, on_entries) -> None:

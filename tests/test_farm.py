@@ -212,3 +212,32 @@ def test_local_sigterm_stops_the_run_like_ctrl_c(tmp_path):
     assert "interrupted" in err.decode()
     checks.check_landed_files_listed(tmp_path)
     checks.assert_group_ends(proc.pid)
+
+
+def deaf_to_sigint(pid: int) -> bool:
+    """SIGINT blocked or ignored in process `pid` (its /proc status masks)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return any(int(status[mask], 16) & (1 << (signal.SIGINT - 1)) for mask in ("SigBlk", "SigIgn"))
+
+
+def test_local_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
+    """Ctrl-C while the spawned workers are still importing (before worker_main ignores SIGINT)."""
+    out = tmp_path
+    cmd = [sys.executable, "-m", "ganrt.cli", "render-many", "--seeds", "0-3", "-o", str(out / "{seed:03d}.mp4"),
+           "--backend", "ort-cpu", "--seconds", "1", *LOCAL]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while len(worker_pids(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        time.sleep(0.05)  # the coordinator is past starting them (a Ctrl-C in the very act is lost)
+        for pid in worker_pids(proc.pid):  # still importing: no manifest line yet
+            assert deaf_to_sigint(pid), f"worker {pid} would take Ctrl-C before it ignores SIGINT"
+        assert not (out / "manifest.jsonl").is_file() or not (out / "manifest.jsonl").read_text()
+        os.killpg(proc.pid, signal.SIGINT)  # the whole group, as a terminal's Ctrl-C
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-3000:]
+    checks.assert_group_ends(proc.pid)

@@ -7,12 +7,14 @@ PR_SET_PDEATHSIG) and exits the same way; elsewhere it notices between jobs."""
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from multiprocessing.connection import wait
 from typing import Callable
@@ -82,6 +84,22 @@ def failed_entries(job: Job, config: WorkerConfig, reason: str) -> list[Entry]:
             for seed in job.seeds]
 
 
+@contextlib.contextmanager
+def sigint_ignored():
+    """SIGINT ignored while a worker starts: a spawned Python keeps an ignored SIGINT ignored, so the
+    worker is deaf to Ctrl-C from its first instruction (no traceback from a worker still
+    importing), not only once worker_main runs. A Ctrl-C within these milliseconds (the fork and
+    exec) is lost; blocking it instead would not do, as another thread of this process would take it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class LocalPool:
     """One duplex pipe per worker (jobs out, results back): a worker killed mid-write breaks only its
     own pipe, and the coordinator waits on every pipe and every worker's exit at once."""
@@ -103,7 +121,8 @@ class LocalPool:
     def run(self, jobs: list[Job], on_entries: Callable[[list[Entry]], None]) -> None:
         pending = deque(jobs)
         for p, theirs in zip(self.procs, self.theirs):
-            p.start()
+            with sigint_ignored():  # inherited: no traceback from a worker still importing
+                p.start()
             theirs.close()  # else a dead worker's pipe never reads as ended
         for i in range(len(self.procs)):
             self.hand_out(i, pending)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,44 @@ def kill_leftovers_in_this_namespace() -> int:
     return killed
 
 
+def rendering_actor_pids() -> list[int]:
+    """Processes of render actors in the middle of a job (Ray titles them class.method meanwhile;
+    an actor of an earlier step, killed but not yet gone, is not)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().startswith(b"ray::RenderWorker.run"):
+                pids.append(int(cmdline.parts[2]))
+        except OSError:
+            continue
+    return pids
+
+
+def check_killed_actor(out: Path) -> None:
+    """kill -9 of one actor mid-run: the job it was rendering fails, the job queued behind it goes
+    to the other actor, and every other seed lands."""
+    def kill_one_actor_once_a_file_landed() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            path = out / "manifest.jsonl"
+            if path.is_file() and path.read_text().count("\n") >= 1 and (pids := rendering_actor_pids()):
+                os.kill(pids[0], signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_one_actor_once_a_file_landed)
+    killer.start()
+    try:
+        assert checks.render_many(out, "0-7", RAY) == 1
+    finally:
+        killer.join()
+    latest = {e["seed"]: e for e in checks.manifest(out)}
+    failed = [s for s, e in latest.items() if e["status"] == "failed"]
+    assert sorted(latest) == list(range(8)) and len(failed) == 1, latest  # not its queued job too
+    assert "Ray actor died" in latest[failed[0]]["error"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # its temp file was removed
+
+
 def run_checks(out: Path) -> None:
     import ray
 
@@ -43,6 +82,7 @@ def run_checks(out: Path) -> None:
              ("frames_equal_render_batch1", lambda d: checks.check_frames_equal_render(d, RAY, 1)),
              ("frames_equal_render_batch4", lambda d: checks.check_frames_equal_render(d, RAY, 4)),
              ("shards", lambda d: checks.check_shards(d, RAY)),
+             ("killed_actor", check_killed_actor),
              ("ctrl_c", lambda d: checks.check_ctrl_c(d, [*RAY, "--ray-address", "auto"]))]
     try:
         for name, step in steps:

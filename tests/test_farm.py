@@ -210,7 +210,7 @@ def test_local_sigterm_stops_the_run_like_ctrl_c(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-2000:]
     assert "interrupted" in err.decode()
-    checks.check_landed_files_listed(tmp_path)
+    checks.check_landed_files_listed(tmp_path, "3")
     checks.assert_group_ends(proc.pid)
 
 

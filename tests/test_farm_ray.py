@@ -14,7 +14,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 CHECKS = ["ray.init", "six_seeds_and_resume", "failing_seed", "frames_equal_render_batch1",
-          "frames_equal_render_batch4", "shards", "ctrl_c"]
+          "frames_equal_render_batch4", "shards", "killed_actor", "ctrl_c"]
 LIMIT_S = 120  # every check together takes ~50 s on 2 cores (ray.init alone 5-15 s in a namespace)
 
 

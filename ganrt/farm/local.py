@@ -115,6 +115,7 @@ class LocalPool:
         self.holding: dict[int, Job] = {}  # worker index -> the job it renders
         self.alive = set(range(workers))
         self.hung_up: set[int] = set()  # workers whose pipe reached its end (exiting)
+        self.orphaned: list[Job] = []  # jobs of killed workers: their ffmpeg may still create a temp file
         self.last_error = ""
         self.ready = 0  # workers that opened their backend
 
@@ -187,6 +188,7 @@ class LocalPool:
                 reason = f"worker process {self.procs[i].pid} died (exit code {self.procs[i].exitcode})"
                 self.last_error = reason
                 log.warning("%s while rendering seeds %s", reason, ",".join(map(str, job.seeds)))
+                self.orphaned.append(job)
                 on_entries(failed_entries(job, self.config, reason))
 
     def close(self, interrupted: bool) -> None:
@@ -206,7 +208,7 @@ class LocalPool:
                 p.join()
         for conn in self.conns:
             conn.close()
-        remove_temp_files(self.config, self.holding.values())  # wherever a worker was stopped
+        remove_temp_files(self.config, [*self.holding.values(), *self.orphaned])  # wherever a worker was stopped
 
 
 def remove_temp_files(config: WorkerConfig, jobs) -> None:

@@ -241,3 +241,17 @@ def test_local_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-3000:]
     checks.assert_group_ends(proc.pid)
+
+
+def test_ray_on_a_gpu_cluster_warns_when_auto_would_give_actors_no_gpu():
+    from ganrt.farm.ray_executor import unused_gpus_warning
+    from ganrt.farm.worker import WorkerConfig
+
+    auto = WorkerConfig(model="m.onnx", template="o/{seed}.mp4", seconds=1, backend="auto")
+    warning = unused_gpus_warning(auto, None, cluster_gpus=4)
+    assert warning and "\n" not in warning and "--gpus-per-worker 1" in warning
+    assert unused_gpus_warning(auto, 0.25, cluster_gpus=4) is None  # asked for: they get GPUs
+    assert unused_gpus_warning(auto, None, cluster_gpus=0) is None  # a CPU cluster: nothing to use
+    for backend in ("ort-cpu", "ort-cuda"):  # CPU named on purpose; a CUDA backend gets 1 GPU by default
+        assert unused_gpus_warning(WorkerConfig("m.onnx", "o/{seed}.mp4", 1, backend), None, 4) is None
+    assert unused_gpus_warning(WorkerConfig("m.engine", "o/{seed}.mp4", 1, "auto"), None, 4) is None

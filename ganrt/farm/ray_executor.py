@@ -51,6 +51,16 @@ def one_line_ray(exc: BaseException) -> str:
     return " ".join(str(getattr(exc, "__cause__", None) or exc).split())[:300] or type(exc).__name__
 
 
+def unused_gpus_warning(config: WorkerConfig, gpus_per_worker: float | None, cluster_gpus: float) -> str | None:
+    """--backend auto on an ONNX without --gpus-per-worker gives actors no GPU: on a cluster with
+    GPUs they may render on CPU (whether Ray hides the GPUs from such an actor depends on its version)."""
+    if cluster_gpus > 0 and gpus_for(config, gpus_per_worker) == 0 and config.backend == "auto":
+        return (f"the Ray cluster has {cluster_gpus:g} GPUs, but actors get none with --backend auto and no "
+                f"--gpus-per-worker (they may render on CPU); to use them, add --gpus-per-worker 1 (or 0.25 "
+                f"to share one among four), or name a CUDA backend (--backend tensorrt | ort-cuda)")
+    return None
+
+
 class RayPool:
     """Actors by index; each has a probe (its describe(), answered once its backend is open) and
     its jobs in the order submitted: an actor runs one call at a time, in that order, so when it
@@ -208,6 +218,8 @@ def run_ray(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Cal
     if started_here:  # reuse a Ray the caller started (tests, notebooks); else start or join one
         connect(ray, address)
     cpus = max(1, config.threads or 1)
+    if warning := unused_gpus_warning(config, gpus_per_worker, ray.cluster_resources().get("GPU", 0)):
+        log.warning(warning)
     pool = RayPool(ray, config, workers, gpus_for(config, gpus_per_worker), cpus)
     try:
         pool.run(jobs, on_entries)

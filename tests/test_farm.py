@@ -255,3 +255,40 @@ def test_ray_on_a_gpu_cluster_warns_when_auto_would_give_actors_no_gpu():
     for backend in ("ort-cpu", "ort-cuda"):  # CPU named on purpose; a CUDA backend gets 1 GPU by default
         assert unused_gpus_warning(WorkerConfig("m.onnx", "o/{seed}.mp4", 1, backend), None, 4) is None
     assert unused_gpus_warning(WorkerConfig("m.engine", "o/{seed}.mp4", 1, "auto"), None, 4) is None
+
+
+def test_resume_redoes_files_of_a_model_changed_in_place_or_another_precision(tmp_path):
+    """--resume compares the model's content (sha256), not its name, and the CPU precision."""
+    import onnx
+
+    from ganrt.runtime.backends.select import demo_model
+    from ganrt.farm.worker import WorkerConfig
+
+    model = tmp_path / "model.onnx"
+    model.write_bytes(demo_model("onnx").read_bytes())
+    args = ["render-many", str(model), "--seeds", "0-1", "-o", str(tmp_path / "out" / "{seed}.mp4"),
+            "--backend", "ort-cpu", "--seconds", "1", "--workers", "1", "--resume"]
+    assert main(args) == 0 and main(args) == 0
+    assert len(checks.manifest(tmp_path / "out")) == 2  # the same model: nothing redone
+    retrained = onnx.load(str(model))
+    retrained.doc_string = "retrained"  # another file under the same name
+    onnx.save(retrained, str(model))
+    assert main(args) == 0
+    assert [e["seed"] for e in checks.manifest(tmp_path / "out")] == [0, 1, 0, 1]
+    fp32 = WorkerConfig(str(model), "o/{seed}.mp4", 1.0, "openvino")
+    assert fp32.settings() != WorkerConfig(str(model), "o/{seed}.mp4", 1.0, "openvino", cpu_precision="bf16").settings()
+
+
+def test_resume_hashes_only_the_seeds_it_plans(tmp_path, monkeypatch):
+    from ganrt.farm import manifest as manifest_module
+    from ganrt.farm.manifest import landed
+
+    with ManifestWriter(tmp_path / "manifest.jsonl") as writer:
+        for seed in range(4):
+            (tmp_path / f"{seed}.mp4").write_bytes(b"video %d" % seed)
+            writer.append(Entry(seed, f"{seed}.mp4", "ok", 1, manifest_module.file_sha256(tmp_path / f"{seed}.mp4")))
+    hashed = []
+    real = manifest_module.file_sha256
+    monkeypatch.setattr(manifest_module, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    assert list(landed([tmp_path / "manifest.jsonl"], {}, {2, 9})) == [2]
+    assert hashed == ["2.mp4"]

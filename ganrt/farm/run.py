@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
+from ..fileio import file_sha256
 from ..playable import playable_model
 from .manifest import Entry, ManifestWriter, landed
 from .outputs import OutputTemplate
@@ -69,7 +70,7 @@ def seeds_to_render(options: FarmOptions, template: OutputTemplate, config: Work
         seeds = shard_of(seeds, *parse_shard(options.shard))
     if not options.resume:
         return seeds, 0
-    done = landed(template.manifests(), config.settings())
+    done = landed(template.manifests(), config.settings(), set(seeds))
     keep = [s for s in seeds if not (s in done and done[s].path == template.relative_path(s))]
     return keep, len(seeds) - len(keep)
 
@@ -91,7 +92,7 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
 
         check_reachable(options.ray_address)  # before the progress bar: a wrong address is one line
     path, _ = playable_model(config.model, config.backend)  # a checkpoint is exported here, once
-    config = replace(config, model=str(path) if config.model else None)
+    config = replace(config, model=str(path) if config.model else None, model_sha256=file_sha256(path))
     seeds, skipped = seeds_to_render(options, template, config)
     manifest_path = template.manifest_path(parse_shard(options.shard) if options.shard else None)
     report = FarmReport(str(manifest_path), len(seeds) + skipped, skipped)

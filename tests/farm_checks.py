@@ -15,6 +15,7 @@ import imageio.v2 as imageio
 import numpy as np
 
 from ganrt.cli import main
+from ganrt.farm.seeds import parse_seeds
 from ganrt.fileio import file_sha256
 
 BASE = ["--backend", "ort-cpu", "--seconds", "2"]
@@ -117,9 +118,9 @@ def start_and_wait_for_lines(out: Path, seeds: str, seconds: str, executor: list
     return proc
 
 
-def check_ctrl_c(out: Path, executor: list[str]) -> None:
+def check_ctrl_c(out: Path, executor: list[str], seeds: str = CTRL_C_SEEDS, seconds: str = CTRL_C_SECONDS) -> None:
     """A real SIGINT to the whole process group, as a terminal's Ctrl-C sends it, mid-run."""
-    proc = start_and_wait_for_lines(out, CTRL_C_SEEDS, CTRL_C_SECONDS, executor)
+    proc = start_and_wait_for_lines(out, seeds, seconds, executor)
     try:
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
@@ -128,8 +129,20 @@ def check_ctrl_c(out: Path, executor: list[str]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err.decode()[-2000:]
     assert "interrupted" in err.decode()
-    assert 2 <= len(check_landed_files_listed(out, CTRL_C_SECONDS)) < 20
+    assert 2 <= len(check_landed_files_listed(out, seconds)) < len(parse_seeds(seeds))
     assert_group_ends(proc.pid)
+
+
+def check_resume_after_ctrl_c(out: Path, executor: list[str], seeds: str = CTRL_C_SEEDS,
+                              seconds: str = CTRL_C_SECONDS) -> None:
+    """After check_ctrl_c: --resume renders the rest, and nothing that had landed again."""
+    before = manifest(out)
+    landed = {e["seed"] for e in before if e["status"] == "ok"}
+    assert main(["render-many", "--seeds", seeds, "-o", str(out / "{seed:03d}.mp4"), "--backend", "ort-cpu",
+                 "--seconds", seconds, *executor, "--resume"]) == 0
+    entries = manifest(out)
+    assert {e["seed"] for e in entries if e["status"] == "ok"} == set(parse_seeds(seeds))
+    assert not landed & {e["seed"] for e in entries[len(before):]}
 
 
 def assert_group_ends(pgid: int, within_s: float = 10) -> None:

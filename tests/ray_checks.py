@@ -2,7 +2,7 @@
 tests/test_farm_ray.py inside a private network namespace (`unshare -n`, loopback only), because
 Ray listens on every interface. Not collected by pytest (no test_ prefix).
 
-    unshare -n sh -c 'ip link set lo up; exec python tests/ray_checks.py OUT_DIR'
+    unshare -n sh -c 'ip link set lo up && exec python tests/ray_checks.py OUT_DIR'
 """
 
 from __future__ import annotations
@@ -116,4 +116,7 @@ if __name__ == "__main__":
     try:
         run_checks(Path(sys.argv[1]))
     finally:
-        print(f"killed {kill_leftovers_in_this_namespace()} leftover processes", flush=True)
+        leftovers = kill_leftovers_in_this_namespace()
+        print(f"killed {leftovers} leftover processes", flush=True)
+    assert leftovers == 0, f"ray.shutdown() left {leftovers} processes running"  # after the checks passed
+    print("ok no_leftovers", flush=True)

@@ -3,7 +3,8 @@ job after job (one in flight per worker, so a fast worker takes more). The coord
 alone writes the manifest. Ctrl-C reaches the coordinator (the workers ignore SIGINT); it stops
 the workers with SIGTERM, which each turns into an exit that removes its temp files. A worker whose
 coordinator is gone (kill -9, OOM killer, Slurm) gets SIGTERM from the kernel (Linux's
-PR_SET_PDEATHSIG) and exits the same way; elsewhere it notices between jobs."""
+PR_SET_PDEATHSIG) and exits the same way; elsewhere it notices between jobs (its pipe ends, or
+its parent changes)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,12 @@ alternating (order rotated each round):
 Targets: the better local figure >= 0.9x the best single-process rate; ray x2 >= 0.8x local x2.
 A figure whose rounds disagree by more than 20 % is marked unstable.
 
-    python benchmarks/render_many.py [--seeds 64] [--seconds 10] [--rounds 3]
+    python benchmarks/render_many.py [--seeds 64] [--seconds 10] [--rounds 3] [--limit 3600]
         # writes benchmarks/results/render-many.{json,md}; needs root for the namespace (else no Ray figure)
+
+It re-runs itself as a child: in a private network namespace where one can be made, under
+`timeout -k` (--limit seconds in all), in a process group of its own that is killed whole at the
+end, so that nothing it started (Ray's processes) outlives it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +37,7 @@ from ganrt.bench import UNSTABLE_SPREAD, machine_info, spread
 from ganrt.bench_report import write_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
-IN_NAMESPACE = "GANRT_BENCH_NETNS"  # set once re-executed inside `unshare -n`
+KILL_AFTER_S = 10  # after --limit, SIGTERM; this much later, SIGKILL
 TARGET_LOCAL, TARGET_RAY = 0.9, 0.8
 SETTLE_S, IDLE_S = 3.0, 5.0
 
@@ -145,9 +151,38 @@ def markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def namespace_ok() -> str | None:
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, text=True)
-    return None if probe.returncode == 0 else probe.stderr.strip() or "unshare -n failed"
+def namespace_problem() -> str | None:
+    """Why no private network namespace (loopback only) can be made here; None if one can."""
+    if not shutil.which("unshare"):
+        return "no unshare command"
+    try:
+        probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True, text=True,
+                               timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    return None if probe.returncode == 0 else probe.stderr.strip()[:200] or "unshare -n failed"
+
+
+def in_private_namespace() -> bool:
+    """Only a loopback interface here (what no variable a user sets can fake)."""
+    return [name for _, name in socket.if_nameindex()] == ["lo"]
+
+
+def run_bounded(limit_s: int) -> int:
+    """This script again, as a child (--inner): in a private network namespace where one can be
+    made (Ray listens on every interface), under `timeout -k`, in its own process group, which is
+    killed whole once it ends (Ray's leftovers with it)."""
+    inner = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--inner"]
+    if namespace_problem() is None:
+        inner = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *inner]
+    proc = subprocess.Popen(["timeout", "-k", str(KILL_AFTER_S), str(limit_s), *inner], start_new_session=True)
+    try:
+        return proc.wait()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def main() -> None:
@@ -156,12 +191,15 @@ def main() -> None:
     parser.add_argument("--cli-seeds", type=int, default=16, help="seeds of the cli loop (default 16)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=3600, help="seconds for the whole run (default 3600)")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)  # the bounded child
     args = parser.parse_args()
-    if os.environ.get(IN_NAMESPACE) != "1" and shutil.which("unshare") and namespace_ok() is None:
-        os.environ[IN_NAMESPACE] = "1"  # Ray listens on every interface: run where only loopback exists
-        os.execvp("unshare", ["unshare", "-n", "sh", "-c", 'ip link set lo up; exec "$0" "$@"', sys.executable,
-                              *sys.argv])
-    ways = [w for w in WAYS if w != "ray x2" or os.environ.get(IN_NAMESPACE) == "1"]
+    if not args.inner:
+        code = run_bounded(args.limit)
+        if code in (124, 137):  # timeout's codes for a run past --limit
+            print(f"stopped after --limit {args.limit} s; nothing recorded", file=sys.stderr)
+        sys.exit(code)
+    ways = [w for w in WAYS if w != "ray x2" or in_private_namespace()]
     rates: dict[str, list[float]] = {w: [] for w in ways}
     load_before = os.getloadavg()[0]  # how busy the (shared) machine was: runnable processes, 1-minute mean
     ray_idle = start_ray() if "ray x2" in ways else None
@@ -186,7 +224,7 @@ def main() -> None:
     if "ray x2" in rates:
         record["ratios"].append(ratio(record, "ray x2", "local x2", TARGET_RAY))
     else:
-        record["notes"].append(f"ray x2 not measured: no private network namespace here ({namespace_ok()})")
+        record["notes"].append(f"ray x2 not measured: no private network namespace here ({namespace_problem()})")
     record["notes"].append("rates include each way's own start-up (processes, actors, backends); Ray itself was "
                            "started once before the rounds and stayed up through all of them, as a user's cluster is")
     if ray_idle is not None:

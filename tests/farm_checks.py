@@ -15,9 +15,11 @@ import imageio.v2 as imageio
 import numpy as np
 
 from ganrt.cli import main
+from ganrt.farm.seeds import parse_seeds
 from ganrt.fileio import file_sha256
 
 BASE = ["--backend", "ort-cpu", "--seconds", "2"]
+DEMO_FPS = 15
 CTRL_C_SEEDS, CTRL_C_SECONDS = "0-19", "3"  # FP32 named: auto may pick OpenVINO or bf16
 
 
@@ -32,6 +34,19 @@ def manifest(out: Path, name: str = "manifest.jsonl") -> list[dict]:
         if entry["status"] == "ok":
             assert file_sha256(out / entry["path"]) == entry["sha256"], entry
     return lines
+
+
+def check_landed_files_listed(out: Path, seconds: str) -> list[dict]:
+    """After a stop, nothing is partial: every ok line names its file with its sha256, every video in
+    `out` is complete (a file may land without its line when the stop comes between the two: then it
+    decodes whole, and --resume redoes it), and no temp file is left. A seed may also be listed as
+    failed: Ctrl-C reaches a worker's ffmpeg too, which can fail its seed before the coordinator
+    stops the run. Returns the ok entries."""
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # temp files removed
+    ok = {e["path"]: e for e in manifest(out) if e["status"] == "ok"}
+    for video in (p for p in out.iterdir() if p.suffix == ".mp4" and p.name not in ok):
+        assert len(decoded(video)) == round(float(seconds) * DEMO_FPS), f"{video.name}: partial, yet in place"
+    return list(ok.values())
 
 
 def decoded(path: Path) -> np.ndarray:
@@ -103,9 +118,9 @@ def start_and_wait_for_lines(out: Path, seeds: str, seconds: str, executor: list
     return proc
 
 
-def check_ctrl_c(out: Path, executor: list[str]) -> None:
+def check_ctrl_c(out: Path, executor: list[str], seeds: str = CTRL_C_SEEDS, seconds: str = CTRL_C_SECONDS) -> None:
     """A real SIGINT to the whole process group, as a terminal's Ctrl-C sends it, mid-run."""
-    proc = start_and_wait_for_lines(out, CTRL_C_SEEDS, CTRL_C_SECONDS, executor)
+    proc = start_and_wait_for_lines(out, seeds, seconds, executor)
     try:
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=60)
@@ -114,13 +129,27 @@ def check_ctrl_c(out: Path, executor: list[str]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130, err.decode()[-2000:]
     assert "interrupted" in err.decode()
+    assert 2 <= len(check_landed_files_listed(out, seconds)) < len(parse_seeds(seeds))
+    assert_group_ends(proc.pid)
+
+
+def check_resume_after_ctrl_c(out: Path, executor: list[str], seeds: str = CTRL_C_SEEDS,
+                              seconds: str = CTRL_C_SECONDS) -> None:
+    """After check_ctrl_c: --resume renders the rest, and nothing that had landed again."""
+    before = manifest(out)
+    landed = {e["seed"] for e in before if e["status"] == "ok"}
+    assert main(["render-many", "--seeds", seeds, "-o", str(out / "{seed:03d}.mp4"), "--backend", "ort-cpu",
+                 "--seconds", seconds, *executor, "--resume"]) == 0
     entries = manifest(out)
-    assert 2 <= len(entries) < 20 and all(e["status"] == "ok" for e in entries)
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # temp files removed
-    deadline = time.monotonic() + 10
-    while group_alive(proc.pid) and time.monotonic() < deadline:
+    assert {e["seed"] for e in entries if e["status"] == "ok"} == set(parse_seeds(seeds))
+    assert not landed & {e["seed"] for e in entries[len(before):]}
+
+
+def assert_group_ends(pgid: int, within_s: float = 10) -> None:
+    deadline = time.monotonic() + within_s
+    while group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not group_alive(proc.pid), f"processes left running: {group_alive(proc.pid)}"
+    assert not group_alive(pgid), f"processes left running: {group_alive(pgid)}"
 
 
 def group_alive(pgid: int) -> list[str]:

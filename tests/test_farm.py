@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -95,12 +96,7 @@ def test_local_shards_render_each_seed_once(tmp_path):
 
 def test_local_ctrl_c_leaves_the_manifest_valid_and_resume_finishes(tmp_path):
     checks.check_ctrl_c(tmp_path, LOCAL)
-    landed = {e["seed"] for e in checks.manifest(tmp_path)}
-    assert main(["render-many", "--seeds", checks.CTRL_C_SEEDS, "-o", str(tmp_path / "{seed:03d}.mp4"), "--backend",
-                 "ort-cpu", "--seconds", checks.CTRL_C_SECONDS, *LOCAL, "--resume"]) == 0
-    entries = checks.manifest(tmp_path)
-    assert {e["seed"] for e in entries} == set(range(20))
-    assert not landed & {e["seed"] for e in entries[len(landed):]}  # what had landed was not redone
+    checks.check_resume_after_ctrl_c(tmp_path, LOCAL)
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -172,3 +168,122 @@ def test_a_ray_address_nobody_answers_at_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nothing answers there" in err and "ray start --head" in err
     assert not list(tmp_path.iterdir())
+
+
+def live(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_local_workers_exit_when_the_coordinator_is_killed(tmp_path):
+    """kill -9 of the coordinator (OOM killer, Slurm): its workers do not render on, nor wait forever."""
+    proc = checks.start_and_wait_for_lines(tmp_path, "0-19", "3", LOCAL)
+    try:
+        workers = worker_pids(proc.pid)
+        assert len(workers) == 2 and all(map(live, workers))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(map(live, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if live(pid)], "workers outlived their coordinator"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # each removed its temp file
+    checks.manifest(tmp_path)  # what landed is listed with its sha256
+
+
+def test_local_sigterm_stops_the_run_like_ctrl_c(tmp_path):
+    proc = checks.start_and_wait_for_lines(tmp_path, "0-19", "3", LOCAL)
+    try:
+        os.kill(proc.pid, signal.SIGTERM)  # to the coordinator alone, as `kill PID` sends it
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-2000:]
+    assert "interrupted" in err.decode()
+    checks.check_landed_files_listed(tmp_path, "3")
+    checks.assert_group_ends(proc.pid)
+
+
+def deaf_to_sigint(pid: int) -> bool:
+    """SIGINT blocked or ignored in process `pid` (its /proc status masks)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return any(int(status[mask], 16) & (1 << (signal.SIGINT - 1)) for mask in ("SigBlk", "SigIgn"))
+
+
+def test_local_ctrl_c_while_workers_start_prints_no_traceback(tmp_path):
+    """Ctrl-C while the spawned workers are still importing (before worker_main ignores SIGINT)."""
+    out = tmp_path
+    cmd = [sys.executable, "-m", "ganrt.cli", "render-many", "--seeds", "0-3", "-o", str(out / "{seed:03d}.mp4"),
+           "--backend", "ort-cpu", "--seconds", "1", *LOCAL]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while len(worker_pids(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        time.sleep(0.05)  # the coordinator is past starting them (a Ctrl-C in the very act is lost)
+        for pid in worker_pids(proc.pid):  # still importing: no manifest line yet
+            assert deaf_to_sigint(pid), f"worker {pid} would take Ctrl-C before it ignores SIGINT"
+        assert not (out / "manifest.jsonl").is_file() or not (out / "manifest.jsonl").read_text()
+        os.killpg(proc.pid, signal.SIGINT)  # the whole group, as a terminal's Ctrl-C
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "Traceback" not in err.decode(), err.decode()[-3000:]
+    checks.assert_group_ends(proc.pid)
+
+
+def test_ray_on_a_gpu_cluster_warns_when_auto_would_give_actors_no_gpu():
+    from ganrt.farm.ray_executor import unused_gpus_warning
+    from ganrt.farm.worker import WorkerConfig
+
+    auto = WorkerConfig(model="m.onnx", template="o/{seed}.mp4", seconds=1, backend="auto")
+    warning = unused_gpus_warning(auto, None, cluster_gpus=4)
+    assert warning and "\n" not in warning and "--gpus-per-worker 1" in warning
+    assert unused_gpus_warning(auto, 0.25, cluster_gpus=4) is None  # asked for: they get GPUs
+    assert unused_gpus_warning(auto, None, cluster_gpus=0) is None  # a CPU cluster: nothing to use
+    for backend in ("ort-cpu", "ort-cuda"):  # CPU named on purpose; a CUDA backend gets 1 GPU by default
+        assert unused_gpus_warning(WorkerConfig("m.onnx", "o/{seed}.mp4", 1, backend), None, 4) is None
+    assert unused_gpus_warning(WorkerConfig("m.engine", "o/{seed}.mp4", 1, "auto"), None, 4) is None
+
+
+def test_resume_redoes_files_of_a_model_changed_in_place_or_another_precision(tmp_path):
+    """--resume compares the model's content (sha256), not its name, and the CPU precision."""
+    import onnx
+
+    from ganrt.runtime.backends.select import demo_model
+    from ganrt.farm.worker import WorkerConfig
+
+    model = tmp_path / "model.onnx"
+    model.write_bytes(demo_model("onnx").read_bytes())
+    args = ["render-many", str(model), "--seeds", "0-1", "-o", str(tmp_path / "out" / "{seed}.mp4"),
+            "--backend", "ort-cpu", "--seconds", "1", "--workers", "1", "--resume"]
+    assert main(args) == 0 and main(args) == 0
+    assert len(checks.manifest(tmp_path / "out")) == 2  # the same model: nothing redone
+    retrained = onnx.load(str(model))
+    retrained.doc_string = "retrained"  # another file under the same name
+    onnx.save(retrained, str(model))
+    assert main(args) == 0
+    assert [e["seed"] for e in checks.manifest(tmp_path / "out")] == [0, 1, 0, 1]
+    fp32 = WorkerConfig(str(model), "o/{seed}.mp4", 1.0, "openvino")
+    assert fp32.settings() != WorkerConfig(str(model), "o/{seed}.mp4", 1.0, "openvino", cpu_precision="bf16").settings()
+
+
+def test_resume_hashes_only_the_seeds_it_plans(tmp_path, monkeypatch):
+    from ganrt.farm import manifest as manifest_module
+    from ganrt.farm.manifest import landed
+
+    with ManifestWriter(tmp_path / "manifest.jsonl") as writer:
+        for seed in range(4):
+            (tmp_path / f"{seed}.mp4").write_bytes(b"video %d" % seed)
+            writer.append(Entry(seed, f"{seed}.mp4", "ok", 1, manifest_module.file_sha256(tmp_path / f"{seed}.mp4")))
+    hashed = []
+    real = manifest_module.file_sha256
+    monkeypatch.setattr(manifest_module, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    assert list(landed([tmp_path / "manifest.jsonl"], {}, {2, 9})) == [2]
+    assert hashed == ["2.mp4"]

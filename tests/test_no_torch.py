@@ -4,6 +4,7 @@ would need torch says so in one line instead of a traceback."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,20 @@ def test_a_checkpoint_without_torch_is_one_line(tmp_path):
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.count("\n") == 1 and "pip install torch" in run.stderr and "demo.onnx" in run.stderr
     assert not (tmp_path / "x.gif").exists()
+
+
+def test_render_many_renders_an_onnx_without_torch(tmp_path):
+    """The farm's spawned workers start a fresh Python: the finder goes in a sitecustomize on their
+    PYTHONPATH too, so no process of the run can import torch."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(PRELUDE.split("from ganrt.cli import main")[0])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-c", PRELUDE, "render-many", str(demo_model("onnx")), "--seeds", "0-2",
+                          "-o", "out/{seed}.mp4", "--seconds", "0.5", "--backend", "auto", "--workers", "2"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert "rendered 3 of 3 seeds" in run.stdout
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.mp4")) == ["0.mp4", "1.mp4", "2.mp4"]
+    check = "import torch"
+    assert subprocess.run([sys.executable, "-c", check], env=env, capture_output=True).returncode != 0  # it bites

@@ -1,16 +1,23 @@
 """`--executor local`: worker processes on this machine, each opening its backend once and taking
 job after job (one in flight per worker, so a fast worker takes more). The coordinating process
 alone writes the manifest. Ctrl-C reaches the coordinator (the workers ignore SIGINT); it stops
-the workers with SIGTERM, which each turns into an exit that removes its temp files."""
+the workers with SIGTERM, which each turns into an exit that removes its temp files. A worker whose
+coordinator is gone (kill -9, OOM killer, Slurm) gets SIGTERM from the kernel (Linux's
+PR_SET_PDEATHSIG) and exits the same way; elsewhere it notices between jobs (its pipe ends, or
+its parent changes)."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
-import queue
+import os
 import signal
 import sys
+import threading
 from collections import deque
+from multiprocessing.connection import wait
 from typing import Callable
 
 from ..errors import GanrtError
@@ -19,21 +26,52 @@ from .seeds import Job
 from .worker import RenderWorker, WorkerConfig, one_line
 
 log = logging.getLogger(__name__)
-POLL_S = 0.5  # how often the coordinator looks for a worker that died without a word
+POLL_S = 0.5  # how often a waiting worker checks that its coordinator is still there
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def worker_main(config: WorkerConfig, jobs, results, index: int) -> None:
+def exit_with_parent(parent: int) -> None:
+    """SIGTERM this process when its coordinator dies, however it dies; exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the between-jobs check below still holds
+            log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
+    if os.getppid() != parent:  # it died before the prctl took effect
+        sys.exit(143)
+
+
+def next_job(conn, parent: int) -> Job | None:
+    """The next job; None to stop: asked to, or the coordinator is gone (a job would never come)."""
+    while not conn.poll(POLL_S):
+        if os.getppid() != parent:
+            return None
+    try:
+        return conn.recv()
+    except EOFError:  # the coordinator's end closed: it exited
+        return None
+
+
+def worker_main(config: WorkerConfig, conn, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds: temp files are removed
+    exit_with_parent(parent)
     try:
         worker = RenderWorker(config)
     except Exception as exc:
-        results.put(("error", index, None, one_line(exc)))
+        conn.send(("error", None, one_line(exc)))
         return
-    results.put(("ready", index, None, worker.describe()))
     try:
-        while (job := jobs.get()) is not None:
-            results.put(("done", index, job, worker.run(job)))
+        conn.send(("ready", None, worker.describe()))
+        while (job := next_job(conn, parent)) is not None:
+            try:
+                entries = worker.run(job)
+            except BaseException:  # SIGTERM mid-job: also a temp file made just before its writer noted it
+                remove_temp_files(config, [job])
+                raise
+            conn.send(("done", job, entries))
+    except BrokenPipeError:  # the coordinator is gone: nobody to report to
+        pass
     finally:
         worker.close()
 
@@ -47,73 +85,121 @@ def failed_entries(job: Job, config: WorkerConfig, reason: str) -> list[Entry]:
             for seed in job.seeds]
 
 
+@contextlib.contextmanager
+def sigint_ignored():
+    """SIGINT ignored while a worker starts: a spawned Python keeps an ignored SIGINT ignored, so the
+    worker is deaf to Ctrl-C from its first instruction (no traceback from a worker still
+    importing), not only once worker_main runs. A Ctrl-C within these milliseconds (the fork and
+    exec) is lost; blocking it instead would not do, as another thread of this process would take it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class LocalPool:
+    """One duplex pipe per worker (jobs out, results back): a worker killed mid-write breaks only its
+    own pipe, and the coordinator waits on every pipe and every worker's exit at once."""
+
     def __init__(self, config: WorkerConfig, workers: int):
         ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads and sessions
-        self.config, self.results = config, ctx.Queue()
-        self.jobs = [ctx.Queue() for _ in range(workers)]
-        self.procs = [ctx.Process(target=worker_main, args=(config, self.jobs[i], self.results, i),
-                                  name=f"ganrt-render-{i}", daemon=True) for i in range(workers)]
+        self.config = config
+        pipes = [ctx.Pipe() for _ in range(workers)]
+        self.conns = [mine for mine, _ in pipes]  # the coordinator's ends
+        self.theirs = [theirs for _, theirs in pipes]  # closed here once the worker holds its copy
+        self.procs = [ctx.Process(target=worker_main, args=(config, theirs, os.getpid()),
+                                  name=f"ganrt-render-{i}", daemon=True) for i, (_, theirs) in enumerate(pipes)]
         self.holding: dict[int, Job] = {}  # worker index -> the job it renders
         self.alive = set(range(workers))
+        self.hung_up: set[int] = set()  # workers whose pipe reached its end (exiting)
+        self.orphaned: list[Job] = []  # jobs of killed workers: their ffmpeg may still create a temp file
         self.last_error = ""
         self.ready = 0  # workers that opened their backend
 
     def run(self, jobs: list[Job], on_entries: Callable[[list[Entry]], None]) -> None:
         pending = deque(jobs)
-        for p in self.procs:
-            p.start()
+        for p, theirs in zip(self.procs, self.theirs):
+            with sigint_ignored():  # inherited: no traceback from a worker still importing
+                p.start()
+            theirs.close()  # else a dead worker's pipe never reads as ended
         for i in range(len(self.procs)):
             self.hand_out(i, pending)
         while self.holding:
-            try:
-                kind, i, job, payload = self.results.get(timeout=POLL_S)
-            except queue.Empty:
-                self.bury_dead(on_entries)
-                continue
-            if kind == "ready":
-                self.ready += 1
-                log.log(logging.INFO if self.ready == 1 else logging.DEBUG, "worker %d: %s", i, payload)
-            elif kind == "error":  # could not open its backend: its job goes back for another worker
-                self.last_error = payload
-                self.alive.discard(i)
-                pending.appendleft(self.holding.pop(i))
-                log.warning("worker %d could not start: %s", i, payload)
-            else:
-                del self.holding[i]
-                self.hand_out(i, pending)  # first: the worker need not wait for the manifest's fsync
-                on_entries(payload)
+            listening = {self.conns[i]: i for i in self.alive - self.hung_up}
+            exits = [self.procs[i].sentinel for i in self.holding]
+            for ready in wait([*listening, *exits], timeout=POLL_S):
+                if ready in listening:
+                    self.receive(listening[ready], pending, on_entries)
+            self.bury_dead(pending, on_entries)
             self.reassign(pending)
         if pending and not self.ready:
             raise GanrtError(f"no render worker could start: {self.last_error}")
         for job in pending:  # every worker died: what is left fails with the last reason
             on_entries(failed_entries(job, self.config, f"no worker left: {self.last_error}"))
 
+    def receive(self, i: int, pending: deque, on_entries: Callable[[list[Entry]], None]) -> None:
+        try:
+            kind, job, payload = self.conns[i].recv()
+        except (EOFError, OSError):  # it exited (or was killed): bury_dead fails its job once it is gone
+            self.hung_up.add(i)
+            return
+        if kind == "ready":
+            self.ready += 1
+            log.log(logging.INFO if self.ready == 1 else logging.DEBUG, "worker %d: %s", i, payload)
+        elif kind == "error":  # could not open its backend: its job goes back for another worker
+            self.last_error = payload
+            self.alive.discard(i)
+            pending.appendleft(self.holding.pop(i))
+            log.warning("worker %d could not start: %s", i, payload)
+        else:
+            del self.holding[i]
+            self.hand_out(i, pending)  # first: the worker need not wait for the manifest's fsync
+            on_entries(payload)
+
     def hand_out(self, i: int, pending: deque) -> None:
-        if pending and i in self.alive:
-            self.holding[i] = pending.popleft()
-            self.jobs[i].put(self.holding[i])
+        if pending and i in self.alive and i not in self.hung_up:
+            job = pending.popleft()
+            try:
+                self.conns[i].send(job)
+            except OSError:  # it died: the job waits for another worker
+                pending.appendleft(job)
+                self.hung_up.add(i)
+                return
+            self.holding[i] = job
 
     def reassign(self, pending: deque) -> None:
         for i in self.alive - set(self.holding):
             self.hand_out(i, pending)
 
-    def bury_dead(self, on_entries: Callable[[list[Entry]], None]) -> None:
-        """A worker killed mid-job (OOM, kill -9): its seeds are failed entries, the others go on."""
-        for i, job in list(self.holding.items()):
-            if not self.procs[i].is_alive():
+    def bury_dead(self, pending: deque, on_entries: Callable[[list[Entry]], None]) -> None:
+        """A worker killed mid-job (OOM, kill -9): its seeds are failed entries, the others go on.
+        What it sent before dying is read first (its last job may have landed)."""
+        for i in sorted(self.alive):
+            if self.procs[i].is_alive():
+                continue
+            while i not in self.hung_up and i in self.alive and self.conns[i].poll():
+                self.receive(i, pending, on_entries)
+            self.alive.discard(i)
+            if i in self.holding:
+                job = self.holding.pop(i)
                 reason = f"worker process {self.procs[i].pid} died (exit code {self.procs[i].exitcode})"
                 self.last_error = reason
                 log.warning("%s while rendering seeds %s", reason, ",".join(map(str, job.seeds)))
-                self.alive.discard(i)
-                del self.holding[i]
+                self.orphaned.append(job)
                 on_entries(failed_entries(job, self.config, reason))
 
     def close(self, interrupted: bool) -> None:
         started = [(i, p) for i, p in enumerate(self.procs) if p.pid is not None]  # start itself may fail
         for i, p in started:
             if p.is_alive() and not interrupted:
-                self.jobs[i].put(None)
+                try:
+                    self.conns[i].send(None)
+                except OSError:
+                    pass
             elif p.is_alive():
                 p.terminate()
         for _, p in started:
@@ -121,7 +207,9 @@ class LocalPool:
             if p.is_alive():
                 p.kill()
                 p.join()
-        remove_temp_files(self.config, self.holding.values())  # wherever a worker was stopped
+        for conn in self.conns:
+            conn.close()
+        remove_temp_files(self.config, [*self.holding.values(), *self.orphaned])  # wherever a worker was stopped
 
 
 def remove_temp_files(config: WorkerConfig, jobs) -> None:

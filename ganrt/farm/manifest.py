@@ -56,13 +56,16 @@ def read_entries(path: Path) -> list[Entry]:
     return entries
 
 
-def landed(paths: list[Path], settings: dict) -> dict[int, Entry]:
-    """{seed: entry} of files that are there as the manifests say: latest line (by time, over every
-    manifest) ok, same settings, the file at its path (relative to the manifest's folder) with the
-    recorded sha256."""
+def landed(paths: list[Path], settings: dict, seeds: set[int]) -> dict[int, Entry]:
+    """{seed: entry} of the `seeds` whose files are there as the manifests say: latest line (by time,
+    over every manifest) ok, same settings, the file at its path (relative to the manifest's folder)
+    with the recorded sha256. Only these seeds' files are hashed (a shard's run reads every shard's
+    manifest)."""
     latest: dict[int, tuple[str, Path, Entry]] = {}
     for path in paths:
         for entry in read_entries(path):
+            if entry.seed not in seeds:
+                continue
             if entry.seed not in latest or entry.time >= latest[entry.seed][0]:
                 latest[entry.seed] = (entry.time, path.parent, entry)
     return {seed: e for seed, (_, folder, e) in latest.items()

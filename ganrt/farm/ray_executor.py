@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from typing import Callable
 
 from ..errors import GanrtError
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 IN_FLIGHT = 2  # jobs queued per actor
 KILL_WAIT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0  # for killed actors to be gone before their temp files are removed
+ORPHAN_GRACE_S = 1.0  # for the ffmpeg of a killed actor to have opened (and, its input gone, closed) its file
 CUDA_BACKENDS = ("tensorrt", "ort-cuda", "torch-cuda")
 
 
@@ -45,71 +47,144 @@ def gpus_for(config: WorkerConfig, gpus_per_worker: float | None) -> float:
     return 0.0
 
 
+def one_line_ray(exc: BaseException) -> str:
+    return " ".join(str(getattr(exc, "__cause__", None) or exc).split())[:300] or type(exc).__name__
+
+
+def unused_gpus_warning(config: WorkerConfig, gpus_per_worker: float | None, cluster_gpus: float) -> str | None:
+    """--backend auto on an ONNX without --gpus-per-worker gives actors no GPU: on a cluster with
+    GPUs they may render on CPU (whether Ray hides the GPUs from such an actor depends on its version)."""
+    if cluster_gpus > 0 and gpus_for(config, gpus_per_worker) == 0 and config.backend == "auto":
+        return (f"the Ray cluster has {cluster_gpus:g} GPUs, but actors get none with --backend auto and no "
+                f"--gpus-per-worker (they may render on CPU); to use them, add --gpus-per-worker 1 (or 0.25 "
+                f"to share one among four), or name a CUDA backend (--backend tensorrt | ort-cuda)")
+    return None
+
+
 class RayPool:
+    """Actors by index; each has a probe (its describe(), answered once its backend is open) and
+    its jobs in the order submitted: an actor runs one call at a time, in that order, so when it
+    dies the first job it holds is the one it was rendering and the rest never started."""
+
     def __init__(self, ray, config: WorkerConfig, workers: int, gpus: float, cpus: int):
+        from collections import deque
+
         self.ray, self.config = ray, config
         actor = ray.remote(RenderWorker).options(num_cpus=cpus, num_gpus=gpus, max_restarts=0)
-        self.actors = [actor.remote(config) for _ in range(workers)]
-        self.flying: dict = {}  # ObjectRef -> (actor, job)
+        self.actors = {i: actor.remote(config) for i in range(workers)}  # the live ones
+        self.probes = {self.actors[i].describe.remote(): i for i in range(workers)}
+        self.queued: dict[int, deque] = {i: deque() for i in range(workers)}  # refs in submission order
+        self.flying: dict = {}  # ObjectRef -> (actor index, job)
+        self.started: set[int] = set()  # actors whose backend opened
+        self.orphaned: list[Job] = []  # jobs of killed actors: their ffmpeg may still write a temp file
+        self.last_kill = 0.0
         self.last_error = ""
-        self.ready = 0
+
+    @property
+    def ready(self) -> int:
+        return len(self.started)
 
     def run(self, jobs: list[Job], on_entries: Callable[[list[Entry]], None]) -> None:
         pending = list(reversed(jobs))  # pop() takes the first job
-        for actor in self.actors:
-            for _ in range(IN_FLIGHT):
-                self.submit(actor, pending)
+        self.fill(pending)
         while self.flying:
-            done, _ = self.ray.wait(list(self.flying), num_returns=1, timeout=1.0)
+            done, _ = self.ray.wait([*self.flying, *self.probes], num_returns=1, timeout=1.0)
             for ref in done:
-                actor, job = self.flying.pop(ref)
-                if self.collect(ref, job, pending, on_entries):
-                    self.submit(actor, pending)
-                else:
-                    self.drop(actor)
+                if ref in self.probes:
+                    self.probed(ref, pending)
+                elif ref in self.flying:  # not already settled with its dead actor
+                    self.collect(ref, pending, on_entries)
+            self.fill(pending)
         if pending and not self.ready:
             raise GanrtError(f"no render worker could start: {self.last_error}")
         for job in reversed(pending):
             on_entries(failed_entries(job, self.config, f"no worker left: {self.last_error}"))
 
-    def submit(self, actor, pending: list[Job]) -> None:
-        if pending and actor in self.actors:
-            job = pending.pop()
-            self.flying[actor.run.remote(job)] = (actor, job)
+    def fill(self, pending: list[Job]) -> None:
+        """Every live actor holds IN_FLIGHT jobs while there are jobs."""
+        for i, actor in self.actors.items():
+            while pending and len(self.queued[i]) < IN_FLIGHT:
+                job = pending.pop()
+                ref = actor.run.remote(job)
+                self.flying[ref] = (i, job)
+                self.queued[i].append(ref)
 
-    def collect(self, ref, job: Job, pending: list[Job], on_entries) -> bool:
-        """Record a job's entries; False when its actor is gone (it died, or could not open its
-        backend). Before any actor has rendered, the job goes back for another actor; after, a
-        death fails the job's seeds, as a killed local worker does."""
-        from ray.exceptions import RayActorError
+    def probed(self, ref, pending: list[Job]) -> None:
+        from ray.exceptions import RayError
 
+        i = self.probes.pop(ref)
+        try:
+            reason = self.ray.get(ref)
+        except RayError as exc:  # its backend did not open: its jobs never started
+            self.lost(i, exc, pending, on_entries=None)
+            return
+        self.started.add(i)
+        log.log(logging.INFO if self.ready == 1 else logging.DEBUG, "actor %d: %s", i, reason)
+
+    def collect(self, ref, pending: list[Job], on_entries) -> None:
+        from ray.exceptions import RayActorError, RayError
+
+        i, job = self.flying[ref]
         try:
             entries = self.ray.get(ref)
-        except RayActorError as exc:
-            self.last_error = " ".join(str(exc.__cause__ or exc).split())[:300]
-            log.warning("a render actor died: %s", self.last_error)
-            if self.ready:
+        except RayActorError as exc:  # the actor is gone, with every job it held
+            self.lost(i, exc, pending, on_entries)
+            return
+        except RayError as exc:  # this call failed (object lost, task error); the actor goes on
+            reason = one_line_ray(exc)
+            log.warning("seeds %s failed on Ray: %s", ",".join(map(str, job.seeds)), reason)
+            entries = failed_entries(job, self.config, f"Ray: {reason}")
+        self.settle(ref)
+        on_entries(entries)
+
+    def settle(self, ref) -> None:
+        i, _ = self.flying.pop(ref)
+        self.queued[i].remove(ref)
+
+    def lost(self, i: int, exc: BaseException, pending: list[Job], on_entries) -> None:
+        """Actor i died or never started: the job it was rendering (if it had started) fails, as a
+        killed local worker's does; the jobs queued behind it go back for the other actors."""
+        self.last_error = one_line_ray(exc)
+        log.warning("render actor %d is gone: %s", i, self.last_error)
+        started = self.has_started(i)
+        refs = list(self.queued[i])
+        for n, ref in enumerate(refs):
+            _, job = self.flying[ref]
+            self.settle(ref)
+            if n == 0 and started and on_entries is not None:
+                self.orphaned.append(job)
                 on_entries(failed_entries(job, self.config, f"Ray actor died: {self.last_error}"))
             else:
                 pending.append(job)
-            return False
-        self.ready += 1
-        on_entries(entries)
-        return True
+        if i in self.actors:
+            self.ray.kill(self.actors.pop(i))
+        self.last_kill = time.monotonic()
 
-    def drop(self, actor) -> None:
-        if actor in self.actors:
-            self.actors.remove(actor)
-            self.ray.kill(actor)
+    def has_started(self, i: int) -> bool:
+        """Its probe answered (perhaps not yet collected: ray.wait returns in no set order)."""
+        from ray.exceptions import RayError
+
+        for ref in [r for r, j in self.probes.items() if j == i]:
+            del self.probes[ref]
+            try:
+                self.ray.get(ref, timeout=0)
+                self.started.add(i)
+            except RayError:  # init failed, or no answer yet: it died in its constructor
+                pass
+        return i in self.started
 
     def close(self) -> None:
         """Kill the actors; once their queued calls have failed (they are gone: ray.kill does not
-        wait), remove the temp files of the jobs they were rendering."""
-        for actor in self.actors:
+        wait), remove the temp files of the jobs they were rendering, and again those of jobs whose
+        actor was killed mid-run: its orphaned ffmpeg, seeing its input end, may have (re)created one."""
+        for actor in self.actors.values():
             self.ray.kill(actor)
+            self.last_kill = time.monotonic()
         if self.flying:
             self.ray.wait(list(self.flying), num_returns=len(self.flying), timeout=KILL_WAIT_S)
-        remove_temp_files(self.config, [job for _, job in self.flying.values()])
+        if self.orphaned or self.flying:  # a starting ffmpeg opens its file by name: let it have
+            time.sleep(max(0.0, self.last_kill + ORPHAN_GRACE_S - time.monotonic()))
+        remove_temp_files(self.config, [*(job for _, job in self.flying.values()), *self.orphaned])
 
 
 def check_reachable(address: str | None) -> None:
@@ -143,6 +218,8 @@ def run_ray(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Cal
     if started_here:  # reuse a Ray the caller started (tests, notebooks); else start or join one
         connect(ray, address)
     cpus = max(1, config.threads or 1)
+    if warning := unused_gpus_warning(config, gpus_per_worker, ray.cluster_resources().get("GPU", 0)):
+        log.warning(warning)
     pool = RayPool(ray, config, workers, gpus_for(config, gpus_per_worker), cpus)
     try:
         pool.run(jobs, on_entries)

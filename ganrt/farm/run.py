@@ -3,12 +3,16 @@ in the manifest as it lands, show one progress bar, and sum up."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
+from ..fileio import file_sha256
 from ..playable import playable_model
 from .manifest import Entry, ManifestWriter, landed
 from .outputs import OutputTemplate
@@ -66,7 +70,7 @@ def seeds_to_render(options: FarmOptions, template: OutputTemplate, config: Work
         seeds = shard_of(seeds, *parse_shard(options.shard))
     if not options.resume:
         return seeds, 0
-    done = landed(template.manifests(), config.settings())
+    done = landed(template.manifests(), config.settings(), set(seeds))
     keep = [s for s in seeds if not (s in done and done[s].path == template.relative_path(s))]
     return keep, len(seeds) - len(keep)
 
@@ -88,7 +92,7 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
 
         check_reachable(options.ray_address)  # before the progress bar: a wrong address is one line
     path, _ = playable_model(config.model, config.backend)  # a checkpoint is exported here, once
-    config = replace(config, model=str(path) if config.model else None)
+    config = replace(config, model=str(path) if config.model else None, model_sha256=file_sha256(path))
     seeds, skipped = seeds_to_render(options, template, config)
     manifest_path = template.manifest_path(parse_shard(options.shard) if options.shard else None)
     report = FarmReport(str(manifest_path), len(seeds) + skipped, skipped)
@@ -105,12 +109,31 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
             bar.update(len(entries))
 
         try:
-            if seeds:
-                execute(config, options, seeds, workers, on_entries)
+            with sigterm_as_ctrl_c():
+                if seeds:
+                    execute(config, options, seeds, workers, on_entries)
         except KeyboardInterrupt:  # the executor has stopped its workers; what landed is in the manifest
             report.interrupted = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+def stop_on_sigterm(*_) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c():
+    """SIGTERM (Slurm's scancel and time limit, Kubernetes, `kill`) stops the run as Ctrl-C does: the
+    workers are stopped, their temp files removed, the manifest stays valid, the exit code is 130."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def execute(config: WorkerConfig, options: FarmOptions, seeds: list[int], workers: int, on_entries) -> None:

@@ -46,11 +46,14 @@ class WorkerConfig:
     cpu_precision: str = "fp32"
     cuda_graph: bool = False
     threads: int = 0  # CPU threads of the backend (0: its default, every core)
+    model_sha256: str = ""  # of the file the backend opens; hashed once, by the coordinating process
 
     def settings(self) -> dict:
-        """What a landed file depends on besides its seed (--resume keeps a file only if these match)."""
-        return {"model": Path(self.model).name if self.model else "demo", "seconds": self.seconds,
-                "fps": self.fps, "grid": self.grid, "scale": self.scale, "backend": self.backend}
+        """What a landed file depends on besides its seed (--resume keeps a file only if these match):
+        the model by content, not only by name (a retrained model.onnx is another model)."""
+        return {"model": Path(self.model).name if self.model else "demo", "model_sha256": self.model_sha256,
+                "seconds": self.seconds, "fps": self.fps, "grid": self.grid, "scale": self.scale,
+                "backend": self.backend, "cpu_precision": self.cpu_precision}
 
 
 def one_line(exc: BaseException) -> str:

@@ -71,7 +71,8 @@ def auto_scale(resolution: int, rows: int) -> int:
 
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
-           progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False) -> RenderReport:
+           progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False,
+           truncation: float | None = None, class_index: int | None = None) -> RenderReport:
     from tqdm import tqdm
 
     out = Path(out)
@@ -81,7 +82,7 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
         raise UsageError(f"{out}: expected an .mp4, .gif or a folder (DIR/) to write")
     path, label = playable_model(model, backend)
     stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
-                         start=False, label=label)
+                         start=False, label=label, truncation=truncation, class_index=class_index)
     contract = stream.contract
     fps = fps or contract.fps
     total = max(1, round(seconds * fps))

@@ -21,7 +21,7 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import INPUT_NAMES, KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract
+from ..contract import KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from .checks import all_finite, cpu_session, max_abs_difference, psnr, seeded_batches
@@ -87,7 +87,7 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     """torch.onnx.export (dynamo); a batch of 2 as example so a dynamic batch stays dynamic."""
     example_batch = 2 if opts.dynamic_batch else opts.batch
     example = next(seeded_batches(contract, 1, example_batch))
-    args = tuple(torch.from_numpy(example[name]) for name in INPUT_NAMES[contract.kind])
+    args = tuple(torch.from_numpy(example[name]) for name in contract.input_names)
     # ExportGraph.forward(*inputs) takes every input as one varargs parameter.
     dynamic = (({0: "batch"},) * len(args),) if opts.dynamic_batch else None
     kwargs = {"opset_version": opts.opset} if opts.opset else {}
@@ -96,7 +96,7 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     try:
         with warnings.catch_warnings():  # the exporter's own deprecation chatter
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(graph, args, input_names=list(INPUT_NAMES[contract.kind]),
+            program = torch.onnx.export(graph, args, input_names=contract.input_names,
                                         output_names=list(OUTPUT_NAMES[contract.kind]),
                                         dynamic_shapes=dynamic, external_data=False, dynamo=True,
                                         verbose=False, **kwargs)
@@ -116,7 +116,7 @@ def set_contract(model: onnx.ModelProto, contract: StreamContract) -> None:
 
 def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     with torch.no_grad():
-        result = graph(*(torch.from_numpy(feeds[n]) for n in INPUT_NAMES[contract.kind]))
+        result = graph(*(torch.from_numpy(feeds[n]) for n in contract.input_names))
     result = result if isinstance(result, tuple) else (result,)
     return [r.numpy() for r in result]
 

@@ -95,6 +95,7 @@ class FrameStream:
         self.on_publish: Any = None  # called (producer thread) after each chunk: wakes a sleeping display
         self.slot_events: list[int] | None = None  # CUDA: per slot, "chunk made" and "copied out" events
         self.consumed_events: list[int] | None = None
+        self.conditions_asked: dict = {}  # truncation / class_index (image models that take psi / c)
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
@@ -119,6 +120,7 @@ class FrameStream:
                          for frames in self.slot_frames]
         self.backend_stream = b.timing_stream()
         self.inputs = make_inputs(self.contract, self.host_inputs, self.seed, self.walk_frames)
+        self.set_conditions(**self.conditions_asked)
         self.upload(self.inputs.reset(self.seed))
         self.frame_records = [[self.make_frame(s, t) for t in range(self.frames_per_chunk)]
                               for s in range(self.slots)]
@@ -132,6 +134,15 @@ class FrameStream:
             return Frame(index=0, slot=slot, t=t, pixels=pixels[:, t])
         frame_bytes = pixels.nbytes // (pixels.shape[0] * self.frames_per_chunk)
         return Frame(index=0, slot=slot, t=t, pixels=pixels, offset=t * frame_bytes)
+
+    def set_conditions(self, truncation: float | None = None, class_index: int | None = None) -> None:
+        """Truncation psi and class label of a model that takes them; the producer writes them at its
+        next chunk (frames already in the ring keep the old ones)."""
+        asked = {k: v for k, v in (("truncation", truncation), ("class_index", class_index)) if v is not None}
+        self.conditions_asked.update(asked)
+        conditions = getattr(getattr(self, "inputs", None), "conditions", None)
+        if conditions is not None:
+            conditions.set(**asked)
 
     def upload(self, names) -> None:
         if self.backend.device != "cpu":

@@ -118,7 +118,7 @@ def generator_kwargs(model: StyleGAN, nested: bool) -> dict:
     return {**top, "mapping_kwargs": mapping, **synthesis, **common}
 
 
-def make_generator(arch: str = "stylegan2", resolution: int = 16, c_dim: int = 0, z_dim: int = 32,
+def make_generator(arch: str = "stylegan2", resolution: int = 8, c_dim: int = 0, z_dim: int = 32,
                    channels: int = 32, seed: int = 0, **synthesis) -> StyleGAN:
     """A small ganrt StyleGAN with random weights away from their init (every tensor matters)."""
     torch.manual_seed(seed)
@@ -128,8 +128,8 @@ def make_generator(arch: str = "stylegan2", resolution: int = 16, c_dim: int = 0
         synth = sg2.Synthesis(z_dim, resolution, 3, **kw)
         mapping_layers = 2
     else:
-        kw = {"channel_base": channels * 16, "channel_max": channels, "num_layers": 4, "num_critical": 1,
-              "margin_size": 4, "conv_clamp": 256, **synthesis}
+        kw = {"channel_base": channels * 16, "channel_max": channels, "num_layers": 2, "num_critical": 1,
+              "margin_size": 2, "conv_clamp": 256, **synthesis}
         synth = sg3.Synthesis(z_dim, resolution, 3, **kw)
         mapping_layers = 2
     mapping = Mapping(z_dim, c_dim, z_dim, mapping_layers)

@@ -25,7 +25,7 @@ from ..contract import KINDS, METADATA_KEY, OUTPUT_NAMES, OUTPUTS, StreamContrac
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from .checks import all_finite, cpu_session, max_abs_difference, psnr, seeded_batches
-from .fp16 import recurrent_nodes, to_fp16
+from .fp16 import recurrent_nodes, to_fp16, vector_nodes
 from ..models.graph import ExportGraph
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,8 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
             report.parity_max_abs = check_parity(graph, fp32_path, contract, check_batch)
         final_path = fp32_path
         if opts.precision == "fp16":
-            half = to_fp16(fp32, recurrent_nodes(fp32) if info.kind == "step" else set())
+            keep = recurrent_nodes(fp32) if info.kind == "step" else vector_nodes(fp32) if info.fp32_vectors else set()
+            half = to_fp16(fp32, keep)
             set_contract(half, contract)
             final_path = os.path.join(tmp, "fp16.onnx")
             onnx.save(half, final_path)

@@ -34,7 +34,7 @@ def stylegan_info(model: StyleGAN, truncation: float | None) -> GeneratorInfo:
         dims["psi"] = 1
     config = {**model.info, "truncation": truncation}
     return GeneratorInfo(kind="image", dims=dims, resolution=model.info["img_resolution"], name=model_name(model),
-                         fps=STYLEGAN_FPS, fixed_frames=1, config=config)
+                         fps=STYLEGAN_FPS, fixed_frames=1, config=config, fp32_vectors=True)
 
 
 def export_stylegan(pickle_path: str | Path, out: str | Path, opts: ExportOptions | None = None,

@@ -47,19 +47,24 @@ class ModConv(nn.Module):
         self.register_buffer("resample_filter", fir_kernel(list(taps)))
         self.affine = Dense(w_dim, in_channels, bias_init=1)
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
+        self.fan_in_gain = 1 / math.sqrt(in_channels * kernel_size ** 2)
         if use_noise:
             self.register_buffer("noise_const", torch.randn(resolution, resolution))
             self.noise_strength = nn.Parameter(torch.zeros([]))
         self.bias = nn.Parameter(torch.zeros(out_channels))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+        # Styles and weight scaled to at most 1 and 1/sqrt(fan-in) first: demodulation cancels any
+        # scale, and FP16 engines keep their headroom (the sums below stay far from 65504).
         styles = self.affine(w)  # (B, I)
-        dcoefs = (styles.square() @ self.weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()  # (B, O)
+        styles = styles / styles.abs().amax(dim=1, keepdim=True)
+        weight = self.weight * (self.fan_in_gain / self.weight.abs().amax(dim=[1, 2, 3], keepdim=True))
+        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()  # (B, O)
         x = x * styles.unsqueeze(2).unsqueeze(3)
         if self.up == 1:
-            x = F.conv2d(x, self.weight, padding=self.padding)
+            x = F.conv2d(x, weight, padding=self.padding)
         else:  # transposed conv, then the FIR filter: the resampling of the official networks
-            x = F.conv_transpose2d(x, self.weight.transpose(0, 1), stride=2)
+            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
             x = fir_filter(x, self.resample_filter, (1, 1, 1, 1), gain=4.0)
         x = x * dcoefs.unsqueeze(2).unsqueeze(3)
         if self.use_noise:

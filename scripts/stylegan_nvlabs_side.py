@@ -4,6 +4,7 @@ stylegan2-ada-pytorch or stylegan3 (their code on sys.path), never imported by g
     python stylegan_nvlabs_side.py make CASE OUT.pkl     build G/D/G_ema(/augment_pipe) the way their
                                                        train.py + training loop do, random weights, pickle
     python stylegan_nvlabs_side.py run PKL IO.npz        G_ema(z, c, psi, noise_mode='const', force_fp32=True)
+    python stylegan_nvlabs_side.py bench PKL THREADS OUT.npz   timed eager rounds, one per stdin line
 
 Their code and the pickles it writes stay under NVIDIA's licence: the pickles are written
 outside the repository and never committed.
@@ -45,6 +46,11 @@ CASES = {
                           aug=None),
     "sg3-t": dict(cls="training.networks_stylegan3.Generator", res=32, c_dim=0, cbase=2048, cmax=64, map=2, aug="sg3"),
     "sg3-r": dict(cls="training.networks_stylegan3.Generator", res=32, c_dim=3, cbase=2048, cmax=64, map=2, aug=None),
+    # speed record: 256x256 with the official widths (config-f-like StyleGAN2, StyleGAN3-T), z/w 512
+    "sg2ada-256": dict(cls="training.networks.Generator", res=256, c_dim=0, cbase=32768, cmax=512, map=8, aug=None,
+                       z=512),
+    "sg3-t-256": dict(cls="training.networks_stylegan3.Generator", res=256, c_dim=0, cbase=32768, cmax=512, map=2,
+                      aug=None, z=512),
 }
 BGC = dict(xflip=1, rotate90=1, xint=1, scale=1, rotate=1, aniso=1, xfrac=1, brightness=1, contrast=1, lumaflip=1,
            hue=1, saturation=1)
@@ -52,7 +58,8 @@ BGC = dict(xflip=1, rotate90=1, xint=1, scale=1, rotate=1, aniso=1, xfrac=1, bri
 
 def generator_kwargs(case: str, spec: dict, dnnlib):
     """G kwargs as each repository's train.py writes them for this config."""
-    g = dnnlib.EasyDict(class_name=spec["cls"], z_dim=64, w_dim=64, mapping_kwargs=dnnlib.EasyDict())
+    width = spec.get("z", 64)
+    g = dnnlib.EasyDict(class_name=spec["cls"], z_dim=width, w_dim=width, mapping_kwargs=dnnlib.EasyDict())
     g.mapping_kwargs.num_layers = spec["map"]
     if case.startswith("sg2ada"):  # stylegan2-ada-pytorch: nested synthesis_kwargs
         g.synthesis_kwargs = dnnlib.EasyDict(channel_base=spec["cbase"], channel_max=spec["cmax"], num_fp16_res=4,
@@ -84,10 +91,11 @@ def randomize(G, torch) -> None:
                 p.copy_(torch.randn(p.shape, generator=gen))
             elif name.endswith("magnitude_ema"):
                 p.copy_(0.5 + torch.rand([], generator=gen))
-        z = torch.randn([16, G.z_dim], generator=gen)
-        c = torch.eye(max(G.c_dim, 1))[torch.arange(16) % max(G.c_dim, 1)][:, :G.c_dim]
+        n = 16 if G.img_resolution <= 64 else 2  # large ones: a rough contrast is enough (speed only)
+        z = torch.randn([n, G.z_dim], generator=gen)
+        c = torch.eye(max(G.c_dim, 1))[torch.arange(n) % max(G.c_dim, 1)][:, :G.c_dim]
         last = f"L{getattr(G.synthesis, 'num_layers', -1)}_"
-        for _ in range(3):
+        for _ in range(3 if n == 16 else 1):
             std = G(z, c, noise_mode="const", force_fp32=True).std().item()
             for name, p in G.named_parameters():
                 if ("torgb" in name or name.split(".")[1].startswith(last)) and \
@@ -145,11 +153,37 @@ def run(pkl: str, io: str) -> None:
     np.savez(io, **feeds, **outs)
 
 
+def bench(pkl: str, threads: int, out: str) -> None:
+    """Eager G_ema at batch 1 on the CPU: one image for the record's parity line, then one timed
+    round per line read from stdin (its duration in seconds), frames/s printed back."""
+    import time
+
+    import legacy
+    import torch
+
+    torch.set_num_threads(threads)
+    with open(pkl, "rb") as f:
+        G = legacy.load_network_pkl(f)["G_ema"].eval()
+    z = torch.from_numpy(np.random.default_rng(0).standard_normal((1, G.z_dim)).astype(np.float32))
+    c = torch.zeros([1, G.c_dim])
+    with torch.no_grad():
+        np.savez(out, z=z.numpy(), img=G(z, c, truncation_psi=1.0, noise_mode="const", force_fp32=True).numpy())
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            duration, count, start = float(line), 0, time.perf_counter()
+            while count == 0 or time.perf_counter() - start < duration:
+                G(z, c, truncation_psi=1.0, noise_mode="const", force_fp32=True)
+                count += 1
+            print(json.dumps({"fps": count / (time.perf_counter() - start)}), flush=True)
+
+
 def main() -> None:
     shims()
     sys.path.insert(0, ".")
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "bench":
+        bench(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
         run(sys.argv[2], sys.argv[3])
 

@@ -10,10 +10,11 @@ KEY_ACTIONS = {
     "N": "next_seed", "P": "previous_seed",
     "EQUAL": "faster", "KP_ADD": "faster", "MINUS": "slower", "KP_SUBTRACT": "slower",
     "F": "fullscreen", "V": "vsync", "S": "screenshot", "R": "record", "H": "hud",
+    "T": "more_truncation", "G": "less_truncation", "C": "next_class",
 }
 
 HELP = ("Esc/Q quit, Space pause, N/P next/previous seed, +/- speed, F fullscreen, V vsync, "
-        "S screenshot, R record, H hide HUD")
+        "S screenshot, R record, H hide HUD; StyleGAN: T/G truncation psi -/+ 0.1, C next class")
 
 
 def key_codes(glfw) -> dict[int, str]:
@@ -30,4 +31,7 @@ def actions_of(viewer) -> dict:
             "slower": lambda: stream.set_speed(controls.speed / 2),
             "vsync": window.toggle_vsync, "fullscreen": window.toggle_fullscreen,
             "hud": lambda: setattr(viewer, "hud", not viewer.hud),
-            "screenshot": viewer.screenshot, "record": viewer.toggle_recording}
+            "screenshot": viewer.screenshot, "record": viewer.toggle_recording,
+            "more_truncation": lambda: stream.set_truncation(round(controls.truncation - 0.1, 2)),
+            "less_truncation": lambda: stream.set_truncation(round(min(1.0, controls.truncation + 0.1), 2)),
+            "next_class": lambda: stream.set_class(controls.class_index + 1)}

@@ -31,15 +31,16 @@ class NetRecord:
     kwargs: dict[str, Any]  # _init_kwargs (EasyDicts as plain dicts)
     params: dict[str, np.ndarray | None]
     buffers: dict[str, np.ndarray | None]
-    modules: dict[str, "NetRecord | None"]
+    modules: dict[str, Any]  # NetRecord, None, or _Foreign (not a persistence record)
     attrs: dict[str, Any] = field(default_factory=dict)  # its own plain-data attributes
     version: int = 0
 
     def flat_tensors(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """Every parameter and buffer by dotted name, like a state_dict (None entries skipped)."""
-        out = {f"{prefix}{k}": v for k, v in {**self.params, **self.buffers}.items() if v is not None}
+        """Every parameter and buffer by dotted name, like a state_dict (None or non-array entries skipped:
+        the loader then names them as missing)."""
+        out = {f"{prefix}{k}": v for k, v in {**self.params, **self.buffers}.items() if isinstance(v, np.ndarray)}
         for name, sub in self.modules.items():
-            if sub is not None:
+            if isinstance(sub, NetRecord):
                 out.update(sub.flat_tensors(f"{prefix}{name}."))
         return out
 
@@ -141,7 +142,8 @@ def read_pickle(path: str | Path) -> Any:
     """The pickle's data with persistence records as NetRecords; one line for anything else."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such network pickle")
+        raise CheckpointError(f"{path}: no such network pickle; pass a network-snapshot-*.pkl from "
+                              f"stylegan2-ada-pytorch or stylegan3")
     try:
         with open(path, "rb") as f:
             return DataOnlyUnpickler(f).load()

@@ -45,9 +45,9 @@ def architecture_of(record: NetRecord, where: str) -> str:
             not isinstance(record.modules.get("mapping"), NetRecord):
         raise CheckpointError(f"{where}: G_ema is a {record.class_name} with parts {', '.join(record.modules)}; "
                               f"ganrt reads StyleGAN2 and StyleGAN3 generators (a Generator with mapping and synthesis)")
-    if "b4" in synthesis.modules:
+    if isinstance(synthesis.modules.get("b4"), NetRecord):
         return "stylegan2"
-    if "input" in synthesis.modules:
+    if isinstance(synthesis.modules.get("input"), NetRecord):
         return "stylegan3"
     raise CheckpointError(f"{where}: a Generator whose synthesis has {', '.join(list(synthesis.modules)[:4])}: "
                           f"neither StyleGAN2 (b4, b8, ...) nor StyleGAN3 (input, L0_...); not supported")
@@ -62,7 +62,8 @@ def generator_kwargs(record: NetRecord, arch: str) -> tuple[dict, dict, dict]:
     kw = {k: _plain_number(v) for k, v in record.kwargs.items()}
     top = {k: int(kw[k]) for k in ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels") if k in kw}
     if len(top) < 5:
-        raise CheckpointError(f"Generator kwargs lack {sorted({'z_dim', 'c_dim', 'w_dim', 'img_resolution', 'img_channels'} - set(top))}")
+        missing = sorted({"z_dim", "c_dim", "w_dim", "img_resolution", "img_channels"} - set(top))
+        raise ValueError(f"they lack {', '.join(missing)}")
     mapping = dict(kw.get("mapping_kwargs") or {})
     mapping.setdefault("num_layers", MAPPING_DEFAULT_LAYERS[arch])
     synthesis = {k: v for k, v in kw.items() if k not in top and k not in ("mapping_kwargs", "synthesis_kwargs")}
@@ -84,8 +85,8 @@ def _sg2_layer_attrs(record: NetRecord, synthesis: dict) -> None:
 def build_generator(record: NetRecord, where: str = "network pickle", truncation: float | None = None) -> StyleGAN:
     """ganrt's module for this record, with its weights; every mismatch is one CheckpointError."""
     arch = architecture_of(record, where)
-    top, mapping_kw, synthesis_kw = generator_kwargs(record, arch)
     try:
+        top, mapping_kw, synthesis_kw = generator_kwargs(record, arch)
         if arch == "stylegan2":
             _sg2_layer_attrs(record, synthesis_kw)
             if synthesis_kw.get("architecture") not in sg2.ARCHITECTURES:

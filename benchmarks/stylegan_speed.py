@@ -137,15 +137,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0, help="per round and contestant")
     parser.add_argument("--cases", default=",".join(CASES))
     args = parser.parse_args()
+    machine, rows = machine_info(), []
     with tempfile.TemporaryDirectory(prefix="stylegan-speed-") as tmp:
-        rows = [measure(case, args.repos, Path(tmp), args.threads, args.rounds, args.seconds)
-                for case in args.cases.split(",")]
-    machine = machine_info()
-    record = {"machine": machine, "threads": args.threads, "rounds": args.rounds, "seconds": args.seconds,
-              "rows": rows}
-    write_record(ROOT / "benchmarks" / "results", "stylegan-speed", record,
-                 markdown(rows, machine, args.threads, args.rounds, args.seconds))
-    print("wrote benchmarks/results/stylegan-speed.{json,md}")
+        for case in args.cases.split(","):  # the record is rewritten after each case: a cut run keeps its rows
+            rows.append(measure(case, args.repos, Path(tmp), args.threads, args.rounds, args.seconds))
+            record = {"machine": machine, "threads": args.threads, "rounds": args.rounds, "seconds": args.seconds,
+                      "rows": rows}
+            write_record(ROOT / "benchmarks" / "results", "stylegan-speed", record,
+                         markdown(rows, machine, args.threads, args.rounds, args.seconds))
+            print("wrote benchmarks/results/stylegan-speed.{json,md}", flush=True)
 
 
 if __name__ == "__main__":

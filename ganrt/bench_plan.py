@@ -74,6 +74,9 @@ def plan_bench(model_arg: str | None, checkpoint_arg: str | None, backends_arg: 
     plan = BenchPlan(model, checkpoint, backends, named)
     if named:
         check_named_torch(plan)
+    elif model_arg and model_arg.lower().endswith(".pkl"):  # ganrt's torch backends run its own .pt checkpoints
+        plan.notes.append("torch eager baseline: not for a StyleGAN pickle (NVlabs' eager PyTorch against "
+                          "ganrt's engines: python benchmarks/stylegan_speed.py --repos DIR)")
     else:
         add_torch_baseline(plan)
     if not named:

@@ -98,7 +98,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         if not args.checkpoint:
             raise GanrtError("ganrt export: pass a checkpoint (CKPT) or --factory module:function")
         out = args.out or str(Path(args.checkpoint).with_suffix(".onnx"))
-        report = export_checkpoint(args.checkpoint, out, opts)
+        if args.checkpoint.lower().endswith(".pkl"):  # an NVlabs StyleGAN2-ADA / StyleGAN3 network pickle
+            from .export import export_stylegan
+
+            report = export_stylegan(args.checkpoint, out, opts, truncation=args.truncation)
+        elif args.truncation is not None:
+            raise GanrtError("--truncation: only StyleGAN network pickles (.pkl) take a truncation psi")
+        else:
+            report = export_checkpoint(args.checkpoint, out, opts)
     c = report.contract
     checks = []
     if report.parity_max_abs is not None:  # rgba8: in levels (0-255); float: in [-1, 1] units
@@ -114,7 +121,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def add_export(sub) -> None:
     p = sub.add_parser("export", help="checkpoint (or your own generator) -> ONNX with its stream contract")
-    p.add_argument("checkpoint", nargs="?", help="a .pt written by `ganrt train`")
+    p.add_argument("checkpoint", nargs="?", help="a .pt written by `ganrt train`, or a StyleGAN2-ADA / StyleGAN3 "
+                                                 "network pickle (.pkl, read as data: its code never runs)")
     p.add_argument("-o", "--out", help="ONNX file to write (default: CKPT with .onnx)")
     p.add_argument("--frames", type=integer(1, 256), help="T, frames per call (step: default 8; clip: taken from the model's own output)")
     batch = p.add_mutually_exclusive_group()
@@ -126,6 +134,9 @@ def add_export(sub) -> None:
     p.add_argument("--opset", type=integer(13, 30), help="ONNX opset (default: the exporter's)")
     p.add_argument("--no-check", action="store_true", help="skip the parity and FP16 checks")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p.add_argument("--truncation", type=number(0.0, inclusive=True), metavar="PSI",
+                   help="StyleGAN .pkl: bake this truncation psi into the graph (default: psi is an input, 1.0 when "
+                        "played unless view/render --truncation says otherwise)")
     byo = p.add_argument_group("your own generator")
     byo.add_argument("--factory", help="module:function or path/to/file.py:Name; called with no arguments "
                                        "(see --factory-kwargs), it returns your nn.Module")
@@ -146,7 +157,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     report = render(args.model, args.out, seconds=args.seconds, fps=args.fps, backend=args.backend,
                     seed=args.seed, grid=args.grid, scale=args.scale, cpu_precision=args.cpu_precision,
-                    cuda_graph=args.cuda_graph)
+                    cuda_graph=args.cuda_graph, truncation=args.truncation, class_index=args.class_index)
     c = report.counters
     print(f"wrote {report.path}: {report.frames} frames at {report.fps:g} fps in {report.seconds:.1f} s "
           f"({report.frames / report.seconds:.0f} frames/s); backend {report.backend}; "
@@ -155,11 +166,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def add_stream_args(p) -> None:
-    p.add_argument("model", nargs="?", help=".pt, .onnx or .engine (default: the bundled demo)")
+    p.add_argument("model", nargs="?", help=".pt, .onnx, .engine or a StyleGAN .pkl (default: the bundled demo)")
     p.add_argument("--backend", default="auto",
                    help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
     p.add_argument("--seed", type=COUNT, default=0)
     p.add_argument("--grid", type=integer(1, 64), default=1, help="B streams side by side (seeds S..S+B-1)")
+    p.add_argument("--truncation", type=number(0.0, inclusive=True), metavar="PSI",
+                   help="StyleGAN models: truncation psi (default 1.0: none)")
+    p.add_argument("--class", dest="class_index", type=COUNT, metavar="K",
+                   help="class-conditional models: the class label to play (default 0)")
     add_engine_args(p)
 
 
@@ -241,7 +256,8 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     if args.screenshot:
         print(f"--screenshot {args.screenshot}: needs a window; not written")
     report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid,
-                    cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph)
+                    cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, truncation=args.truncation,
+                    class_index=args.class_index)
     print(f"wrote {report.path} ({report.frames} frames; backend {report.backend})")
     return 0
 
@@ -262,7 +278,8 @@ def cmd_view(args: argparse.Namespace) -> int:
                                   scale=args.scale, smooth=args.smooth, vsync=not args.no_vsync,
                                   max_frames=args.frames, capture_dir=args.capture_dir, hud=not args.no_hud,
                                   slots=args.slots, cpu_precision=args.cpu_precision,
-                                  cuda_graph=args.cuda_graph, screenshot=args.screenshot, record=args.record))
+                                  cuda_graph=args.cuda_graph, screenshot=args.screenshot, record=args.record,
+                                  truncation=args.truncation, class_index=args.class_index))
     except DisplayError as exc:  # a display is named but no GL 3.3 window opens on it
         return render_instead(args, str(exc))
     c = report.counters

@@ -19,6 +19,9 @@ CONTRACT_VERSION = 1
 
 # Tensor names per kind, in graph input order.
 INPUT_NAMES = {"step": ("content", "state", "noise"), "clip": ("z",), "image": ("z",)}
+# Optional image-kind inputs, after z, when `dims` names them: a class label c (B, C) one-hot, and
+# the truncation psi (B,) of StyleGAN-like generators (dims["psi"] = 1 marks it).
+CONDITION_INPUTS = ("c", "psi")
 OUTPUT_NAMES = {"step": ("frames", "state_next"), "clip": ("frames",), "image": ("frames",)}
 
 
@@ -73,6 +76,11 @@ class StreamContract:
     def input(self, name: str) -> TensorSpec:
         return next(t for t in self.inputs if t.name == name)
 
+    @property
+    def input_names(self) -> list[str]:
+        """Graph inputs in order: the kind's, then c and psi where the model takes them."""
+        return [t.name for t in self.inputs]
+
     def output_spec(self, name: str) -> TensorSpec:
         return next(t for t in self.outputs if t.name == name)
 
@@ -113,6 +121,11 @@ def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],
                   TensorSpec("noise", "float32", [b, t, dims["noise"]])]
     else:
         inputs = [TensorSpec("z", "float32", [b, dims["z"]])]
+    if kind == "image":
+        if dims.get("c"):
+            inputs.append(TensorSpec("c", "float32", [b, dims["c"]]))
+        if dims.get("psi"):
+            inputs.append(TensorSpec("psi", "float32", [b]))
     frame = [b, t, r, r, 4] if output == "rgba8" else [b, t, 3, r, r]
     outputs = [TensorSpec("frames", "uint8" if output == "rgba8" else "float32", frame)]
     if kind == "step":

@@ -26,6 +26,7 @@ class GeneratorInfo:
     fps: float = 15.0
     fixed_frames: int | None = None  # T the architecture always makes (clip/image kinds)
     config: dict[str, Any] = field(default_factory=dict)
+    fp32_vectors: bool = False  # FP16 export: keep every node below rank 4 in FP32 (StyleGAN's styles)
 
 
 def info_of(model) -> GeneratorInfo:

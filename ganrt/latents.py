@@ -25,4 +25,15 @@ def draw_inputs(kind: str, dims: dict[str, int], batch: int, frames: int,
         return {"content": gaussian(rng, batch, dims["content"]),
                 "state": initial_state(rng, batch, dims["state"]),
                 "noise": gaussian(rng, batch, frames, dims["noise"])}
-    return {"z": gaussian(rng, batch, dims["z"])}
+    feeds = {"z": gaussian(rng, batch, dims["z"])}
+    if kind == "image" and dims.get("c"):  # a one-hot class per sample
+        feeds["c"] = one_hot(rng.integers(0, dims["c"], batch), dims["c"])
+    if kind == "image" and dims.get("psi"):  # truncation between strong and none
+        feeds["psi"] = rng.uniform(0.5, 1.0, batch).astype(np.float32)
+    return feeds
+
+
+def one_hot(classes: np.ndarray, count: int) -> np.ndarray:
+    out = np.zeros((len(classes), count), np.float32)
+    out[np.arange(len(classes)), classes] = 1.0
+    return out

@@ -42,13 +42,39 @@ def onnx_for_checkpoint(checkpoint: Path, frames: int | None = None) -> Path:
     return cached
 
 
+def onnx_for_stylegan(pickle_path: Path) -> Path:
+    """Export an NVlabs network pickle once into the cache (keyed by its sha256); psi stays an input."""
+    from .fileio import file_sha256
+
+    cached = cache_dir() / f"{file_sha256(pickle_path)[:16]}-stylegan.onnx"
+    if cached.is_file():
+        return cached
+    try:
+        from .export import ExportOptions, export_stylegan
+    except ImportError as exc:  # a deployment without torch: say what the file is and what to do
+        from .netpickle import read_snapshot
+
+        read_snapshot(pickle_path)  # one line of its own if it is not a StyleGAN snapshot
+        raise UsageError(f"{pickle_path}: a StyleGAN network pickle; playing it needs a one-time export with "
+                         f"PyTorch ({exc}): pip install 'ganrt[export]', or run `ganrt export {pickle_path.name}` "
+                         f"where torch is installed and play the .onnx") from None
+    log.info("exporting %s once (cached by its hash for next time)", pickle_path.name)
+    export_stylegan(pickle_path, cached, ExportOptions(dynamic_batch=True))
+    return cached
+
+
 def playable_model(model: str | Path | None, backend: str = "auto", frames: int | None = None) -> tuple[Path, str]:
     """(the file `backend` will open for `model`, the name to show for it); the bundled demo when
     there is none. A checkpoint's cached export is shown by the checkpoint's name."""
     torch_backend = backend.startswith("torch")
     path = Path(model) if model else demo_model("pt" if torch_backend else "onnx")
     if not path.is_file():
-        raise UsageError(f"{path}: no such model file; pass a .pt, .onnx or .engine")
+        raise UsageError(f"{path}: no such model file; pass a .pt, .onnx, .engine or a StyleGAN .pkl")
+    if path.suffix.lower() == ".pkl":
+        if torch_backend:
+            raise UsageError(f"{path}: a StyleGAN pickle plays on the exported graph; choose --backend auto, "
+                             f"openvino, ort-cpu, ort-cuda or tensorrt")
+        return onnx_for_stylegan(path), f"{path.name} (exported once, cached)"
     if path.suffix.lower() == ".pt" and not torch_backend:
         return onnx_for_checkpoint(path, frames), f"{path.name} (exported once, cached)"
     return path, path.name

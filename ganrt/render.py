@@ -88,7 +88,8 @@ def check_video_suffix(out: Path, folders: bool = True) -> None:
 
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
-           progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False) -> RenderReport:
+           progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False,
+           truncation: float | None = None, class_index: int | None = None) -> RenderReport:
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
@@ -97,7 +98,7 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
         check_output(out)  # before an export or a backend opens
     path, label = playable_model(model, backend)
     stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
-                         start=False, label=label)
+                         start=False, label=label, truncation=truncation, class_index=class_index)
     start = time.perf_counter()
     with contextlib.ExitStack() as files:
         files.callback(stream.close)  # last: the backend outlives the writer

@@ -90,3 +90,14 @@ def test_foreign_checkpoint(tmp_path):
 def test_missing(tmp_path):
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_network_pickle_that_runs_code_is_refused(tmp_path, capsys):
+    """The same guarantee for NVlabs-style .pkl files (read by ganrt.netpickle, data only)."""
+    from ganrt.netpickle import read_snapshot
+
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({"G_ema": RunsCode(), "format": FORMAT}))
+    with pytest.raises(CheckpointError, match="refused to load"):
+        read_snapshot(path)
+    assert "must never run" not in capsys.readouterr().out

@@ -10,7 +10,7 @@ import logging
 for _name in ("onnxscript", "onnx_ir", "torch.onnx", "torch.onnx._internal.exporter._registration"):
     logging.getLogger(_name).setLevel(logging.ERROR)
 
-_LAZY = {"export_checkpoint": "api", "export_generator": "api", "load_factory": "adapt",
+_LAZY = {"export_stylegan": "stylegan", "export_checkpoint": "api", "export_generator": "api", "load_factory": "adapt",
          "build_from_factory": "adapt", "parse_dims": "adapt",
          "ExportOptions": "onnx_export", "ExportReport": "onnx_export", "GeneratorInfo": "onnx_export",
          "export_module": "onnx_export", "build_engine": "engine"}

@@ -35,6 +35,18 @@ def recurrent_nodes(model: onnx.ModelProto, state_output: str = "state_next") ->
     return wanted
 
 
+def vector_nodes(model: onnx.ModelProto) -> set[str]:
+    """Names of every node whose outputs are all below rank 4: in a StyleGAN graph the mapping
+    network, the styles, the demodulation coefficients and StyleGAN3's Fourier-feature math
+    (phases near 2*pi*frequency need FP32). They cost little; the rank-4 image path goes FP16."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    ranks = {v.name: len(v.type.tensor_type.shape.dim) for v in
+             list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)
+             if v.type.tensor_type.HasField("shape")}
+    return {node.name for node in model.graph.node
+            if node.output and all(ranks.get(out, 4) < 4 for out in node.output)}
+
+
 def float_tensors(model: onnx.ModelProto) -> set[str]:
     """Names of every float32 tensor in the graph (after ONNX shape inference)."""
     inferred = onnx.shape_inference.infer_shapes(model)

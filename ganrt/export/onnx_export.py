@@ -21,12 +21,12 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import INPUT_NAMES, KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract, set_contract
+from ..contract import KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract, set_contract
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from ..fileio import check_output
 from .checks import FP16_CHECK_INPUTS, FP16_MIN_PSNR, all_finite, check_fp16, cpu_session, max_abs_difference, seeded_batches
-from .fp16 import recurrent_nodes, to_fp16
+from .fp16 import recurrent_nodes, to_fp16, vector_nodes
 from ..models.graph import ExportGraph
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     """torch.onnx.export (dynamo); a batch of 2 as example so a dynamic batch stays dynamic."""
     example_batch = 2 if opts.dynamic_batch else opts.batch
     example = next(seeded_batches(contract, 1, example_batch))
-    args = tuple(torch.from_numpy(example[name]) for name in INPUT_NAMES[contract.kind])
+    args = tuple(torch.from_numpy(example[name]) for name in contract.input_names)
     # ExportGraph.forward(*inputs) takes every input as one varargs parameter.
     dynamic = (({0: "batch"},) * len(args),) if opts.dynamic_batch else None
     kwargs = {"opset_version": opts.opset} if opts.opset else {}
@@ -94,7 +94,7 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     try:
         with warnings.catch_warnings():  # the exporter's own deprecation chatter
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(graph, args, input_names=list(INPUT_NAMES[contract.kind]),
+            program = torch.onnx.export(graph, args, input_names=contract.input_names,
                                         output_names=list(OUTPUT_NAMES[contract.kind]),
                                         dynamic_shapes=dynamic, external_data=False, dynamo=True,
                                         verbose=False, **kwargs)
@@ -106,7 +106,7 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
 
 def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     with torch.no_grad():
-        result = graph(*(torch.from_numpy(feeds[n]) for n in INPUT_NAMES[contract.kind]))
+        result = graph(*(torch.from_numpy(feeds[n]) for n in contract.input_names))
     result = result if isinstance(result, tuple) else (result,)
     return [r.numpy() for r in result]
 
@@ -148,7 +148,8 @@ def export_module(module: nn.Module, info: GeneratorInfo, out: str | Path, opts:
             report.parity_max_abs = check_parity(graph, fp32_path, contract, check_batch)
         final_path = fp32_path
         if opts.precision == "fp16":
-            half = to_fp16(fp32, recurrent_nodes(fp32) if info.kind == "step" else set())
+            keep = recurrent_nodes(fp32) if info.kind == "step" else vector_nodes(fp32) if info.fp32_vectors else set()
+            half = to_fp16(fp32, keep)
             set_contract(half, contract)
             final_path = os.path.join(tmp, "fp16.onnx")
             onnx.save(half, final_path)

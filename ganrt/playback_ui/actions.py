@@ -20,16 +20,18 @@ KEY_ACTIONS = {
     "N": "next_seed", "P": "previous_seed",
     "+": "faster", "-": "slower",
     "F": "fullscreen", "V": "vsync", "S": "screenshot", "R": "record", "H": "hud",
+    "T": "more_truncation", "G": "less_truncation", "C": "next_class",  # StyleGAN; no-ops elsewhere
 }
 
-STREAM_ACTIONS = ("pause", "next_seed", "previous_seed", "faster", "slower")
+STREAM_ACTIONS = ("pause", "next_seed", "previous_seed", "faster", "slower", "more_truncation",
+                  "less_truncation", "next_class")
 CAPTURE_ACTIONS = ("screenshot", "record")
 VIEW_ACTIONS = ("quit", "fullscreen", "vsync", "hud")
 
 MAX_SEED = 2**31 - 1  # seeds travel as 32-bit integers (frame headers, ONNX-free noise generators)
 
 HELP = ("Esc/Q quit, Space pause, N/P next/previous seed, +/- speed, F fullscreen, V vsync, "
-        "S screenshot, R record, H hide HUD")
+        "S screenshot, R record, H hide HUD; StyleGAN: T/G truncation psi -/+ 0.1, C next class")
 
 
 def stream_actions(stream: PlaybackStream) -> dict[str, Callable[[], None]]:
@@ -39,7 +41,11 @@ def stream_actions(stream: PlaybackStream) -> dict[str, Callable[[], None]]:
             "next_seed": lambda: stream.step_seed(1),
             "previous_seed": lambda: stream.step_seed(-1),
             "faster": lambda: stream.set_speed(controls.speed * 2),
-            "slower": lambda: stream.set_speed(controls.speed / 2)}
+            "slower": lambda: stream.set_speed(controls.speed / 2),
+            # more truncation = psi toward 0 (the average image); psi 1 is none
+            "more_truncation": lambda: stream.set_truncation(round(controls.truncation - 0.1, 2)),
+            "less_truncation": lambda: stream.set_truncation(round(min(1.0, controls.truncation + 0.1), 2)),
+            "next_class": lambda: stream.set_class(controls.class_index + 1)}
 
 
 def checked_value(name: str, value: object) -> int | float | bool:

@@ -16,3 +16,5 @@ class PlaybackOptions:
     capture_dir: str = "."  # screenshots and recordings go here
     cpu_precision: str = "fp32"  # openvino: "bf16" where the CPU has it (checked against fp32 first)
     cuda_graph: bool = False  # replay chunks as CUDA graphs on the backends that can
+    truncation: float | None = None  # StyleGAN psi (None: 1.0, no truncation)
+    class_index: int | None = None  # class-conditional models: the label played

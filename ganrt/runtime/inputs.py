@@ -4,7 +4,9 @@ Stream i of a batch uses seed + i, so a stream is the same whatever the batch.
 - step: content fixed per seed, state carried (FrameStream copies state_next back),
   fresh noise from the stream's own generator every chunk;
 - clip / image: z follows a slerp walk between seeded keyframes, one keyframe every
-  `walk_frames` content frames.
+  `walk_frames` content frames. Image generators that take a class label `c` (one-hot) and
+  a truncation `psi` (StyleGAN) get them from `Conditions`, set at any time, written at the
+  next chunk.
 """
 
 from __future__ import annotations
@@ -37,9 +39,45 @@ class StepInputs:
         return ("noise",)
 
 
+class Conditions:
+    """Class label and truncation of every stream, written into `c` (B, C) / `psi` (B,) when changed.
+
+    Set from the UI thread, applied by the producer at its next chunk (a flag, no lock: a value
+    set while a chunk starts lands one chunk later)."""
+
+    def __init__(self, buffers: dict[str, np.ndarray], truncation: float = 1.0, class_index: int = 0):
+        self.c, self.psi = buffers.get("c"), buffers.get("psi")
+        self.truncation, self.class_index = truncation, class_index
+        self.changed = True
+
+    @property
+    def classes(self) -> int:
+        return 0 if self.c is None else self.c.shape[1]
+
+    def set(self, truncation: float | None = None, class_index: int | None = None) -> None:
+        if truncation is not None:
+            self.truncation = float(truncation)
+        if class_index is not None and self.classes:
+            self.class_index = int(class_index) % self.classes
+        self.changed = True
+
+    def write(self) -> tuple[str, ...]:
+        """Names of the buffers written (none when nothing changed)."""
+        if not self.changed:
+            return ()
+        self.changed = False
+        if self.c is not None:
+            self.c.fill(0.0)
+            self.c[:, self.class_index] = 1.0
+        if self.psi is not None:
+            self.psi.fill(self.truncation)
+        return tuple(n for n, b in (("c", self.c), ("psi", self.psi)) if b is not None)
+
+
 class WalkInputs:
     def __init__(self, contract: StreamContract, buffers: dict[str, np.ndarray], seed: int,
                  walk_frames: int):
+        self.conditions = Conditions(buffers)
         self.z = buffers["z"]  # (B, Dz)
         self.frames_per_call, self.walk_frames = contract.frames, max(1, walk_frames)
         self.key_a, self.key_b = np.empty_like(self.z), np.empty_like(self.z)
@@ -52,7 +90,8 @@ class WalkInputs:
             rng.standard_normal(out=self.key_a[i], dtype=np.float32)
             rng.standard_normal(out=self.key_b[i], dtype=np.float32)
         self.position = 0  # content frames walked since the last keyframe
-        return ("z",)
+        self.conditions.changed = True
+        return ("z", *self.conditions.write())
 
     def next_chunk(self) -> tuple[str, ...]:
         while self.position >= self.walk_frames:  # pass a keyframe: draw the next one
@@ -64,7 +103,7 @@ class WalkInputs:
         for i in range(self.z.shape[0]):
             slerp_into(self.z[i], self.key_a[i], self.key_b[i], fraction, self.scratch)
         self.position += self.frames_per_call
-        return ("z",)
+        return ("z", *self.conditions.write())
 
 
 def slerp_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, t: float, scratch: np.ndarray) -> None:

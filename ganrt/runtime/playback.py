@@ -36,6 +36,8 @@ class Controls:
     seed: int = 0
     speed: float = 1.0
     paused: bool = False
+    truncation: float = 1.0  # psi, for models that take it (StyleGAN)
+    class_index: int = 0  # for class-conditional models
 
 
 class PlaybackStream:
@@ -180,15 +182,39 @@ class PlaybackStream:
         self.controls.paused = bool(paused)
         self.frames.set_paused(self.controls.paused)
 
+    @property
+    def takes_truncation(self) -> bool:
+        return "psi" in self.contract.input_names
+
+    @property
+    def classes(self) -> int:
+        """Number of class labels the model takes (0: unconditional)."""
+        return int(self.contract.dims.get("c", 0)) if "c" in self.contract.input_names else 0
+
+    def set_truncation(self, psi: float) -> None:
+        """StyleGAN's truncation psi (1: none, toward 0: the average image), from the next chunk."""
+        self.controls.truncation = min(2.0, max(0.0, float(psi)))
+        self.frames.set_conditions(truncation=self.controls.truncation)
+
+    def set_class(self, index: int) -> None:
+        """The class label every stream plays (wraps around the model's classes)."""
+        self.controls.class_index = int(index) % max(1, self.classes)
+        self.frames.set_conditions(class_index=self.controls.class_index)
+
 
 def open_stream(model: str | Path | None = None, backend: str = "auto", batch: int | None = None, seed: int = 0,
                 slots: int = 3, cuda_graph: bool = False, cpu_precision: str = "fp32", threads: int = 0,
-                start: bool = True, label: str | None = None) -> PlaybackStream:
+                start: bool = True, label: str | None = None, truncation: float | None = None,
+                class_index: int | None = None) -> PlaybackStream:
     """Open the backend that plays `model` (a .onnx or .engine; a .pt only on the torch backends:
     checkpoints are exported above the runtime, see ganrt.playable) and stream it."""
     choice = open_backend(model, backend, batch=batch, cuda_graph=cuda_graph, threads=threads,
                           cpu_precision=cpu_precision, label=label)
     stream = PlaybackStream(choice, seed=seed, slots=slots)
+    if truncation is not None:
+        stream.set_truncation(truncation)
+    if class_index is not None:
+        stream.set_class(class_index)
     if not start:
         return stream
     try:

@@ -100,6 +100,7 @@ class FrameStream:
         self.reset_seed: int | None = None  # producer: restart the inputs from this seed before the next chunk
         self.stager: HostInputs | PinnedInputs | None = None
         self.bindings: list[Any] = []
+        self.conditions_asked: dict = {}  # truncation / class_index (image models that take psi / c)
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
@@ -127,6 +128,7 @@ class FrameStream:
         self.stager = HostInputs(self.device_inputs) if on_host else \
             PinnedInputs(b, self.host_inputs, self.device_inputs, self.slots, self.backend_stream)
         self.inputs = make_inputs(self.contract, self.host_inputs, self.seed, self.walk_frames)
+        self.set_conditions(**self.conditions_asked)
         self.reset_seed = self.seed  # the first chunk uploads every input
         self.frame_records = [[self.make_frame(s, t) for t in range(self.frames_per_chunk)]
                               for s in range(self.slots)]
@@ -145,6 +147,15 @@ class FrameStream:
         buffer = self.backend.allocate(name)
         self.allocated.append((name, buffer))
         return buffer
+
+    def set_conditions(self, truncation: float | None = None, class_index: int | None = None) -> None:
+        """Truncation psi and class label of a model that takes them; the producer writes them at its
+        next chunk (frames already in the ring keep the old ones)."""
+        asked = {k: v for k, v in (("truncation", truncation), ("class_index", class_index)) if v is not None}
+        self.conditions_asked.update(asked)
+        conditions = getattr(getattr(self, "inputs", None), "conditions", None)
+        if conditions is not None:
+            conditions.set(**asked)
 
     def __enter__(self) -> "FrameStream":
         return self.start()

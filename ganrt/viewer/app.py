@@ -68,7 +68,8 @@ class Viewer:
         o = self.options
         path, label = playable_model(o.model, o.backend)
         self.stream = open_stream(path, o.backend, batch=o.grid, seed=o.seed, label=label,
-                                  slots=o.slots, cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False)
+                                  slots=o.slots, cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False,
+                                  truncation=o.truncation, class_index=o.class_index)
         self.upload = HostUpload(self.stream)
         width, height = self.upload.size
         scale = o.scale or max(1, 512 // max(width, height))

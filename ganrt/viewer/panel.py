@@ -86,6 +86,14 @@ class Panel:
         changed, _ = imgui.checkbox("pause", controls.paused)
         if changed:
             viewer.handle("pause")
+        if stream.takes_truncation:  # StyleGAN: psi live
+            changed, psi = imgui.slider_float("truncation", controls.truncation, 0.0, 1.0, "psi %.2f")
+            if changed:
+                stream.set_truncation(psi)
+        if stream.classes:  # class-conditional models
+            changed, index = imgui.slider_int("class", controls.class_index, 0, stream.classes - 1)
+            if changed:
+                stream.set_class(index)
         if imgui.button("screenshot"):
             viewer.handle("screenshot")
         imgui.same_line()

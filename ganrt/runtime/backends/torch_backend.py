@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ...contract import INPUT_NAMES, StreamContract, concrete_shape
+from ...contract import StreamContract, concrete_shape
 from ..buffers import DTYPES, DeviceBuffer
 from .base import Backend
 from .exact_fp32 import hold_exact_fp32, release_exact_fp32
@@ -62,7 +62,7 @@ class TorchBackend(Backend):
         return torch.from_numpy(buffer) if isinstance(buffer, np.ndarray) else self.tensors[buffer.ptr]
 
     def bind_impl(self, buffers: dict[str, Any]) -> Any:
-        inputs = [self.as_tensor(buffers[n]) for n in INPUT_NAMES[self.contract.kind]]
+        inputs = [self.as_tensor(buffers[n]) for n in self.contract.input_names]
         outputs = [self.as_tensor(buffers[t.name]) for t in self.contract.outputs]
         binding = {"inputs": inputs, "outputs": outputs, "graph": None}
         if self.cuda_graph and self.device == "cuda":

@@ -1,0 +1,152 @@
+"""StyleGAN on the CPU: ganrt's best CPU engine against NVlabs' own eager PyTorch, same weights,
+same threads, same machine, in alternating rounds.
+
+    python benchmarks/stylegan_speed.py --repos DIR [--threads N] [--rounds 3] [--seconds 6]
+
+DIR holds checkouts of NVlabs' stylegan2-ada-pytorch and stylegan3. Their code builds a 256x256
+StyleGAN2 (config-f-like widths: channel_base 32768, channel_max 512, 8 mapping layers) and a
+256x256 StyleGAN3-T with random weights and pickles them (outside the repository: under NVIDIA's
+licence, never committed); ganrt exports each pickle (FP32, batch 1, rgba8 frames) and plays it
+on OpenVINO (and ONNX Runtime CPU). Baseline: `G_ema(z, c, 1.0, noise_mode='const',
+force_fp32=True)` at batch 1 in their eager PyTorch (float frames, no byte conversion), with
+torch.set_num_threads(N), and at 1 thread (the ratio is against the better). Frames/s per round; the ratio is taken round by round (a loaded
+machine slows both alike), a figure whose rounds disagree by more than 25 % is marked unstable.
+Writes benchmarks/results/stylegan-speed.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ganrt.bench import Contestant, machine_info, spread  # noqa: E402
+from ganrt.bench_report import write_record  # noqa: E402
+from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
+from ganrt.export.checks import cpu_session, psnr  # noqa: E402
+
+SIDE = ROOT / "scripts" / "stylegan_nvlabs_side.py"
+CASES = ("sg2ada-256", "sg3-t-256")  # cases of scripts/stylegan_nvlabs_side.py
+
+
+def repo_of(case: str) -> str:
+    return "stylegan2-ada-pytorch" if case.startswith("sg2ada") else "stylegan3"
+UNSTABLE = 0.25
+PAUSE_S = 1.0  # before each timed round: the thread pools of the contestant before it go idle
+
+
+class Eager:
+    """NVlabs' generator in its own process (their code on the path), one timed round per request."""
+
+    def __init__(self, repo: Path, pkl: Path, threads: int, out: Path):
+        env = {"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": str(threads)}
+        self.proc = subprocess.Popen([sys.executable, str(SIDE), "bench", str(pkl), str(threads), str(out)],
+                                     cwd=repo, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert json.loads(self.proc.stdout.readline())["ready"]
+
+    def round(self, seconds: float) -> float:
+        self.proc.stdin.write(f"{seconds}\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())["fps"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def measure(case: str, repos: Path, work: Path, threads: int, rounds: int, seconds: float) -> dict:
+    pkl = work / f"{case}.pkl"
+    subprocess.run([sys.executable, str(SIDE), "make", case, str(pkl)], cwd=repos / repo_of(case), check=True,
+                   env={"PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": str(threads)}, capture_output=True, timeout=1800)
+    onnx_path = work / f"{case}.onnx"
+    float_path = work / f"{case}-float.onnx"
+    opts = dict(check=False, force=True)  # the parity of these exports is measured below, against NVlabs
+    report = export_stylegan(pkl, onnx_path, ExportOptions(**opts), truncation=None)
+    export_stylegan(pkl, float_path, ExportOptions(output="float", **opts))
+    # Their eager path at the same threads, and at 1 thread: torch's OpenMP pool can lose most of its
+    # speed on a loaded machine (spinning barriers), so the ratio is taken against the better of the two.
+    eagers = {f"nvlabs-eager-{t}t": Eager(repos / repo_of(case), pkl, t, work / f"{case}-eager.npz")
+              for t in sorted({threads, 1}, reverse=True)}
+    reference = np.load(work / f"{case}-eager.npz")
+    got = cpu_session(str(float_path)).run(None, {"z": reference["z"], "psi": np.ones(1, np.float32)})[0][:, 0]
+    names = ["openvino", *(["openvino:bf16"] if "amx_bf16" in machine_info()["cpu_features"] else []), "ort-cpu"]
+    contestants = [Contestant(str(onnx_path), name, 1, threads) for name in names]
+    rows = {**{name: [] for name in eagers}, **{name: [] for name in names}}
+    try:
+        for i in range(rounds):
+            for name, eager in eagers.items():
+                time.sleep(PAUSE_S)
+                rows[name].append(eager.round(seconds))
+            for contestant in contestants:
+                time.sleep(PAUSE_S)
+                contestant.bare(1.0 if i == 0 else 0.25, seconds)
+                rows[contestant.name].append(contestant.bare_rounds[-1])
+            print(case, {k: round(v[-1], 2) for k, v in rows.items()}, flush=True)
+    finally:
+        for eager in eagers.values():
+            eager.close()
+        for contestant in contestants:
+            contestant.close()
+    best_eager = [max(values) for values in zip(*(rows[name] for name in eagers))]  # per round
+    ratios = {name: [a / b for a, b in zip(rows[name], best_eager)] for name in names}
+    return {"case": case, "model": report.contract.model, "resolution": report.contract.resolution,
+            "parity_vs_nvlabs_db": psnr(reference["img"], got, 2.0), "fps_rounds": rows,
+            "fps_median": {k: float(np.median(v)) for k, v in rows.items()}, "best_eager_rounds": best_eager,
+            "ratio_rounds": ratios, "ratio_median": {k: float(np.median(v)) for k, v in ratios.items()},
+            "unstable": [k for k, v in {**rows, **ratios}.items() if spread(v) > UNSTABLE]}
+
+
+def markdown(rows: list[dict], machine: dict, threads: int, rounds: int, seconds: float) -> str:
+    lines = ["# StyleGAN on the CPU: ganrt vs NVlabs' eager PyTorch", "",
+             f"`python benchmarks/stylegan_speed.py --repos DIR` on {machine['cpu']} ({machine['cores']} cores, "
+             f"{', '.join(machine['cpu_features'])}), {threads} threads for every contestant, batch 1, "
+             f"{rounds} alternating rounds of {seconds:g} s, commit {machine['commit']}. Random weights built by "
+             f"NVlabs' code; ganrt exports the same pickle (FP32, rgba8 frames). Baseline: their `G_ema(z, c, 1.0, "
+             f"noise_mode='const', force_fp32=True)`, eager, float frames. Ratios are per round, then the median.",
+             "NVlabs' eager path runs at the same threads and at 1 thread; each round's ratio is against the "
+             "better of the two (torch's OpenMP pool can lose most of its speed when the cores are shared).",
+             "", "| model | contestant | frames/s (median) | rounds | vs NVlabs eager, best (median of rounds) "
+             "| unstable |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        for name, fps in r["fps_median"].items():
+            ratio = f"{r['ratio_median'][name]:.2f}x" if name in r["ratio_median"] else "baseline"
+            lines.append(f"| {r['model']} {r['resolution']}x{r['resolution']} | {name} | {fps:.2f} | "
+                         f"{', '.join(f'{v:.2f}' for v in r['fps_rounds'][name])} | {ratio} | "
+                         f"{'yes' if name in r['unstable'] else 'no'} |")
+    lines += ["", "ganrt's FP32 export of each pickle against NVlabs' eager output for the same z (PSNR over "
+              "[-1, 1]): " + ", ".join(f"{r['model']} {r['parity_vs_nvlabs_db']:.1f} dB" for r in rows) + ". "
+              "openvino:bf16 (on CPUs with AMX/AVX512-BF16) is checked against FP32 before use by the backend."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repos", required=True, type=Path)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=6.0, help="per round and contestant")
+    parser.add_argument("--cases", default=",".join(CASES))
+    args = parser.parse_args()
+    machine, rows = machine_info(), []
+    with tempfile.TemporaryDirectory(prefix="stylegan-speed-") as tmp:
+        for case in args.cases.split(","):  # the record is rewritten after each case: a cut run keeps its rows
+            rows.append(measure(case, args.repos, Path(tmp), args.threads, args.rounds, args.seconds))
+            record = {"machine": machine, "threads": args.threads, "rounds": args.rounds, "seconds": args.seconds,
+                      "rows": rows}
+            write_record(ROOT / "benchmarks" / "results", "stylegan-speed", record,
+                         markdown(rows, machine, args.threads, args.rounds, args.seconds))
+            print("wrote benchmarks/results/stylegan-speed.{json,md}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,7 +30,7 @@ class HostInputs:
     def upload(self, names: tuple[str, ...], slot: int) -> None:
         """Nothing to copy."""
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         """Nothing of its own."""
 
 
@@ -54,10 +54,12 @@ class PinnedInputs:
             self.backend.upload(self.device_inputs[n], staging[n])
         cuda.record_event(self.copied[slot], self.stream)
 
-    def close(self) -> None:
-        """After the producer stopped: wait for the last copies, then free the staging memory."""
+    def close(self, wait: bool = True) -> None:
+        """After the producer stopped: wait for the last copies (not on a failed device, where the
+        wait would fail again), then free the staging memory."""
         for event in self.copied:
-            cuda.synchronize_event(event)
+            if wait:
+                cuda.synchronize_event(event)
             cuda.destroy_event(event)
         for staging in self.staging:
             for array in staging.values():

@@ -338,17 +338,20 @@ class FrameStream:
             self.thread.join(timeout=30)
             stuck = self.thread.is_alive()
             if stuck:
-                log.warning("producer thread did not stop within 30 s; its buffers stay with the backend")
+                log.warning("producer thread did not stop within 30 s; its buffers and backend stay open")
             self.thread = None
-        if not stuck:
+        if stuck:  # the producer may still be running on them: freeing anything would be a use after free
+            return
+        try:
             self.release()
-        if self.own_backend:
-            self.backend.close()
+        finally:
+            if self.own_backend:
+                self.backend.close()
 
     def release(self) -> None:
         """Hand back what start() made: the backend keeps its buffers for the next stream (same
         addresses, so its bindings and captured CUDA graphs are reused), or frees them at its close."""
-        reusable = self.backend.active
+        reusable, device_failed = self.backend.active, False
         try:
             if self.allocated and reusable:
                 self.backend.synchronize()  # the last chunk is done with them
@@ -356,13 +359,15 @@ class FrameStream:
                 cuda.synchronize_event(event)
         except BackendError as exc:  # a failed device: leave the buffers to the backend's close
             log.warning("stream close: %s; its buffers stay with the backend until it closes", exc)
-            reusable = False
-        for event in (self.slot_events or []) + (self.consumed_events or []):
-            cuda.destroy_event(event)
-        self.slot_events = self.consumed_events = None
-        if self.stager is not None:
-            self.stager.close()
-            self.stager = None
+            reusable, device_failed = False, True
+        try:
+            for event in (self.slot_events or []) + (self.consumed_events or []):
+                cuda.destroy_event(event)
+            if self.stager is not None:
+                self.stager.close(wait=not device_failed)
+        except BackendError as exc:  # a failed device fails these too; the driver frees them with the context
+            log.warning("stream close: %s; its events and staging memory are left to the driver", exc)
+        self.slot_events = self.consumed_events = self.stager = None
         if reusable:
             for name, buffer in self.allocated:
                 self.backend.release(name, buffer)

@@ -162,7 +162,7 @@ def raw_get(server, path: str) -> tuple[int, bytes]:
                                   "/static/..%2f..%2fcli.py", "/static/..%5c..%5ccli.py",
                                   "/static/index.html/../../../etc/passwd", "/static/../../../../../../etc/passwd",
                                   "/captures/../../../../etc/passwd", "/captures/..%2f..%2f..%2fetc%2fpasswd",
-                                  "/captures/ganrt-seed0-frame000000.png", "/ganrt/web/static/page.js",
+                                  "/captures/ganrt-seed99999-frame999999.png", "/ganrt/web/static/page.js",
                                   "/etc/passwd", "/static//etc/passwd", "/static/page.js%00.py"])
 def test_nothing_outside_the_page_can_be_read(server, path):
     """Sent raw: the `..` reaches the server as written (a client library would resolve it first)."""

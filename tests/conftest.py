@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import time
 
 import pytest
 
@@ -43,3 +46,30 @@ def tiny_onnx(tiny_checkpoints, tmp_path_factory):
     folder = tmp_path_factory.mktemp("onnx")
     return {name: export_checkpoint(ckpt, folder / f"{name}.onnx", ExportOptions(dynamic_batch=True)).path
             for name, ckpt in tiny_checkpoints.items()}
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """A private X server for the session (the GL tests): DISPLAY=:N."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (Debian: apt-get install xvfb libgl1-mesa-dri; scripts/test.sh does)")
+    for module in ("glfw", "OpenGL"):
+        pytest.importorskip(module, reason=f"{module} missing: pip install 'ganrt[viewer]'")
+    display = f":{90 + os.getpid() % 100}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{display[1:]}"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            pytest.skip(f"Xvfb {display} did not start (exit code {server.poll()})")
+        time.sleep(0.05)
+    yield display
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def display(xvfb, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    return xvfb

@@ -22,7 +22,6 @@ from ganrt.netpickle.blob import load_storage_blob
 from ganrt.models.stylegan.load import load_stylegan
 from ganrt.netpickle import read_snapshot
 from stylegan_pickles import make_generator, write_snapshot
-from test_viewer import display, xvfb  # noqa: F401  (the private X server fixtures)
 
 CASES = {  # name: (arch, make_generator kwargs, nested kwargs, numpy-1 names)
     "sg2-ada-cond": ("stylegan2", dict(c_dim=3), True, False),

@@ -1,11 +1,6 @@
 """The viewer in a real OpenGL 3.3 context (Mesa llvmpipe under Xvfb): what the window
 shows is the stream's frame, keys act on the stream, captures land as files."""
 
-import os
-import shutil
-import subprocess
-import time
-
 import imageio.v3 as iio
 import numpy as np
 import pytest
@@ -14,33 +9,6 @@ from ganrt.cli import main
 from ganrt.viewer.controls import GLFW_KEYS
 
 pytestmark = pytest.mark.gl
-
-
-@pytest.fixture(scope="module")
-def xvfb():
-    """A private X server for this module: DISPLAY=:N."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (Debian: apt-get install xvfb libgl1-mesa-dri; scripts/test.sh does)")
-    for module in ("glfw", "OpenGL"):
-        pytest.importorskip(module, reason=f"{module} missing: pip install 'ganrt[viewer]'")
-    display = f":{90 + os.getpid() % 100}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not os.path.exists(f"/tmp/.X11-unix/X{display[1:]}"):
-        if server.poll() is not None or time.monotonic() > deadline:
-            pytest.skip(f"Xvfb {display} did not start (exit code {server.poll()})")
-        time.sleep(0.05)
-    yield display
-    server.terminate()
-    server.wait(timeout=10)
-
-
-@pytest.fixture
-def display(xvfb, monkeypatch):
-    monkeypatch.setenv("DISPLAY", xvfb)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    return xvfb
 
 
 def open_viewer(tmp_path, **options):

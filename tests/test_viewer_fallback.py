@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from test_viewer import display, open_viewer, xvfb  # noqa: F401  (fixtures: one Xvfb for this module)
+from test_viewer import open_viewer
 
 pytestmark = pytest.mark.gl
 

@@ -25,7 +25,7 @@ from ..contract import KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contra
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from ..fileio import check_output
-from .checks import FP16_CHECK_INPUTS, FP16_MIN_PSNR, all_finite, check_fp16, cpu_session, max_abs_difference, seeded_batches
+from .checks import FP16_CHECK_INPUTS, all_finite, check_fp16, cpu_session, max_abs_difference, seeded_batches
 from .fp16 import recurrent_nodes, to_fp16, vector_nodes
 from ..models.graph import ExportGraph
 

@@ -61,10 +61,20 @@ class Mp4Writer:
         self.pipe.close()  # ffmpeg finishes the frames it holds and writes the index
 
     def abort(self) -> None:
-        try:  # imageio-ffmpeg kills ffmpeg at once on an interrupt, instead of letting it finish
+        # imageio-ffmpeg kills ffmpeg at once on an interrupt, instead of letting it finish, but does
+        # not wait for it: an ffmpeg that had not opened its output yet could create the temp file
+        # after the caller removed it. So wait for the process (the generator's own Popen) to end.
+        frame = self.pipe.gi_frame
+        process = frame.f_locals.get("p") if frame is not None else None
+        try:
             self.pipe.throw(KeyboardInterrupt)
         except (KeyboardInterrupt, StopIteration):
             pass
+        if process is not None:
+            try:
+                process.wait(timeout=2)
+            except Exception:  # still alive after its kill: nothing more to do from here
+                pass
 
 
 class GifWriter:

@@ -41,8 +41,10 @@ def server(sg_onnx, tmp_path_factory):
     why = web_missing()
     if why:
         missing(why)
-    with serve(sg_onnx, backend="ort-cpu", seed=SEED, image_format="png", port=0,
+    with serve(sg_onnx, backend="ort-cpu", seed=SEED, image_format="png", port=0, truncation=0.9, class_index=1,
                capture_dir=str(tmp_path_factory.mktemp("captures"))) as s:
+        controls = s.hub.stream.controls  # serve --truncation / --class reach the stream
+        assert (controls.truncation, controls.class_index) == (0.9, 1)
         yield s
 
 

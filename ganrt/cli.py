@@ -321,14 +321,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
                            cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, host=args.host,
                            port=args.port, image_format=args.format, quality=args.quality,
                            max_viewers=args.max_viewers, capture_dir=args.capture_dir, certfile=args.certfile,
-                           keyfile=args.keyfile, max_record_seconds=args.max_record_seconds)
+                           keyfile=args.keyfile, max_record_seconds=args.max_record_seconds,
+                           truncation=args.truncation, class_index=args.class_index)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with WebServer(options) as server:
         print(f"open {server.url}")
         print(f"from another computer: {server.tunnel_hint()}, then open the URL above there")
         print("keys in the page: N/P seed, Space pause, +/- speed, S screenshot, R record, H HUD, F fullscreen; "
-              "Ctrl-C stops", flush=True)
+              "StyleGAN: T/G truncation, C next class; Ctrl-C stops", flush=True)
         try:
             stop.wait()
         except KeyboardInterrupt:

@@ -11,24 +11,15 @@ import numpy as np
 import pytest
 
 from ganrt.web import serve
-from ganrt.web.headless import browser_missing, launch_chromium
 
-from web_helpers import missing, web_missing, open_page, page_pixels, reference_canvas, wait_for
+from web_helpers import headless_chromium, open_page, page_pixels, reference_canvas, wait_for
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def browser():
-    why = browser_missing() or web_missing()
-    if why:
-        missing(why)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    yield from headless_chromium()
 
 
 @pytest.mark.parametrize("grid", [1, 4])

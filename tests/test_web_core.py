@@ -52,6 +52,20 @@ def test_page_messages_are_checked():
             parse_page_message(bad)
 
 
+def test_truncation_and_class_messages_are_checked():
+    """A finite psi in [0, 1] (refused outside, not clamped) and a class index >= 0; NaN and the
+    infinities (Python's JSON reads them) and look-alikes (strings, booleans) are refused."""
+    assert parse_page_message('{"set": "truncation", "value": 0.35}').value == 0.35
+    assert parse_page_message('{"set": "truncation", "value": 1}').value == 1.0
+    assert parse_page_message('{"set": "class_index", "value": 999}').value == 999  # its top is the model's
+    for value in ["NaN", "Infinity", "-Infinity", '"0.5"', "true", "1.0001", "-0.0001", "[0.5]", "null"]:
+        with pytest.raises(ProtocolError, match="truncation"):
+            parse_page_message(f'{{"set": "truncation", "value": {value}}}')
+    for value in ["-1", "1.0", "false", '"2"', "1e400", "NaN"]:
+        with pytest.raises(ProtocolError, match="class_index"):
+            parse_page_message(f'{{"set": "class_index", "value": {value}}}')
+
+
 def test_frame_header_round_trip():
     header = FrameHeader("jpeg", 4, 2**31 - 1, 12345, 7, 1.7e12 + 0.25)
     assert unpack_header(header.pack() + b"image") == (header, b"image")

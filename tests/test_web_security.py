@@ -19,7 +19,7 @@ import pytest
 from ganrt.errors import UsageError
 from ganrt.web import serve
 
-from web_helpers import missing, stalled_client, wait_for, web_missing
+from web_helpers import base, missing, next_text, socket, stalled_client, wait_for, web_missing
 
 
 @pytest.fixture(scope="module")
@@ -31,42 +31,12 @@ def server(tmp_path_factory):
         yield s
 
 
-def base(server) -> str:
-    return f"http://127.0.0.1:{server.port}"
-
-
 async def get(server, path: str, headers: dict | None = None) -> tuple[int, dict, str]:
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
         async with session.get(base(server) + path, headers=headers or {}, allow_redirects=False) as response:
             return response.status, dict(response.headers), await response.text()
-
-
-async def socket(server, origin: str | None = "same", **headers):
-    """An open aiohttp WebSocket to the server (the caller closes its session), or the handshake's error."""
-    import aiohttp
-
-    if origin == "same":
-        origin = base(server)
-    session = aiohttp.ClientSession()
-    headers = {"Authorization": f"token {server.token}", **({"Origin": origin} if origin else {}), **headers}
-    try:
-        ws = await session.ws_connect(base(server) + "/ws", headers=headers)
-    except aiohttp.WSServerHandshakeError as exc:
-        await session.close()
-        return exc.status
-    return session, ws
-
-
-async def next_text(ws, kind: str) -> dict:
-    """The next text message of `kind`, skipping frames and other messages."""
-    while True:
-        message = await asyncio.wait_for(ws.receive(), 5)
-        if message.type.name == "TEXT" and json.loads(message.data)["type"] == kind:
-            return json.loads(message.data)
-        if message.type.name in ("CLOSE", "CLOSED", "ERROR"):
-            return {"type": "closed", "code": ws.close_code}
 
 
 def test_the_page_needs_the_token(server):

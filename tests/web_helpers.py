@@ -1,8 +1,10 @@
 """What the web tests share: a server in this process, a reference stream to compare pixels
-with, and a page in headless Chromium."""
+with, a page in headless Chromium, and a raw WebSocket client (aiohttp's)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import time
 
@@ -28,10 +30,27 @@ def web_missing() -> str | None:
     return None if ok else why
 
 
-def reference_canvas(seed: int, index: int, grid: int = 1, backend: str = "ort-cpu") -> np.ndarray:
-    """The (H, W, 3) canvas an independent open_stream of the demo shows at frame `index` of `seed`."""
-    path, _ = playable_model(None, backend)
-    with open_stream(path, backend, batch=grid, seed=seed) as stream:
+def headless_chromium():
+    """A module fixture's body: the system's chromium driven by Playwright, closed after."""
+    from ganrt.web.headless import browser_missing, launch_chromium
+
+    why = browser_missing() or web_missing()
+    if why:
+        missing(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def reference_canvas(seed: int, index: int, grid: int = 1, backend: str = "ort-cpu", model: str | None = None,
+                     **conditions) -> np.ndarray:
+    """The (H, W, 3) canvas an independent open_stream of `model` (default: the demo) shows at frame
+    `index` of `seed`; `conditions`: truncation / class_index for the models that take them."""
+    path, _ = playable_model(model, backend)
+    with open_stream(path, backend, batch=grid, seed=seed, **conditions) as stream:
         canvas = HostCanvas(stream)
         for _ in range(index):
             stream.take()
@@ -121,3 +140,33 @@ class BigFrameHub:
                     time.sleep(1 / 30)
 
         return Big(options)
+
+
+def base(server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+async def socket(server, origin: str | None = "same", **headers):
+    """An open aiohttp WebSocket to the server (the caller closes its session), or the handshake's error."""
+    import aiohttp
+
+    if origin == "same":
+        origin = base(server)
+    session = aiohttp.ClientSession()
+    headers = {"Authorization": f"token {server.token}", **({"Origin": origin} if origin else {}), **headers}
+    try:
+        ws = await session.ws_connect(base(server) + "/ws", headers=headers)
+    except aiohttp.WSServerHandshakeError as exc:
+        await session.close()
+        return exc.status
+    return session, ws
+
+
+async def next_text(ws, kind: str) -> dict:
+    """The next text message of `kind`, skipping frames and other messages."""
+    while True:
+        message = await asyncio.wait_for(ws.receive(), 5)
+        if message.type.name == "TEXT" and json.loads(message.data)["type"] == kind:
+            return json.loads(message.data)
+        if message.type.name in ("CLOSE", "CLOSED", "ERROR"):
+            return {"type": "closed", "code": ws.close_code}

@@ -8,6 +8,7 @@ end's own (the page does fullscreen and hud itself; it cannot quit the server).
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from ..errors import UsageError
@@ -50,23 +51,49 @@ def stream_actions(stream: PlaybackStream) -> dict[str, Callable[[], None]]:
 
 def checked_value(name: str, value: object) -> int | float | bool:
     """A control value from outside (the page, a script), checked: seed in [0, MAX_SEED], speed in
-    [MIN_SPEED, MAX_SPEED], paused a boolean. Raises UsageError saying what was expected."""
+    [MIN_SPEED, MAX_SPEED], paused a boolean, truncation a finite psi in [0, 1], class_index an
+    integer >= 0 (its upper end is the model's: set_value checks it). Raises UsageError saying what
+    was expected; NaN and infinities (JSON lets Python read them) are refused with the rest."""
     if name == "seed":
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        if not _integer(value) or not 0 <= value <= MAX_SEED:
             raise UsageError(f"seed {value!r}: expected an integer from 0 to {MAX_SEED}")
         return value
     if name == "speed":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not MIN_SPEED <= value <= MAX_SPEED:
+        if not _finite(value) or not MIN_SPEED <= value <= MAX_SPEED:
             raise UsageError(f"speed {value!r}: expected a number from {MIN_SPEED:g} to {MAX_SPEED:g}")
         return float(value)
     if name == "paused":
         if not isinstance(value, bool):
             raise UsageError(f"paused {value!r}: expected true or false")
         return value
-    raise UsageError(f"{name!r}: not a control value; expected seed, speed or paused")
+    if name == "truncation":  # refused, not clamped, outside [0, 1]: the page's slider spans it
+        if not _finite(value) or not 0.0 <= value <= 1.0:
+            raise UsageError(f"truncation {value!r}: expected a psi from 0 (the average image) to 1 (none)")
+        return float(value)
+    if name == "class_index":
+        if not _integer(value) or value < 0:
+            raise UsageError(f"class_index {value!r}: expected an integer from 0")
+        return value
+    raise UsageError(f"{name!r}: not a control value; expected seed, speed, paused, truncation or class_index")
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def set_value(stream: PlaybackStream, name: str, value: object) -> None:
-    """Set one control value, checked (see checked_value)."""
+    """Set one control value, checked (see checked_value) and, for truncation and class_index,
+    refused on a model that does not take them or beyond its classes."""
     value = checked_value(name, value)
-    {"seed": stream.set_seed, "speed": stream.set_speed, "paused": stream.set_paused}[name](value)
+    if name == "truncation" and not stream.takes_truncation:
+        raise UsageError("truncation: this model has no truncation psi input (StyleGAN models do, unless "
+                         "exported with --truncation)")
+    if name == "class_index" and not value < stream.classes:
+        raise UsageError(f"class_index {value}: " + (f"expected an integer from 0 to {stream.classes - 1}"
+                                                     if stream.classes else "this model is not class-conditional"))
+    {"seed": stream.set_seed, "speed": stream.set_speed, "paused": stream.set_paused,
+     "truncation": stream.set_truncation, "class_index": stream.set_class}[name](value)

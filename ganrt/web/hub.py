@@ -93,7 +93,8 @@ class Hub:
             raise UsageError(f"--capture-dir {o.capture_dir}: no such folder; create it first")
         path, label = playable_model(o.model, o.backend)
         self.stream = open_stream(path, o.backend, batch=o.grid, seed=o.seed, label=label, slots=o.slots,
-                                  cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False)
+                                  cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False,
+                                  truncation=o.truncation, class_index=o.class_index)
         try:
             self.canvas = HostCanvas(self.stream)
             width, height = self.canvas.size
@@ -261,7 +262,10 @@ class Hub:
             self.state = {"hud": hud_lines(stream, self.shown, delivery, recording),
                           "summary": hud_summary(stream, self.shown, recording),
                           "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
-                          "recording": recording, "error": self.error}
+                          "recording": recording, "error": self.error,
+                          # StyleGAN: what the page's slider and class selector show (null: not this model's)
+                          "truncation": controls.truncation if stream.takes_truncation else None,
+                          "class_index": controls.class_index if stream.classes else None}
             self.state_version += 1
         self.notify()
 
@@ -315,7 +319,8 @@ class Hub:
         width, height = self.canvas.size
         return text_message("hello", version=VERSION, header_bytes=HEADER.size, mime=MIME[self.encoder.format],
                             width=width, height=height, streams=self.stream.batch, keys=KEY_ACTIONS,
-                            actions=list(PAGE_ACTIONS), server_ms=time.time() * 1e3)
+                            actions=list(PAGE_ACTIONS), server_ms=time.time() * 1e3,
+                            truncation=self.stream.takes_truncation, classes=self.stream.classes)
 
 
 class ViewerSession:

@@ -11,6 +11,11 @@ const hud = document.getElementById("hud");
 const notice = document.getElementById("notice");
 const measured = document.getElementById("measured");
 const seedInput = document.getElementById("seed");
+const truncationInput = document.getElementById("truncation");  // StyleGAN's psi slider
+const truncationValue = document.getElementById("truncation-value");
+const classInput = document.getElementById("class-index");  // class-conditional models
+const SEND_EVERY_MS = 100;  // a dragged slider sends at most 10 values a second (the server takes 20 messages)
+let truncationSentAt = 0, truncationTimer = null, truncationTouchedAt = -Infinity, classEditing = false;
 let ws = null, hello = null, state = null, clockOffset = 0, smooth = false, stopped = false;
 let newest = 0;  // sequence of the newest frame drawn on this connection
 const drawnAt = [], latencies = [];  // the last second's draw times and latencies (ms)
@@ -36,6 +41,10 @@ function onText(message) {
     newest = 0;
     const offset = message.server_ms - now();  // clocks of one machine (or NTP-synced ones) agree: keep 0
     clockOffset = Math.abs(offset) > 1000 ? offset : 0;
+    // the slider and the class selector only where the model has psi / classes
+    document.getElementById("truncation-control").hidden = !message.truncation;
+    document.getElementById("class-control").hidden = !message.classes;
+    classInput.max = Math.max(0, message.classes - 1);
   } else if (message.type === "state") {
     state = message;
     showState();
@@ -116,7 +125,7 @@ function keyLabel(event) {
 }
 
 document.addEventListener("keydown", (event) => {
-  if (event.target === seedInput || event.ctrlKey || event.metaKey || event.altKey || !hello) return;
+  if (event.target.type === "number" || event.ctrlKey || event.metaKey || event.altKey || !hello) return;
   const action = hello.keys[keyLabel(event)];
   if (action) {
     event.preventDefault();
@@ -129,6 +138,29 @@ document.querySelectorAll("#bar button").forEach((button) =>
 seedInput.addEventListener("change", () => {
   const seed = Number(seedInput.value);
   if (Number.isInteger(seed) && seed >= 0) send({ set: "seed", value: seed });
+});
+
+// The psi slider (mouse or arrow keys): its value at once on the page, to the server at most every
+// SEND_EVERY_MS (the last value always goes: a timer sends whatever the slider holds when it fires).
+function sendTruncation() {
+  clearTimeout(truncationTimer);
+  truncationTimer = null;
+  truncationSentAt = now();
+  send({ set: "truncation", value: Number(truncationInput.value) });
+}
+truncationInput.addEventListener("input", () => {
+  truncationTouchedAt = now();
+  truncationValue.textContent = Number(truncationInput.value).toFixed(2);
+  const wait = truncationSentAt + SEND_EVERY_MS - now();
+  if (wait <= 0) sendTruncation();
+  else if (!truncationTimer) truncationTimer = setTimeout(sendTruncation, wait);
+});
+classInput.addEventListener("input", () => { classEditing = true; });
+classInput.addEventListener("blur", () => { classEditing = false; });
+classInput.addEventListener("change", () => {  // Enter, the arrows, or leaving the field
+  classEditing = false;
+  const index = Number(classInput.value);
+  if (Number.isInteger(index) && index >= 0) send({ set: "class_index", value: index });  // the server checks the top
 });
 
 // Crisp: the largest whole-number scale that fits (at least 1x); smooth: fill the stage, aspect kept.
@@ -149,6 +181,12 @@ function showState() {
   document.getElementById("record").classList.toggle("on", state.recording);
   document.getElementById("record").textContent = state.recording ? "stop recording" : "record";
   if (document.activeElement !== seedInput) seedInput.value = state.seed;
+  // another viewer's change, or T/G/C: shown, unless this page's user is moving / typing it now
+  if (state.truncation !== null && now() - truncationTouchedAt > 1000) {
+    truncationInput.value = state.truncation;
+    truncationValue.textContent = state.truncation.toFixed(2);
+  }
+  if (state.class_index !== null && !classEditing) classInput.value = state.class_index;
 }
 
 // What this page measures, over the last second: frames drawn per second and produced -> drawn latency.

@@ -11,6 +11,11 @@ on OpenVINO (and ONNX Runtime CPU). Baseline: `G_ema(z, c, 1.0, noise_mode='cons
 force_fp32=True)` at batch 1 in their eager PyTorch (float frames, no byte conversion), with
 torch.set_num_threads(N), and at 1 thread (the ratio is against the better). Frames/s per round; the ratio is taken round by round (a loaded
 machine slows both alike), a figure whose rounds disagree by more than 25 % is marked unstable.
+
+The roofline: each graph's GFLOP per frame (ganrt's count of its convolutions and matrix
+products) against torch's matrix-multiply rate on the same threads (fp32; bf16 for the bf16
+contestant). It bounds what any engine computing the same convolutions directly can reach:
+roofline fps / NVlabs' fps is the largest ratio open to an FP32 engine here.
 Writes benchmarks/results/stylegan-speed.{json,md}.
 """
 
@@ -30,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganrt.bench import Contestant, machine_info, spread  # noqa: E402
+from ganrt.bench import Contestant, gemm_gflops, graph_flops_per_frame, machine_info, spread  # noqa: E402
 from ganrt.bench_report import write_record  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
 from ganrt.export.checks import cpu_session, psnr  # noqa: E402
@@ -62,6 +67,20 @@ class Eager:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+def roofline(flops_per_frame: float, rates: dict[str, float | None], fps_median: dict[str, float],
+             best_eager_fps: float) -> dict:
+    """GFLOP/s and the share of the matrix-multiply rate each contestant reaches; the FP32
+    ceiling is the roofline's frames/s over NVlabs' (the best ratio direct convolution allows)."""
+    def share(name: str, fps: float) -> float | None:
+        rate = rates["bfloat16"] if name.endswith(":bf16") else rates["float32"]
+        return fps * flops_per_frame / 1e9 / rate if rate else None
+
+    fp32 = rates["float32"]
+    return {"gflop_per_frame": flops_per_frame / 1e9, "gemm_gflops": rates,
+            "share_of_roofline": {name: share(name, fps) for name, fps in fps_median.items()},
+            "fp32_ceiling_ratio": fp32 * 1e9 / flops_per_frame / best_eager_fps if fp32 else None}
 
 
 def measure(case: str, repos: Path, work: Path, threads: int, rounds: int, seconds: float) -> dict:
@@ -99,9 +118,12 @@ def measure(case: str, repos: Path, work: Path, threads: int, rounds: int, secon
             contestant.close()
     best_eager = [max(values) for values in zip(*(rows[name] for name in eagers))]  # per round
     ratios = {name: [a / b for a, b in zip(rows[name], best_eager)] for name in names}
-    return {"case": case, "model": report.contract.model, "resolution": report.contract.resolution,
+    fps_median = {k: float(np.median(v)) for k, v in rows.items()}
+    rates = {dtype: gemm_gflops(threads, dtype) for dtype in ("float32", "bfloat16")}
+    return {**roofline(graph_flops_per_frame(str(float_path), 1), rates, fps_median, float(np.median(best_eager))),
+            "case": case, "model": report.contract.model, "resolution": report.contract.resolution,
             "parity_vs_nvlabs_db": psnr(reference["img"], got, 2.0), "fps_rounds": rows,
-            "fps_median": {k: float(np.median(v)) for k, v in rows.items()}, "best_eager_rounds": best_eager,
+            "fps_median": fps_median, "best_eager_rounds": best_eager,
             "ratio_rounds": ratios, "ratio_median": {k: float(np.median(v)) for k, v in ratios.items()},
             "unstable": [k for k, v in {**rows, **ratios}.items() if spread(v) > UNSTABLE]}
 
@@ -116,16 +138,29 @@ def markdown(rows: list[dict], machine: dict, threads: int, rounds: int, seconds
              "NVlabs' eager path runs at the same threads and at 1 thread; each round's ratio is against the "
              "better of the two (torch's OpenMP pool can lose most of its speed when the cores are shared).",
              "", "| model | contestant | frames/s (median) | rounds | vs NVlabs eager, best (median of rounds) "
-             "| unstable |", "|---|---|---|---|---|---|"]
+             "| GFLOP/s | of the roofline | unstable |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for name, fps in r["fps_median"].items():
             ratio = f"{r['ratio_median'][name]:.2f}x" if name in r["ratio_median"] else "baseline"
+            share = r["share_of_roofline"].get(name)
             lines.append(f"| {r['model']} {r['resolution']}x{r['resolution']} | {name} | {fps:.2f} | "
                          f"{', '.join(f'{v:.2f}' for v in r['fps_rounds'][name])} | {ratio} | "
+                         f"{fps * r['gflop_per_frame']:.0f} | {f'{100 * share:.0f} %' if share else '-'} | "
                          f"{'yes' if name in r['unstable'] else 'no'} |")
     lines += ["", "ganrt's FP32 export of each pickle against NVlabs' eager output for the same z (PSNR over "
               "[-1, 1]): " + ", ".join(f"{r['model']} {r['parity_vs_nvlabs_db']:.1f} dB" for r in rows) + ". "
-              "openvino:bf16 (on CPUs with AMX/AVX512-BF16) is checked against FP32 before use by the backend."]
+              "openvino:bf16 (on CPUs with AMX/AVX512-BF16) is checked against FP32 before use by the backend.", "",
+              "**The roofline.** torch's matrix multiply on the same threads reaches "
+              + ", ".join(f"{dtype} {rate:.0f} GFLOP/s" for dtype, rate in rows[0]["gemm_gflops"].items() if rate)
+              + " here. Against it:"]
+    for r in rows:
+        ceiling = r["fp32_ceiling_ratio"]
+        lines.append(f"- {r['model']} {r['resolution']}x{r['resolution']}: {r['gflop_per_frame']:.1f} GFLOP per "
+                     f"frame, so an FP32 engine that computes these convolutions directly at the full sgemm rate "
+                     f"makes {r['gemm_gflops']['float32'] / r['gflop_per_frame']:.2f} frames/s: at most "
+                     f"**{ceiling:.2f}x** NVlabs' eager path (median), which itself reaches "
+                     f"{100 * max(v for k, v in r['share_of_roofline'].items() if k.startswith('nvlabs')):.0f} % "
+                     f"of that rate." if ceiling else f"- {r['model']}: no roofline (torch missing)")
     return "\n".join(lines) + "\n"
 
 

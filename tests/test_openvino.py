@@ -87,3 +87,16 @@ def test_bf16_only_after_a_check():
         assert f"bf16 ({backend.psnr_db:.0f} dB vs fp32)" in backend.describe()
     finally:
         backend.close()
+
+
+def test_precision_check_is_bounded_in_time_not_below_its_minimum():
+    """A slow model (StyleGAN3 at 256 px: seconds a frame) must not hold the first frame back for
+    minutes: past the time bound the check stops, but never before its minimum of inputs."""
+    from ganrt.runtime.precision import compare_backends
+
+    with open_backend(None, "openvino", batch=2).backend as reference, \
+            open_backend(None, "ort-cpu", batch=2).backend as candidate:
+        db, compared = compare_backends(reference, candidate, inputs=100, min_inputs=5, seconds=0.0)
+        assert compared == 6 and db > 30  # 3 calls of 2: the first call past the minimum stops it
+        db, compared = compare_backends(reference, candidate, inputs=10, min_inputs=5, seconds=60.0)
+        assert compared == 10

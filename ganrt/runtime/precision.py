@@ -60,5 +60,5 @@ def compare_backends(reference, candidate, inputs: int = CHECK_INPUTS, seed: int
         candidate.run(cand_binding)
         ref_frames.append(ref_buffers["frames"].copy())
         cand_frames.append(cand_buffers["frames"].copy())
-    compared = np.concatenate(ref_frames)
-    return psnr_db(compared, np.concatenate(cand_frames), frames_peak(contract)), len(ref_frames) * batch
+    db = psnr_db(np.concatenate(ref_frames), np.concatenate(cand_frames), frames_peak(contract))
+    return db, len(ref_frames) * batch

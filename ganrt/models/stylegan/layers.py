@@ -78,7 +78,7 @@ def fir_up(x: torch.Tensor, f: torch.Tensor, up: int, pad: tuple[int, int, int, 
     convolve with filter f (K,) separable or (K, K), kernel f * gain: zero insertion and a plain
     depthwise convolution. Not a depthwise transposed convolution: OpenVINO's bf16 kernel for that
     ran ~15x slower than its fp32 one (a 256-px StyleGAN3-T: 6.9 s of 8 s a frame; with this form
-    its bf16 frame takes 1.6 s, its fp32 one 15 % longer than before). A polyphase form (every
+    its bf16 frame takes 1.6 s, its fp32 one ~20 % longer than before). A polyphase form (every
     up-th tap at the input's rate, then interleaved) was slower still in both: its crops and
     interleaving cost more than the zeros' multiplications."""
     channels = x.shape[1]

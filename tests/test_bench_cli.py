@@ -122,3 +122,21 @@ def test_the_plan_imports_torch_only_for_the_torch_baseline(mine):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "imported torch before the baseline was wanted: False" in run.stdout
     assert "torch eager baseline skipped" in run.stdout and "torch missing: OSError: libtorch_cpu.so" in run.stdout
+
+
+def test_the_fp16_check_is_bounded_in_time_not_below_its_minimum(mine, caplog):
+    """A slow model (a 256-px StyleGAN3 at FP16 on ORT CPU) must not hold an export for an hour: past
+    its time bound the check starts no new call, but never before its minimum of inputs."""
+    import logging
+
+    from ganrt.contract import read_contract
+    from ganrt.export.checks import FP16_CHECK_INPUTS, FP16_CHECK_MIN_INPUTS, check_fp16
+    from ganrt.export.onnx_fp16 import convert_to_fp16
+
+    half = convert_to_fp16(mine).path
+    contract = read_contract(str(mine))
+    with caplog.at_level(logging.INFO, logger="ganrt.export.checks"):
+        assert check_fp16(str(mine), str(half), contract, 1, seconds=0.0) >= 40
+        assert check_fp16(str(mine), str(half), contract, 1, seconds=600.0) >= 40
+    covered = [r.getMessage() for r in caplog.records if "seeded inputs in" in r.getMessage()]
+    assert f"over {FP16_CHECK_MIN_INPUTS} seeded" in covered[0] and f"over {FP16_CHECK_INPUTS} seeded" in covered[1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import numpy as np
 
 from ..contract import StreamContract
@@ -9,7 +12,12 @@ from ..errors import ExportError
 from ..latents import draw_inputs
 
 FP16_MIN_PSNR = 40.0  # dB against the FP32 graph
-FP16_CHECK_INPUTS = 100
+FP16_CHECK_INPUTS = 100  # seeded inputs compared at most,
+FP16_CHECK_MIN_INPUTS = 8  # ... at least, however long they take,
+FP16_CHECK_SECONDS = 60.0  # ... and no new call past this: ORT runs FP16 slowly on a CPU, and a
+# 256-px StyleGAN3 takes seconds a call even at FP32, so 100 inputs could take an hour
+
+log = logging.getLogger(__name__)
 
 
 def cpu_session(path: str):
@@ -41,12 +49,19 @@ def all_finite(arrays) -> bool:
     return all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f")
 
 
-def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: int) -> float:
-    """PSNR of the FP16 graph's frames against the FP32 graph's over 100 seeded inputs."""
+def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: int,
+               seconds: float = FP16_CHECK_SECONDS) -> float:
+    """PSNR of the FP16 graph's frames against the FP32 graph's over up to 100 seeded inputs (at
+    least FP16_CHECK_MIN_INPUTS; no new call once `seconds` have passed)."""
+    log.info("checking FP16 against FP32 on up to %d seeded inputs (no new one after %.0f s once %d are done)",
+             FP16_CHECK_INPUTS, seconds, FP16_CHECK_MIN_INPUTS)
     reference, test = cpu_session(fp32_path), cpu_session(fp16_path)
     calls = max(1, FP16_CHECK_INPUTS // batch)
     ref_frames, test_frames = [], []
-    for feeds in seeded_batches(contract, calls, batch, seed=2):
+    start = time.perf_counter()
+    for call, feeds in enumerate(seeded_batches(contract, calls, batch, seed=2)):
+        if call * batch >= FP16_CHECK_MIN_INPUTS and time.perf_counter() - start > seconds:
+            break
         expected, got = reference.run(None, feeds), test.run(None, feeds)
         if not all_finite(got):
             raise ExportError(f"{contract.model}: the FP16 graph produced NaN/Inf (overflow); "
@@ -55,6 +70,8 @@ def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: 
         test_frames.append(got[0])
     peak = 255.0 if contract.output == "rgba8" else 2.0
     value = psnr(np.concatenate(ref_frames), np.concatenate(test_frames), peak)
+    log.info("FP16 vs FP32: %.1f dB PSNR over %d seeded inputs in %.0f s", value, len(ref_frames) * batch,
+             time.perf_counter() - start)
     if value < FP16_MIN_PSNR:
         raise ExportError(f"{contract.model}: FP16 frames reach only {value:.1f} dB PSNR against FP32 "
                           f"(need {FP16_MIN_PSNR}); export with --precision fp32")

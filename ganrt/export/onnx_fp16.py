@@ -14,7 +14,7 @@ import onnx
 from ..contract import contract_of, set_contract
 from ..errors import ContractError, UsageError
 from ..fileio import atomic_output, file_sha256
-from .checks import FP16_CHECK_INPUTS, check_fp16
+from .checks import check_fp16
 from .fp16 import recurrent_nodes, to_fp16
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,6 @@ def convert_to_fp16(onnx_path: str | Path, force: bool = False) -> Fp16Twin:
     set_contract(half, replace(contract, precision="fp16"))
     with atomic_output(out) as tmp:
         onnx.save(half, tmp)
-        log.info("checking FP16 against FP32 on %d seeded inputs", FP16_CHECK_INPUTS)
         db = check_fp16(str(onnx_path), tmp, contract, 3 if contract.dynamic_batch else int(contract.batch))
         half.metadata_props.add(key=SOURCE_KEY, value=source_sha256)
         half.metadata_props.add(key=PSNR_KEY, value=f"{db:.3f}")

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 
 import pytest
+
+# A suite started in the background by a script (`.ci/run > log &`) starts with SIGINT ignored, and
+# an ignored signal stays ignored in every subprocess: the Ctrl-C tests' `ganrt` processes would
+# never see their SIGINT. A handler here is reset to the default in each child at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Tiny widths: the same architectures, a fraction of the FLOPs.
 SMALL = {"resolution": 32, "width": 8}

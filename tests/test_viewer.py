@@ -7,6 +7,7 @@ import pytest
 
 from ganrt.cli import main
 from ganrt.viewer.controls import GLFW_KEYS
+from gpu_helpers import require_torch_cuda
 
 pytestmark = pytest.mark.gl
 
@@ -155,15 +156,9 @@ def test_frame_loop_retains_nothing(display, tmp_path):
 
 def interop_viewer(tmp_path, grid: int):
     """A viewer of the demo on torch-cuda that uploads through CUDA-GL interop, or a skip saying why."""
-    from ganrt.gpu import device_available
     from ganrt.viewer.app import Viewer, ViewOptions
 
-    ok, why = device_available()
-    if not ok:
-        pytest.skip(f"CUDA-GL interop needs an NVIDIA GPU: {why}")
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("torch-cuda makes the CUDA frames, and torch.cuda.is_available() is False")
+    require_torch_cuda("CUDA-GL interop needs an NVIDIA GPU")
     viewer = Viewer(ViewOptions(backend="torch-cuda", grid=grid, scale=4, hud=False, vsync=False,
                                 capture_dir=str(tmp_path))).open()
     if viewer.upload.name != "cuda-gl interop":

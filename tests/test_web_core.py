@@ -17,6 +17,7 @@ from ganrt.web.hub import EncodedFrame, Hub, ServeOptions, ViewerFlow
 from ganrt.web.protocol import FrameHeader, ProtocolError, parse_page_message, unpack_header
 from ganrt.web.security import Gate, check_bind
 
+from gpu_helpers import require_torch_cuda
 from web_helpers import reference_canvas, wait_for
 
 
@@ -131,14 +132,7 @@ def test_the_stream_rests_while_nobody_watches(tmp_path):
 def test_frames_from_a_cuda_backend_reach_the_encoder_exactly(tmp_path):
     """torch-cuda frames come down through copy_to_host (pinned) into the canvas the page gets:
     the PNG a viewer is sent equals an independent stream's frame at the header's index."""
-    from ganrt.gpu import device_available
-
-    ok, why = device_available()
-    if not ok:
-        pytest.skip(f"needs an NVIDIA GPU: {why} (scripts/gpu_check.sh runs it on one)")
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("torch-cuda makes the CUDA frames, and torch.cuda.is_available() is False")
+    require_torch_cuda(where="(scripts/gpu_check.sh runs it on one)")
     with Hub(ServeOptions(backend="torch-cuda", grid=4, seed=2, capture_dir=str(tmp_path))) as hub:
         session = hub.connect()
         wait_for(lambda: hub.published >= 5, what="frames")

@@ -77,10 +77,10 @@ def fir_up(x: torch.Tensor, f: torch.Tensor, up: int, pad: tuple[int, int, int, 
     """Upsample by `up` (zeros between samples), pad (x0, x1, y0, y1; negative crops), then
     convolve with filter f (K,) separable or (K, K), kernel f * gain: zero insertion and a plain
     depthwise convolution. Not a depthwise transposed convolution: OpenVINO's bf16 kernel for that
-    ran ~15x slower than its fp32 one (a 256-px StyleGAN3-T: 6.9 s of 8 s a frame; with this form
-    its bf16 frame takes 1.6 s, its fp32 one ~20 % longer than before). A polyphase form (every
-    up-th tap at the input's rate, then interleaved) was slower still in both: its crops and
-    interleaving cost more than the zeros' multiplications."""
+    ran ~15x slower than its fp32 one (a 256-px StyleGAN3-T: 7.9 s of a 9.1 s bf16 call; 1.7 s in
+    this form, fp32 ~20 % slower than before; benchmarks/openvino_profile.py). A polyphase form
+    (every up-th tap at the input's rate, then interleaved) was slower still in both: its crops
+    and interleaving cost more than the zeros' multiplications."""
     channels = x.shape[1]
     if f.dim() == 2:
         y = _pad_axis(_zeros_between(x, 3, up), 3, pad[0], pad[1])

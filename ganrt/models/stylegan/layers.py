@@ -78,7 +78,7 @@ def fir_up(x: torch.Tensor, f: torch.Tensor, up: int, pad: tuple[int, int, int, 
     convolve with filter f (K,) separable or (K, K), kernel f * gain: zero insertion and a plain
     depthwise convolution. Not a depthwise transposed convolution: OpenVINO's bf16 kernel for that
     ran ~15x slower than its fp32 one (a 256-px StyleGAN3-T: 7.9 s of a 9.1 s bf16 call; 1.7 s in
-    this form, fp32 ~20 % slower than before; benchmarks/openvino_profile.py). A polyphase form
+    this form, fp32 4-20 % slower than before; benchmarks/openvino_profile.py). A polyphase form
     (every up-th tap at the input's rate, then interleaved) was slower still in both: its crops
     and interleaving cost more than the zeros' multiplications."""
     channels = x.shape[1]

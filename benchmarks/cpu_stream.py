@@ -63,7 +63,7 @@ def bf16_drift(frames: int = 10_000, window: int = 1000) -> dict:
                     motion.append(float(np.abs(pixels - previous).mean()))
                 previous = pixels
                 if i % 8 == 7:
-                    states.append(float(np.abs(stream.host_inputs["state"]).mean()))  # the carried GRU state
+                    states.append(float(np.abs(stream.buffers.host_inputs["state"]).mean()))  # the carried GRU state
         per = window // 8
         stats[precision] = {"state_abs_mean": [float(np.mean(states[i:i + per])) for i in range(0, len(states), per)],
                             "motion": [float(np.mean(motion[i:i + window])) for i in range(0, len(motion), window)]}

@@ -44,8 +44,10 @@ SETTLE_S, IDLE_S = 3.0, 5.0
 
 def render_many(out: Path, args, executor: str, workers: int) -> int:
     from ganrt.farm import FarmOptions, WorkerConfig, render_many as run
+    from ganrt.playback_ui.options import PlaybackOptions
 
-    config = WorkerConfig(model=None, template=str(out / "{seed:05d}.mp4"), seconds=args.seconds, backend="ort-cpu")
+    config = WorkerConfig(PlaybackOptions(backend="ort-cpu"), template=str(out / "{seed:05d}.mp4"),
+                          seconds=args.seconds)
     report = run(config, FarmOptions(seeds=f"0-{args.seeds - 1}", executor=executor, workers=workers,
                                      progress=False))
     assert not report.failed, report.summary()
@@ -63,9 +65,10 @@ def cli_loop(out: Path, args) -> int:
 
 
 def render_loop(out: Path, args) -> int:
+    from ganrt.playback_ui.options import PlaybackOptions
     from ganrt.render import render
 
-    return sum(render(None, out / f"{seed:05d}.mp4", seconds=args.seconds, backend="ort-cpu", seed=seed,
+    return sum(render(PlaybackOptions(backend="ort-cpu", seed=seed), out / f"{seed:05d}.mp4", seconds=args.seconds,
                       progress=False).frames for seed in range(args.seeds))
 
 

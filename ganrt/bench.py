@@ -280,13 +280,14 @@ class Contestant:
     """One open backend with its bare-loop buffers bound once, measured round after round."""
 
     def __init__(self, model: str, name: str, batch: int, threads: int, cuda_graph: bool = False,
-                 why_named: str = "asked for"):
+                 why_named: str = "asked for", label: str | None = None):
         # "openvino:bf16": that backend at that CPU precision; "torch-cuda:graph": with CUDA graphs
         backend, _, option = name.partition(":")
         self.choice = open_backend(model, backend, batch=batch, threads=threads,
                                    cuda_graph=cuda_graph or option == "graph",
-                                   cpu_precision=option if option not in ("", "graph") else "fp32", why_named=why_named)
-        self.backend, self.name, self.model = self.choice.backend, name, Path(model).name
+                                   cpu_precision=option if option not in ("", "graph") else "fp32", why_named=why_named,
+                                   label=label)
+        self.backend, self.name, self.model = self.choice.backend, name, label or Path(model).name
         contract = self.backend.contract
         self.buffers = {t.name: self.backend.allocate(t.name) for t in contract.inputs + contract.outputs}
         self.feeds = draw_inputs(contract.kind, contract.dims, self.backend.batch, contract.frames,
@@ -352,23 +353,25 @@ ROUND_WARMUP_S = 0.25  # after the first round: enough to refill caches and the 
 
 def run_bench(onnx_model: str, checkpoint: str | None, backends: list[str], batch: int = 1, threads: int = 0,
               warmup: float = 1.0, duration: float = 3.0, rounds: int = 3, progress: bool = True,
-              cuda_graph: bool = False, why_named: str = "asked for") -> BenchReport:
+              cuda_graph: bool = False, why_named: str = "asked for", label: str | None = None) -> BenchReport:
     """Bench each backend on the same model (`torch` runs `checkpoint`, the others `onnx_model`),
     `duration` seconds of bare loop and as many of FrameStream per backend, in alternating rounds.
     A backend may carry an option: "openvino:bf16" (CPU precision), "torch-cuda:graph" (CUDA graphs).
-    why_named: why these backends, as each one's opening line says it."""
+    why_named: why these backends, as each one's opening line says it; label: the model's name to show
+    (what the user named: a pickle, not its cached export)."""
     from tqdm import tqdm
 
     threads = threads or os.cpu_count() or 1
-    report = BenchReport(model=Path(onnx_model).name, machine=machine_info(), warmup_s=warmup, duration_s=duration,
+    report = BenchReport(model=label or Path(onnx_model).name, machine=machine_info(), warmup_s=warmup, duration_s=duration,
                          rounds=rounds, flops_per_frame=model_flops_per_frame(onnx_model),
                          sgemm_gflops=sgemm_gflops(threads),
                          threads={"backend": threads, **STREAM_THREADS})
     contestants: list[Contestant] = []
     try:
         for name in backends:
-            contestants.append(Contestant(checkpoint if name.startswith("torch") else onnx_model, name, batch,
-                                          threads, cuda_graph, why_named))
+            torch = name.startswith("torch")
+            contestants.append(Contestant(checkpoint if torch else onnx_model, name, batch, threads, cuda_graph,
+                                          why_named, None if torch else label))
         with tqdm(total=rounds * len(contestants), desc="bench rounds", disable=not progress) as bar:
             for i in range(rounds):
                 round_warmup = warmup if i == 0 else min(warmup, ROUND_WARMUP_S)

@@ -20,6 +20,7 @@ class BenchPlan:
     checkpoint: str | None  # the .pt the torch backends run
     backends: list[str]
     named: bool  # the user named the backends (--backends)
+    label: str = ""  # what the user named (a pickle or checkpoint, not its cached export)
     notes: list[str] = field(default_factory=list)  # one line each: what was skipped, and how to add it
 
 
@@ -66,12 +67,13 @@ def plan_bench(model_arg: str | None, checkpoint_arg: str | None, backends_arg: 
         from .trt.sidecar import open_checked
 
         open_checked(model_arg)  # the one line view and render give on a machine that cannot run it
-    model = str(playable_model(model_arg, "auto")[0])  # a checkpoint is exported once, then benched as ONNX
+    path, label = playable_model(model_arg, "auto")  # a checkpoint is exported once, then benched as ONNX
+    model = str(path)
     checkpoint = known_checkpoint(model_arg, checkpoint_arg)
     named = backends_arg is not None
     backends = backends_arg.split(",") if named else default_backends(model)
     backends = [b if b != "openvino" or cpu_precision == "fp32" else f"openvino:{cpu_precision}" for b in backends]
-    plan = BenchPlan(model, checkpoint, backends, named)
+    plan = BenchPlan(model, checkpoint, backends, named, label=label)
     if named:
         check_named_torch(plan)
     elif model_arg and model_arg.lower().endswith(".pkl"):  # ganrt's torch backends run its own .pt checkpoints

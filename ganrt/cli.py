@@ -8,7 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli_args import COUNT, POSITIVE, SECONDS, OneLineParser, integer, number
+from .cli_args import (COUNT, POSITIVE, SECONDS, OneLineParser, add_engine_args, add_playback_args, integer, number,
+                       playback_options)
 from .errors import GanrtError
 
 
@@ -155,9 +156,7 @@ def add_export(sub) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
-    report = render(args.model, args.out, seconds=args.seconds, fps=args.fps, backend=args.backend,
-                    seed=args.seed, grid=args.grid, scale=args.scale, cpu_precision=args.cpu_precision,
-                    cuda_graph=args.cuda_graph, truncation=args.truncation, class_index=args.class_index)
+    report = render(playback_options(args), args.out, seconds=args.seconds)
     c = report.counters
     print(f"wrote {report.path}: {report.frames} frames at {report.fps:g} fps in {report.seconds:.1f} s "
           f"({report.frames / report.seconds:.0f} frames/s); backend {report.backend}; "
@@ -165,44 +164,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_stream_args(p) -> None:
-    p.add_argument("model", nargs="?", help=".pt, .onnx, .engine or a StyleGAN .pkl (default: the bundled demo)")
-    p.add_argument("--backend", default="auto",
-                   help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
-    p.add_argument("--seed", type=COUNT, default=0)
-    p.add_argument("--grid", type=integer(1, 64), default=1, help="B streams side by side (seeds S..S+B-1)")
-    p.add_argument("--truncation", type=number(0.0, inclusive=True), metavar="PSI",
-                   help="StyleGAN models: truncation psi (default 1.0: none)")
-    p.add_argument("--class", dest="class_index", type=COUNT, metavar="K",
-                   help="class-conditional models: the class label to play (default 0)")
-    add_engine_args(p)
-
-
-def add_engine_args(p) -> None:
-    """How a backend computes: options view, render and bench share."""
-    p.add_argument("--cpu-precision", choices=["fp32", "bf16"], default="fp32",
-                   help="openvino only: bf16 kernels where the CPU has them, checked against fp32 (PSNR >= 40 dB) "
-                        "before use (default: fp32)")
-    p.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=False,
-                   help="replay each chunk as a CUDA graph (ort-cuda, torch-cuda, tensorrt; default: off)")
-
-
 def add_render(sub) -> None:
     p = sub.add_parser("render", help="write the stream to .mp4, .gif or DIR/ (headless)")
-    add_stream_args(p)
+    add_playback_args(p, video=True, scale_help="integer upscale (default: at least 256 px)")
     p.add_argument("-o", "--out", required=True, help="out.mp4 | out.gif | DIR/")
     p.add_argument("--seconds", type=SECONDS, default=5.0)
-    p.add_argument("--fps", type=number(0.0), help="output frame rate (default: the model's)")
-    p.add_argument("--scale", type=integer(1, 64), help="integer upscale (default: at least 256 px)")
     p.set_defaults(func=cmd_render)
 
 
 def cmd_render_many(args: argparse.Namespace) -> int:
     from .farm import FarmOptions, WorkerConfig, render_many
 
-    config = WorkerConfig(model=args.model, template=args.out, seconds=args.seconds, backend=args.backend,
-                          batch=args.batch, grid=args.grid, fps=args.fps, scale=args.scale,
-                          cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, threads=args.threads)
+    config = WorkerConfig(playback=playback_options(args), template=args.out, seconds=args.seconds,
+                          batch=args.batch)
     options = FarmOptions(seeds=args.seeds, shard=args.shard, resume=args.resume, executor=args.executor,
                           workers=args.workers, ray_address=args.ray_address, gpus_per_worker=args.gpus_per_worker)
     report = render_many(config, options)
@@ -215,17 +189,11 @@ def cmd_render_many(args: argparse.Namespace) -> int:
 
 def add_render_many(sub) -> None:
     p = sub.add_parser("render-many", help="one video per seed, many seeds: sharded, resumable, local or on Ray")
-    p.add_argument("model", nargs="?", help=".pt, .onnx or .engine (default: the bundled demo)")
+    add_playback_args(p, seed=False, video=True, scale_help="integer upscale (default: at least 256 px)")
     p.add_argument("--seeds", required=True, help="seeds and ranges, e.g. 0-9999 or 0-9,20,30-39")
     p.add_argument("-o", "--out", required=True, help="file per seed, a template with {seed}: 'out/{seed:05d}.mp4' "
                                                       "(.mp4 or .gif); manifest.jsonl goes in its folder")
     p.add_argument("--seconds", type=SECONDS, default=5.0)
-    p.add_argument("--fps", type=number(0.0), help="output frame rate (default: the model's)")
-    p.add_argument("--scale", type=integer(1, 64), help="integer upscale (default: at least 256 px)")
-    p.add_argument("--backend", default="auto",
-                   help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
-    p.add_argument("--grid", type=integer(1, 64), default=1, help="streams per file: seed S's file tiles S..S+G-1, "
-                                                                   "as `ganrt render --seed S --grid G`")
     p.add_argument("--batch", type=integer(1, 1024), default=1, help="files rendered by one backend call (a GPU "
                                                                       "wants 16 or more; frames do not change)")
     p.add_argument("--shard", metavar="I/N", help="render only shard I of N (0 <= I < N), a contiguous block of "
@@ -234,30 +202,30 @@ def add_render_many(sub) -> None:
     p.add_argument("--executor", choices=["local", "ray"], default="local")
     p.add_argument("--workers", type=COUNT, default=0, help="worker processes or Ray actors (default: one per "
                                                             "core locally, 2 on Ray)")
-    p.add_argument("--threads", type=COUNT, default=0, help="CPU threads per worker (default: cores / workers "
-                                                            "locally, 1 per Ray actor)")
     p.add_argument("--ray-address", help="auto | HOST:PORT of a running Ray cluster (default: start a local Ray)")
     p.add_argument("--gpus-per-worker", type=number(0.0), help="GPUs per Ray actor for a CUDA backend, e.g. 0.25 "
                                                                "(default: 1)")
-    add_engine_args(p)
     p.set_defaults(func=cmd_render_many)
 
 
 def render_instead(args: argparse.Namespace, why: str) -> int:
-    """`view` without a window: the same stream written to a file."""
+    """`view` without a window: the same stream written to one file (-o, or --record: the file IS the
+    recording), `--frames N` long if given, else `--seconds`."""
     from .fileio import unused_name
     from .render import render
 
+    if args.out and args.record:
+        raise GanrtError(f"-o {args.out} and --record {args.record}: without a display, view writes one file "
+                         f"(the stream it would have shown); pass one of them")
     out = args.out or args.record or unused_name("ganrt-view.mp4")  # never over an earlier run's file
     if (args.out or args.record) and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
-    print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead "
+    length = f"{args.frames} frames" if args.frames else f"{args.seconds:g} s"
+    print(f"no window ({why}); rendering {length} of the stream to {out} instead "
           f"(`ganrt serve` plays it live in a browser, through `ssh -L` on a remote machine)")
     if args.screenshot:
         print(f"--screenshot {args.screenshot}: needs a window; not written")
-    report = render(args.model, out, seconds=args.seconds, backend=args.backend, seed=args.seed, grid=args.grid,
-                    cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, truncation=args.truncation,
-                    class_index=args.class_index)
+    report = render(playback_options(args), out, seconds=args.seconds, frames=args.frames)
     print(f"wrote {report.path} ({report.frames} frames; backend {report.backend})")
     return 0
 
@@ -274,12 +242,8 @@ def cmd_view(args: argparse.Namespace) -> int:
 
     print(f"keys: {HELP}")
     try:
-        report = view(ViewOptions(model=args.model, backend=args.backend, seed=args.seed, grid=args.grid,
-                                  scale=args.scale, smooth=args.smooth, vsync=not args.no_vsync,
-                                  max_frames=args.frames, capture_dir=args.capture_dir, hud=not args.no_hud,
-                                  slots=args.slots, cpu_precision=args.cpu_precision,
-                                  cuda_graph=args.cuda_graph, screenshot=args.screenshot, record=args.record,
-                                  truncation=args.truncation, class_index=args.class_index))
+        report = view(playback_options(args, ViewOptions, max_frames=args.frames, vsync=not args.no_vsync,
+                                       hud=not args.no_hud))
     except DisplayError as exc:  # a display is named but no GL 3.3 window opens on it
         return render_instead(args, str(exc))
     c = report.counters
@@ -292,17 +256,17 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 def add_view(sub) -> None:
     p = sub.add_parser("view", help="play the stream in a window (no display: render it to a file)")
-    add_stream_args(p)
-    p.add_argument("--scale", type=integer(1, 64), help="window size = frames x SCALE (default: about 512 px)")
+    add_playback_args(p, ring=True, scale_help="window size = frames x SCALE (default: about 512 px)")
     p.add_argument("--smooth", action="store_true", help="linear filtering instead of crisp pixels")
     p.add_argument("--no-vsync", action="store_true")
-    p.add_argument("--frames", type=POSITIVE, help="close after showing this many frames")
+    p.add_argument("--frames", type=POSITIVE, help="close after showing this many frames (without a display: "
+                                                   "render this many)")
     p.add_argument("--no-hud", action="store_true", help="start with the HUD panel hidden (H shows it)")
-    p.add_argument("--slots", type=integer(2, 64), default=3, help="ring slots: frames are made at most SLOTS x T ahead")
     p.add_argument("--capture-dir", default=".", help="where S (screenshot) and R (record) write")
     p.add_argument("--screenshot", metavar="FILE.png", help="save the whole window, HUD included, when the run "
                                                            "ends (after --frames N, or on quit)")
-    p.add_argument("--record", metavar="FILE.mp4", help="record every frame shown, from start to close")
+    p.add_argument("--record", metavar="FILE.mp4", help="record every frame shown, from start to close (without "
+                                                        "a display: the file rendered instead)")
     p.add_argument("-o", "--out", help="without a display: the file written instead (default ganrt-view.mp4, or "
                                        "ganrt-view-2.mp4, ... when that exists)")
     p.add_argument("--force", action="store_true", help="without a display: replace an existing -o file")
@@ -317,12 +281,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .web.hub import ServeOptions
     from .web.server import WebServer
 
-    options = ServeOptions(model=args.model, backend=args.backend, seed=args.seed, grid=args.grid,
-                           cpu_precision=args.cpu_precision, cuda_graph=args.cuda_graph, host=args.host,
-                           port=args.port, image_format=args.format, quality=args.quality,
-                           max_viewers=args.max_viewers, capture_dir=args.capture_dir, certfile=args.certfile,
-                           keyfile=args.keyfile, max_record_seconds=args.max_record_seconds,
-                           truncation=args.truncation, class_index=args.class_index)
+    options = playback_options(args, ServeOptions, image_format=args.format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with WebServer(options) as server:
@@ -340,7 +299,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def add_serve(sub) -> None:
     p = sub.add_parser("serve", help="play the stream in a browser (a remote GPU through ssh -L)")
-    add_stream_args(p)
+    add_playback_args(p, ring=True)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; another one "
                                                        "needs --certfile/--keyfile)")
     p.add_argument("--port", type=integer(0, 65535), default=8765, help="0: any free port (default 8765)")
@@ -433,7 +392,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         try:
             reports.append(run_bench(model, checkpoint, backends, batch=batch, threads=args.threads,
                                      warmup=args.warmup, duration=args.duration, rounds=args.rounds,
-                                     cuda_graph=args.cuda_graph,
+                                     cuda_graph=args.cuda_graph, label=bench.label,
                                      why_named="asked for" if bench.named else "bench's default"))
         except GanrtError as exc:
             failed.append(f"batch {batch}: {exc}")

@@ -51,3 +51,49 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
+def add_playback_args(p: argparse.ArgumentParser, seed: bool = True, video: bool = False,
+                      ring: bool = False, scale_help: str | None = None) -> None:
+    """The options of everything that plays (PlaybackOptions), declared once: view, serve, render and
+    render-many add them here. seed: --seed (render-many has --seeds instead); video: --fps (an
+    output video's rate); ring: --slots; scale_help: --scale, with what it scales."""
+    p.add_argument("model", nargs="?", help=".pt, .onnx, .engine or a StyleGAN .pkl (default: the bundled demo)")
+    p.add_argument("--backend", default="auto",
+                   help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
+    if seed:
+        p.add_argument("--seed", type=COUNT, default=0)
+    p.add_argument("--grid", type=integer(1, 64), default=1, help="B streams side by side (seeds S..S+B-1)")
+    p.add_argument("--truncation", type=number(0.0, inclusive=True), metavar="PSI",
+                   help="StyleGAN models: truncation psi from 0 to 1 (default 1.0: none)")
+    p.add_argument("--class", dest="class_index", type=COUNT, metavar="K",
+                   help="class-conditional models: the class label to play (default 0)")
+    p.add_argument("--speed", type=number(0.0), default=1.0, help="content time x SPEED, 0.125 to 8 (default 1)")
+    p.add_argument("--threads", type=COUNT, default=0, help="CPU threads of the backend (0: its default)")
+    if video:
+        p.add_argument("--fps", type=number(0.0), help="output frame rate (default: the model's)")
+    if scale_help:
+        p.add_argument("--scale", type=integer(1, 64), help=scale_help)
+    if ring:
+        p.add_argument("--slots", type=integer(2, 64), default=3,
+                       help="ring slots: frames are made at most SLOTS x T ahead (default 3)")
+    add_engine_args(p)
+
+
+def add_engine_args(p: argparse.ArgumentParser) -> None:
+    """How a backend computes: options every command that runs a model shares (bench too)."""
+    p.add_argument("--cpu-precision", choices=["fp32", "bf16"], default="fp32",
+                   help="openvino only: bf16 kernels where the CPU has them, checked against fp32 (PSNR >= 40 dB) "
+                        "before use (default: fp32)")
+    p.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=False,
+                   help="replay each chunk as a CUDA graph (ort-cuda, torch-cuda, tensorrt; default: off)")
+
+
+def playback_options(args: argparse.Namespace, cls: type | None = None, **own):
+    """`cls` (PlaybackOptions or a front end's subclass) from the parsed arguments: every field the
+    command declared, plus the front end's `own` values."""
+    from .playback_ui.options import PlaybackOptions
+
+    cls = cls or PlaybackOptions
+    names = cls.field_names() - set(own)
+    return cls(**{n: getattr(args, n) for n in names if hasattr(args, n)}, **own)

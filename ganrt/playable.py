@@ -65,7 +65,8 @@ def onnx_for_stylegan(pickle_path: Path) -> Path:
 
 def playable_model(model: str | Path | None, backend: str = "auto", frames: int | None = None) -> tuple[Path, str]:
     """(the file `backend` will open for `model`, the name to show for it); the bundled demo when
-    there is none. A checkpoint's cached export is shown by the checkpoint's name."""
+    there is none. A checkpoint's or pickle's cached export is shown by the user's file name: the
+    HUD, the page, bench tables and manifests never name the cache file."""
     torch_backend = backend.startswith("torch")
     path = Path(model) if model else demo_model("pt" if torch_backend else "onnx")
     if not path.is_file():
@@ -74,7 +75,7 @@ def playable_model(model: str | Path | None, backend: str = "auto", frames: int 
         if torch_backend:
             raise UsageError(f"{path}: a StyleGAN pickle plays on the exported graph; choose --backend auto, "
                              f"openvino, ort-cpu, ort-cuda or tensorrt")
-        return onnx_for_stylegan(path), f"{path.name} (exported once, cached)"
+        return onnx_for_stylegan(path), path.name
     if path.suffix.lower() == ".pt" and not torch_backend:
-        return onnx_for_checkpoint(path, frames), f"{path.name} (exported once, cached)"
+        return onnx_for_checkpoint(path, frames), path.name
     return path, path.name

@@ -18,8 +18,9 @@ from .errors import UsageError
 from .fileio import atomic_output, check_output
 from .grid import VIDEO_GAP, blank_canvas, grid_shape, tile
 from .imaging import to_uint8_rgb
-from .playable import playable_model
-from .runtime.playback import PlaybackStream, open_stream
+from .playback_open import open_playback
+from .playback_ui.options import PlaybackOptions
+from .runtime.playback import PlaybackStream
 from .runtime.stream import Frame, StreamCounters
 from .writers import open_writer, write_all
 
@@ -53,6 +54,7 @@ class VideoPlan:
     fps: float
     scale: int
     canvas: np.ndarray  # (H, W, 3) uint8, reused for every frame
+    speed: float = 1.0  # content time x speed, as the live stream plays it
 
     @property
     def size(self) -> tuple[int, int]:
@@ -60,20 +62,21 @@ class VideoPlan:
         return self.canvas.shape[1], self.canvas.shape[0]
 
 
-def video_plan(contract, seconds: float, fps: float | None, grid: int, scale: int | None) -> VideoPlan:
+def video_plan(contract, seconds: float, fps: float | None, grid: int, scale: int | None,
+               speed: float = 1.0) -> VideoPlan:
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     fps = fps or contract.fps
     rows, _ = grid_shape(grid)
     scale = scale or auto_scale(contract.resolution, rows)
     return VideoPlan(max(1, round(seconds * fps)), fps, scale, blank_canvas(grid, contract.resolution * scale,
-                                                                            VIDEO_GAP, 3))
+                                                                            VIDEO_GAP, 3), speed)
 
 
 def output_frames(stream: PlaybackStream, plan: VideoPlan, first: Frame) -> Iterator[Frame]:
     """The content frame shown at each of the plan's output frames (content frames skipped or
     repeated when the output rate differs from the model's), from `first` (index 0) on."""
-    frame, content_fps = first, stream.contract.fps
+    frame, content_fps = first, stream.contract.fps * plan.speed
     for i in range(plan.total):
         wanted = math.floor(i * content_fps / plan.fps)  # content frame shown at output frame i
         while frame.index < wanted:
@@ -86,23 +89,23 @@ def check_video_suffix(out: Path, folders: bool = True) -> None:
         raise UsageError(f"{out}: expected an .mp4, .gif{' or a folder (DIR/)' if folders else ''} to write")
 
 
-def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
-           backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
-           progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False,
-           truncation: float | None = None, class_index: int | None = None) -> RenderReport:
+def render(options: PlaybackOptions, out: str | Path, seconds: float = 5.0, progress: bool = True,
+           frames: int | None = None) -> RenderReport:
+    """The stream `options` asks for, `seconds` of it (or `frames` output frames), into `out`
+    (.mp4, .gif or DIR/)."""
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     check_video_suffix(out)
     if not is_folder(out):  # a folder is made (parents too) when the first frame is written
         check_output(out)  # before an export or a backend opens
-    path, label = playable_model(model, backend)
-    stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
-                         start=False, label=label, truncation=truncation, class_index=class_index)
+    stream = open_playback(options)
     start = time.perf_counter()
     with contextlib.ExitStack() as files:
         files.callback(stream.close)  # last: the backend outlives the writer
-        plan = video_plan(stream.contract, seconds, fps, grid, scale)
+        plan = video_plan(stream.contract, seconds, options.fps, options.grid, options.scale, options.speed)
+        if frames:
+            plan.total = frames
         host = stream.host_frame_buffer()
         # A single file is written beside `out` and renamed only when every frame is in (or
         # removed on Ctrl-C or an error, leaving what was there before).

@@ -242,14 +242,19 @@ def test_ray_on_a_gpu_cluster_warns_when_auto_would_give_actors_no_gpu():
     from ganrt.farm.ray_executor import unused_gpus_warning
     from ganrt.farm.worker import WorkerConfig
 
-    auto = WorkerConfig(model="m.onnx", template="o/{seed}.mp4", seconds=1, backend="auto")
+    from ganrt.playback_ui.options import PlaybackOptions
+
+    def config(model: str, backend: str) -> WorkerConfig:
+        return WorkerConfig(PlaybackOptions(model=model, backend=backend), "o/{seed}.mp4", 1)
+
+    auto = config("m.onnx", "auto")
     warning = unused_gpus_warning(auto, None, cluster_gpus=4)
     assert warning and "\n" not in warning and "--gpus-per-worker 1" in warning
     assert unused_gpus_warning(auto, 0.25, cluster_gpus=4) is None  # asked for: they get GPUs
     assert unused_gpus_warning(auto, None, cluster_gpus=0) is None  # a CPU cluster: nothing to use
     for backend in ("ort-cpu", "ort-cuda"):  # CPU named on purpose; a CUDA backend gets 1 GPU by default
-        assert unused_gpus_warning(WorkerConfig("m.onnx", "o/{seed}.mp4", 1, backend), None, 4) is None
-    assert unused_gpus_warning(WorkerConfig("m.engine", "o/{seed}.mp4", 1, "auto"), None, 4) is None
+        assert unused_gpus_warning(config("m.onnx", backend), None, 4) is None
+    assert unused_gpus_warning(config("m.engine", "auto"), None, 4) is None
 
 
 def test_resume_redoes_files_of_a_model_changed_in_place_or_another_precision(tmp_path):
@@ -270,8 +275,11 @@ def test_resume_redoes_files_of_a_model_changed_in_place_or_another_precision(tm
     onnx.save(retrained, str(model))
     assert main(args) == 0
     assert [e["seed"] for e in checks.manifest(tmp_path / "out")] == [0, 1, 0, 1]
-    fp32 = WorkerConfig(str(model), "o/{seed}.mp4", 1.0, "openvino")
-    assert fp32.settings() != WorkerConfig(str(model), "o/{seed}.mp4", 1.0, "openvino", cpu_precision="bf16").settings()
+    from ganrt.playback_ui.options import PlaybackOptions
+
+    fp32 = WorkerConfig(PlaybackOptions(str(model), "openvino"), "o/{seed}.mp4", 1.0)
+    bf16 = WorkerConfig(PlaybackOptions(str(model), "openvino", cpu_precision="bf16"), "o/{seed}.mp4", 1.0)
+    assert fp32.settings() != bf16.settings()
 
 
 def test_resume_hashes_only_the_seeds_it_plans(tmp_path, monkeypatch):

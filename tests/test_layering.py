@@ -1,4 +1,5 @@
-"""The house has one direction of imports: models <- export <- runtime <- playback_ui <- viewer | web,
+"""The house has one direction of imports: models <- export <- runtime <- playback_ui <- the resolver
+(playable, playback_open: what the user named -> a playing stream) <- viewer | web | render | farm,
 cli on top; the two front ends (viewer, web) never import each other; contract, errors, fileio,
 gpu, optional and trt are the low-level pieces everyone may use."""
 
@@ -33,7 +34,10 @@ def imported_ganrt_modules(folder: str) -> dict[str, set[str]]:
     ("trt", ("ganrt.runtime", "ganrt.export", "ganrt.viewer", "ganrt.models")),
     ("gpu.py", ("ganrt.runtime", "ganrt.export", "ganrt.trt")),
     ("contract.py", ("ganrt.runtime", "ganrt.export", "ganrt.models")),
-    ("playback_ui", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.export", "ganrt.models")),
+    ("playback_ui", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.export", "ganrt.models", "ganrt.playable",
+                     "ganrt.playback_open", "ganrt.farm")),
+    ("playable.py", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.render", "ganrt.farm")),
+    ("playback_open.py", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.render", "ganrt.farm")),
     ("viewer", ("ganrt.web", "ganrt.cli")),
     ("web", ("ganrt.viewer", "ganrt.cli", "ganrt.export", "ganrt.models")),
 ])
@@ -52,16 +56,21 @@ def test_runtime_never_imports_the_exporter_or_above():
 
 
 @pytest.mark.parametrize("consumer", ["viewer", "web", "playback_ui", "render.py", "farm"])
-def test_consumers_open_streams_only_through_open_stream(consumer):
-    """The viewer and render reach the runtime through ganrt.runtime.playback (types aside)."""
+def test_consumers_open_streams_only_through_open_playback(consumer):
+    """The window, the page, render and render-many open what plays through one door,
+    ganrt.playback_open.open_playback (the options checked once, the model resolved once)."""
     for path in ((PACKAGE / consumer).rglob("*.py") if (PACKAGE / consumer).is_dir() else [PACKAGE / consumer]):
         text = path.read_text()
-        assert "open_backend" not in text and "FrameStream(" not in text, path
+        for other_door in ("open_backend", "FrameStream(", "open_stream(", "playable_model("):
+            assert other_door not in text, (path, other_door)
 
 
 def test_the_front_ends_share_their_playback_ui_instead_of_copying_it():
-    """The HUD's words, the actions and the captures live in ganrt.playback_ui only; both front ends use them."""
+    """The HUD's words, the actions, the captures and the frame loop's bookkeeping live in
+    ganrt.playback_ui only (the PlaybackSession); both front ends are thin over it."""
     for front_end in ("viewer", "web"):
         texts = "".join(path.read_text() for path in (PACKAGE / front_end).rglob("*.py"))
         assert "def hud_lines(stream" not in texts and "class Captures" not in texts and "KEY_ACTIONS = " not in texts
-        assert "playback_ui.hud" in texts and "playback_ui.capture" in texts and "playback_ui.actions" in texts
+        assert "playback_ui.session" in texts and "playback_ui.actions" in texts
+        # what the session owns is not written again: the fps meter, the on-screen record, the sleep
+        assert "display_fps =" not in texts and "OnScreen(" not in texts and "on_publish =" not in texts

@@ -16,18 +16,20 @@ def test_open_stream_owns_choice_copy_out_and_controls(tiny_onnx):
         frame = stream.take()
         assert stream.copy_to_host(frame, host) is host and np.array_equal(host, frame.pixels)
         assert (frame.seed, stream.seeds_label(frame.seed)) == (5, "seeds 5-6")
-        stream.set_speed(100)
+        with pytest.raises(UsageError, match=r"speed 100: expected a number from 0.125 to 8"):
+            stream.set_speed(100)  # refused, never clamped: the one bounds table
+        stream.set_speed(8)
         stream.set_paused(True)
-        assert (stream.controls.speed, stream.frames.speed) == (8.0, 8.0)
-        assert stream.controls.paused and stream.frames.paused
+        assert stream.controls.speed == 8.0 and stream.frames.clock.controls is stream.controls  # one home
+        assert stream.controls.paused
 
 
 def test_frames_keep_the_seed_that_made_them(tiny_onnx):
     with open_stream(tiny_onnx["mocogan"], "ort-cpu", seed=3, slots=3) as stream:
         first = stream.take()  # frame 0 of chunk 0 (T=8): seven more of seed 3 are still to come
         assert (first.seed, first.index) == (3, 0)
-        stream.step_seed(1)
-        stream.step_seed(1)  # counts from the seed asked for: 5
+        stream.set_seed(stream.controls.seed + 1)
+        stream.set_seed(stream.controls.seed + 1)  # counts from the seed asked for: 5
         assert stream.controls.seed == 5
         seeds = [stream.take().seed for _ in range(7)]
         assert seeds == [3] * 7  # the rest of the chunk on screen keeps its label
@@ -68,5 +70,5 @@ def test_checkpoints_are_exported_above_the_runtime(tiny_checkpoints):
 
     path, label = playable_model(tiny_checkpoints["dcgan"], "ort-cpu")
     assert path.suffix == ".onnx" and playable_model(tiny_checkpoints["dcgan"], "ort-cpu")[0] == path  # cached
-    assert label == "dcgan.pt (exported once, cached)"
+    assert label == "dcgan.pt"  # the user's name, never the cache file's
     assert playable_model(tiny_checkpoints["dcgan"], "torch") == (tiny_checkpoints["dcgan"], "dcgan.pt")

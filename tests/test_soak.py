@@ -27,7 +27,7 @@ def test_soak_20000_frames_ort_cpu():
                 means.append(window.mean())
                 stds.append(window.std())
                 # the carried GRU state lives in the stream's input buffer
-                state_peak = max(state_peak, float(np.abs(stream.host_inputs["state"]).max()))
+                state_peak = max(state_peak, float(np.abs(stream.buffers.host_inputs["state"]).max()))
                 rss.append(rss_mb())
         counters = stream.counters
     assert counters.shown == FRAMES and counters.produced >= FRAMES

@@ -81,9 +81,9 @@ def test_poll_counts_dropped_and_late(tiny_onnx):
         assert s.poll(start) is not None  # frame 0 is due at once
         frame = s.poll(start + 10 / s.contract.fps)  # 10 frames later: 9 skipped
         assert frame.index == 10 and s.counters.dropped == 9
-        s.set_paused(True)
+        s.clock.controls.paused = True  # the controls' one home (a PlaybackStream's Controls) says so
         assert s.poll(start + 100) is None  # paused: nothing new is due
-        s.set_paused(False)
+        s.clock.controls.paused = False
         s.poll(start + 100 + 1000 / s.contract.fps)  # far ahead of the producer
         assert s.counters.late >= 1
 

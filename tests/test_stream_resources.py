@@ -61,7 +61,7 @@ def test_poll_is_not_stalled_by_a_seed_change_upload(backend):
     with FrameStream(backend, seed=0, own_backend=False) as s:
         s.take()
         inside = threading.Event()
-        upload = s.stager.upload
+        upload = s.buffers.stager.upload
 
         def slow_upload(names, slot):  # a seed change uploads every input: make that one slow
             if "content" in names:
@@ -72,7 +72,7 @@ def test_poll_is_not_stalled_by_a_seed_change_upload(backend):
                 return
             upload(names, slot)
 
-        s.stager.upload = slow_upload
+        s.buffers.stager.upload = slow_upload
         s.set_seed(5)
         assert inside.wait(10), "the producer never restarted the inputs"
         waits, give_up = [], time.perf_counter() + 10 * SLOW_UPLOAD_S

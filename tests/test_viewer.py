@@ -79,9 +79,9 @@ def test_keys_drive_the_stream_and_captures_land(display, tmp_path):
         viewer.run()
         assert viewer.shown.seed == 1 and viewer.stream.seed_on_screen == 1
         press("faster")
-        assert viewer.stream.controls.speed == 2.0 and viewer.stream.frames.speed == 2.0
+        assert viewer.stream.controls.speed == 2.0 and viewer.stream.frames.clock.controls.speed == 2.0
         press("pause")
-        assert viewer.stream.controls.paused and viewer.stream.frames.paused
+        assert viewer.stream.controls.paused
         press("pause")
         press("screenshot")
         press("record")

@@ -94,7 +94,7 @@ def test_bad_messages_are_answered_and_the_server_carries_on(server):
     answers, frame, closed, again = asyncio.run(exchange())
     assert "at most 1024" in answers[0] and "not JSON" in answers[1] and "JSON object" in answers[2]
     assert "expected one of" in answers[3] and "seed -1" in answers[4] and "speed" in answers[5]
-    assert "no such frame" in answers[6] and "not a control value" in answers[7] and "binary" in answers[8]
+    assert "no such frame" in answers[6] and "expected one of seed, speed" in answers[7] and "binary" in answers[8]
     assert "screenshot: one per 0.5 s" in answers[9]
     assert len(frame) > 24 and closed["type"] == "closed" and again["type"] == "hello"
     assert server.hub.stream.controls.seed == 0 and server.hub.error is None

@@ -39,7 +39,7 @@ def import_ray():
 def gpus_for(config: WorkerConfig, gpus_per_worker: float | None) -> float:
     """GPUs per actor: --gpus-per-worker (default 1) for a CUDA backend or an engine; for auto on an
     ONNX, only if given (the nodes' GPUs decide what auto picks); none for a CPU backend."""
-    engine = (config.model or "").endswith(".engine")
+    engine = (config.resolved.path if config.resolved else config.playback.model or "").endswith(".engine")
     if config.backend in CUDA_BACKENDS or (config.backend == "auto" and engine):
         return 1.0 if gpus_per_worker is None else gpus_per_worker
     if config.backend == "auto" and gpus_per_worker:

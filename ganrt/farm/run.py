@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
 from ..fileio import file_sha256
-from ..playable import playable_model
+from ..playback_open import check_options, resolve_model
 from .manifest import Entry, ManifestWriter, landed
 from .outputs import OutputTemplate
 from .seeds import parse_seeds, parse_shard, plan_jobs, shard_of
@@ -91,8 +91,10 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
         from .ray_executor import check_reachable
 
         check_reachable(options.ray_address)  # before the progress bar: a wrong address is one line
-    path, _ = playable_model(config.model, config.backend)  # a checkpoint is exported here, once
-    config = replace(config, model=str(path) if config.model else None, model_sha256=file_sha256(path))
+    config.playback.check()  # before any export: a bad option is one line
+    resolved = resolve_model(config.playback)  # a checkpoint or pickle is exported here, once
+    check_options(config.playback, resolved)  # a value the model cannot take: one line, before any worker
+    config = replace(config, resolved=resolved, model_sha256=file_sha256(resolved.path))
     seeds, skipped = seeds_to_render(options, template, config)
     manifest_path = template.manifest_path(parse_shard(options.shard) if options.shard else None)
     report = FarmReport(str(manifest_path), len(seeds) + skipped, skipped)
@@ -141,10 +143,10 @@ def execute(config: WorkerConfig, options: FarmOptions, seeds: list[int], worker
     if options.executor == "ray":
         from .ray_executor import run_ray
 
-        run_ray(replace(config, threads=config.threads or 1), jobs, workers, on_entries, options.ray_address,
+        run_ray(config.with_threads(config.threads or 1), jobs, workers, on_entries, options.ray_address,
                 options.gpus_per_worker)
     else:
         from .local import run_local
 
         threads = config.threads or max(1, (os.cpu_count() or 1) // workers)  # workers share the cores
-        run_local(replace(config, threads=threads), jobs, workers, on_entries)
+        run_local(config.with_threads(threads), jobs, workers, on_entries)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,9 @@ import numpy as np
 from ..fileio import atomic_output, file_sha256
 from ..grid import tile
 from ..imaging import to_uint8_rgb
-from ..playable import playable_model
+from ..playback_open import Resolved, open_playback
+from ..playback_ui.options import PlaybackOptions
 from ..render import VideoPlan, output_frames, video_plan
-from ..runtime.playback import open_stream
 from ..writers import open_writer
 from .manifest import Entry
 from .outputs import OutputTemplate
@@ -35,25 +35,36 @@ log = logging.getLogger(__name__)
 class WorkerConfig:
     """Everything a worker needs; plain data, so it pickles to processes and Ray actors."""
 
-    model: str | None
+    playback: PlaybackOptions  # model, backend, grid (streams per file), psi, class, speed, fps, scale, threads
     template: str
     seconds: float
-    backend: str = "auto"
     batch: int = 1  # files per job (seeds per backend call)
-    grid: int = 1  # streams per file
-    fps: float | None = None
-    scale: int | None = None
-    cpu_precision: str = "fp32"
-    cuda_graph: bool = False
-    threads: int = 0  # CPU threads of the backend (0: its default, every core)
+    resolved: Resolved | None = None  # the file the backend opens and the user's name for it (set by the coordinator)
     model_sha256: str = ""  # of the file the backend opens; hashed once, by the coordinating process
+
+    @property
+    def backend(self) -> str:
+        return self.playback.backend
+
+    @property
+    def threads(self) -> int:
+        return self.playback.threads
+
+    @property
+    def grid(self) -> int:
+        return self.playback.grid
+
+    def with_threads(self, threads: int) -> "WorkerConfig":
+        return replace(self, playback=replace(self.playback, threads=threads))
 
     def settings(self) -> dict:
         """What a landed file depends on besides its seed (--resume keeps a file only if these match):
         the model by content, not only by name (a retrained model.onnx is another model)."""
-        return {"model": Path(self.model).name if self.model else "demo", "model_sha256": self.model_sha256,
-                "seconds": self.seconds, "fps": self.fps, "grid": self.grid, "scale": self.scale,
-                "backend": self.backend, "cpu_precision": self.cpu_precision}
+        p = self.playback
+        name = "demo" if not p.model else self.resolved.label if self.resolved else Path(p.model).name
+        return {"model": name, "model_sha256": self.model_sha256, "seconds": self.seconds,
+                "fps": p.fps, "grid": p.grid, "scale": p.scale, "speed": p.speed, "truncation": p.truncation,
+                "class_index": p.class_index, "backend": p.backend, "cpu_precision": p.cpu_precision}
 
 
 def one_line(exc: BaseException) -> str:
@@ -100,11 +111,9 @@ class SeedFile:
 class RenderWorker:
     def __init__(self, config: WorkerConfig):
         self.config, self.template = config, OutputTemplate(config.template)
-        path, label = playable_model(config.model, config.backend)
-        self.stream = open_stream(path, config.backend, batch=config.batch + config.grid - 1, seed=0,
-                                  cuda_graph=config.cuda_graph, cpu_precision=config.cpu_precision,
-                                  threads=config.threads, start=False, label=label)
-        self.plan = video_plan(self.stream.contract, config.seconds, config.fps, config.grid, config.scale)
+        p = replace(config.playback, seed=0)
+        self.stream = open_playback(p, batch=config.batch + config.grid - 1, resolved=config.resolved)
+        self.plan = video_plan(self.stream.contract, config.seconds, p.fps, p.grid, p.scale, p.speed)
         self.host = self.stream.host_frame_buffer()  # (streams, H, W, 4): one frame of every stream
         self.backend, self.precision = self.stream.backend.name, self.stream.backend.precision
         self.started = False

@@ -23,7 +23,8 @@ class StepInputs:
         self.content, self.state, self.noise = buffers["content"], buffers["state"], buffers["noise"]
         self.reset(seed)
 
-    def reset(self, seed: int) -> tuple[str, ...]:
+    def reset(self, seed: int, first_index: int = 0) -> tuple[str, ...]:
+        """Start over from `seed` (a recurrent state cannot start anywhere but at frame 0)."""
         self.rngs = [np.random.default_rng(seed + i) for i in range(self.content.shape[0])]
         for i, rng in enumerate(self.rngs):
             rng.standard_normal(out=self.content[i], dtype=np.float32)
@@ -57,8 +58,8 @@ class Conditions:
     def set(self, truncation: float | None = None, class_index: int | None = None) -> None:
         if truncation is not None:
             self.truncation = float(truncation)
-        if class_index is not None and self.classes:
-            self.class_index = int(class_index) % self.classes
+        if class_index is not None and self.classes:  # checked against the class count upstream
+            self.class_index = int(class_index)
         self.changed = True
 
     def write(self) -> tuple[str, ...]:
@@ -84,12 +85,14 @@ class WalkInputs:
         self.scratch = np.empty_like(self.z[0])
         self.reset(seed)
 
-    def reset(self, seed: int) -> tuple[str, ...]:
+    def reset(self, seed: int, first_index: int = 0) -> tuple[str, ...]:
+        """Start over from `seed` at content frame `first_index`: the keyframes are drawn in order
+        from the seed's generator, so frame k is the same whichever way the walk got there."""
         self.rngs = [np.random.default_rng(seed + i) for i in range(self.z.shape[0])]
         for i, rng in enumerate(self.rngs):
             rng.standard_normal(out=self.key_a[i], dtype=np.float32)
             rng.standard_normal(out=self.key_b[i], dtype=np.float32)
-        self.position = 0  # content frames walked since the last keyframe
+        self.position = first_index  # content frames walked since the last keyframe (next_chunk catches up)
         self.conditions.changed = True
         return ("z", *self.conditions.write())
 

@@ -16,7 +16,6 @@ change to the first frame of the new seed on screen (the consumer says when that
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,28 +23,16 @@ import numpy as np
 from ..contract import concrete_shape
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
+from .controls import Controls, check_control, classes_of, takes_truncation
 from .stream import Frame, FrameStream, StreamCounters
-
-MIN_SPEED, MAX_SPEED = 0.125, 8.0
-
-
-@dataclass
-class Controls:
-    """What the user asked for. The stream follows: a seed at its next chunk, the rest at once."""
-
-    seed: int = 0
-    speed: float = 1.0
-    paused: bool = False
-    truncation: float = 1.0  # psi, for models that take it (StyleGAN)
-    class_index: int = 0  # for class-conditional models
-
 
 class PlaybackStream:
     def __init__(self, choice: BackendChoice, seed: int = 0, slots: int = 3, own_backend: bool = True):
         self.choice, self.contract, self.reason = choice, choice.contract, choice.reason
         self.backend = choice.backend
-        self.controls = Controls(seed=seed)
-        self.frames = FrameStream(self.backend, seed=seed, slots=slots, own_backend=own_backend)
+        self.controls = Controls(seed=check_control(self.contract, "seed", seed))
+        self.frames = FrameStream(self.backend, seed=seed, slots=slots, own_backend=own_backend,
+                                  controls=self.controls)
         self.seed_asked_at: float | None = None  # perf_counter of the last seed change not yet on screen
         self.last_control_latency_s: float | None = None
         self.seed_on_screen = seed
@@ -163,43 +150,51 @@ class PlaybackStream:
                              row_bytes, row_bytes, r, self.copy_stream)
         cuda.record_event(ring.consumed_events[frame.slot], self.copy_stream)
 
-    # --- controls: the one place seed, speed and pause live -------------------------------
+    # --- controls: their one home; every value is checked against the bounds table ------------
+    def set(self, name: str, value: object) -> None:
+        """Set control `name` (seed, speed, paused, truncation, class_index), checked against this
+        model (ganrt.runtime.controls): a value it cannot take is a UsageError, never clamped."""
+        {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
+         "truncation": self.set_truncation, "class_index": self.set_class}[name](value)
+
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""
-        self.controls.seed = max(0, int(seed))
+        self.controls.seed = check_control(self.contract, "seed", seed)
         self.seed_asked_at = time.perf_counter()
         self.frames.set_seed(self.controls.seed)
 
-    def step_seed(self, delta: int) -> None:
-        """N/P: from the seed asked for, even before the stream has switched to it."""
-        self.set_seed(self.controls.seed + delta)
-
     def set_speed(self, speed: float) -> None:
-        self.controls.speed = min(MAX_SPEED, max(MIN_SPEED, float(speed)))
-        self.frames.set_speed(self.controls.speed)
+        self.controls.speed = check_control(self.contract, "speed", speed)
 
     def set_paused(self, paused: bool) -> None:
-        self.controls.paused = bool(paused)
-        self.frames.set_paused(self.controls.paused)
+        self.controls.paused = check_control(self.contract, "paused", paused)
+
+    def rest(self, resting: bool) -> None:
+        """Nobody watches: stand the clock (the producer fills its ring and waits); False: go on
+        from now. The user's pause is another thing and stays as it was."""
+        self.frames.rest(resting)
 
     @property
     def takes_truncation(self) -> bool:
-        return "psi" in self.contract.input_names
+        return takes_truncation(self.contract)
 
     @property
     def classes(self) -> int:
         """Number of class labels the model takes (0: unconditional)."""
-        return int(self.contract.dims.get("c", 0)) if "c" in self.contract.input_names else 0
+        return classes_of(self.contract)
 
     def set_truncation(self, psi: float) -> None:
-        """StyleGAN's truncation psi (1: none, toward 0: the average image), from the next chunk."""
-        self.controls.truncation = min(2.0, max(0.0, float(psi)))
+        """StyleGAN's truncation psi (1: none, toward 0: the average image); the frame on screen is
+        made again with it, paused or not."""
+        self.controls.truncation = check_control(self.contract, "truncation", psi)
         self.frames.set_conditions(truncation=self.controls.truncation)
+        self.frames.remake()
 
     def set_class(self, index: int) -> None:
-        """The class label every stream plays (wraps around the model's classes)."""
-        self.controls.class_index = int(index) % max(1, self.classes)
+        """The class label every stream plays; the frame on screen is made again with it."""
+        self.controls.class_index = check_control(self.contract, "class_index", index)
         self.frames.set_conditions(class_index=self.controls.class_index)
+        self.frames.remake()
 
 
 def open_stream(model: str | Path | None = None, backend: str = "auto", batch: int | None = None, seed: int = 0,

@@ -21,37 +21,37 @@ import time
 from pathlib import Path
 
 from ..errors import DisplayError, UsageError
-from ..playable import playable_model
-from ..runtime.playback import open_stream
-from ..playback_ui.capture import Captures
-from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
+from ..playback_open import open_playback
+from ..playback_ui.session import PlaybackSession
 from .controls import HELP, actions_of, key_codes
 from .display import display_available
 from .options import ViewOptions, ViewReport
 
 log = logging.getLogger(__name__)
 
-HUD_PERIOD_S = 0.5  # how often the title-bar HUD and the shown-fps figure are refreshed
-
 
 class Viewer:
-    """Owns the stream, the window and its layers; use as a context manager."""
+    """Owns the playback session, the window and its layers; use as a context manager."""
 
     def __init__(self, options: ViewOptions):
         self.options, self.hud = options, options.hud
-        self.stream = self.window = self.renderer = self.upload = self.panel = None
-        self.shown = OnScreen(seed=options.seed)
+        self.session = self.window = self.renderer = self.upload = self.panel = None
         self.quit, self.dirty = False, True
         self.new_frame = None  # polled this pass, on screen once swapped
         self.interop_failed = ""  # why CUDA-GL interop was given up, for the HUD
-        self.capture = Captures(options.capture_dir)
+
+    @property
+    def stream(self):
+        return self.session.stream
+
+    @property
+    def shown(self):
+        return self.session.shown
 
     def open(self) -> "Viewer":
         ok, why = display_available()
         if not ok:
             raise DisplayError(f"cannot open a window: {why}; `ganrt render` writes the stream to a file instead")
-        if self.options.grid < 1:
-            raise UsageError(f"--grid {self.options.grid}: expected at least 1 stream")
         try:
             self.open_parts()
         except BaseException:
@@ -66,10 +66,7 @@ class Viewer:
         from .window import Window
 
         o = self.options
-        path, label = playable_model(o.model, o.backend)
-        self.stream = open_stream(path, o.backend, batch=o.grid, seed=o.seed, label=label,
-                                  slots=o.slots, cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False,
-                                  truncation=o.truncation, class_index=o.class_index)
+        self.session = PlaybackSession(open_playback(o), o.capture_dir)
         self.upload = HostUpload(self.stream)
         width, height = self.upload.size
         scale = o.scale or max(1, 512 // max(width, height))
@@ -84,10 +81,10 @@ class Viewer:
             self.panel = Panel(self.window.handle, self.on_key)
         else:
             log.info("imgui-bundle is not installed: the HUD is the title bar (pip install 'ganrt[viewer]')")
-        self.stream.frames.on_publish = self.window.wake  # a new chunk ends the loop's sleep
-        self.stream.start()
+        self.session.wake_on_new_chunk(self.window.wake)  # a new chunk ends the loop's sleep
+        self.session.start()
         if o.record:
-            self.toggle_recording(o.record)
+            self.session.start_recording(o.record)
 
     def choose_upload(self) -> None:
         """CUDA frames and a GL context on the same NVIDIA GPU: interop; else the host path. Says which."""
@@ -133,36 +130,43 @@ class Viewer:
         actions_of(self)[action]()
         self.dirty = True
 
+    def set(self, name: str, value: object) -> None:
+        """Set a control from the panel; a value the model cannot take is logged, the loop goes on."""
+        try:
+            self.session.set(name, value)
+        except UsageError as exc:
+            log.warning("%s", exc)
+        self.dirty = True
+
     def screenshot(self) -> Path:
         """The raw frame(s) on screen, at the model's resolution, named by the seed that made them."""
         self.upload.host_frames()  # the interop path has the pixels on the GPU only
-        path = self.capture.screenshot(self.canvas, self.shown.seed, self.shown.index)
+        path = self.session.screenshot(self.canvas)
         log.info("wrote %s", path)
         return path
 
-    def toggle_recording(self, path: str | None = None) -> None:
-        contract = self.stream.contract
-        self.capture.toggle_recording(contract.resolution, self.stream.batch, contract.fps, path)
+    def toggle_recording(self) -> None:
+        if self.session.captures.recording:
+            self.session.captures.stop()
+        else:
+            self.session.start_recording()
 
     def window_screenshot(self, path: str) -> Path:
         """The whole window as it looks (frame, letterbox, HUD), as a PNG."""
         width, height = self.window.framebuffer_size()
         self.draw()
-        return self.capture.window(self.renderer.read_pixels((0, 0, width, height)), path)
+        return self.session.captures.window(self.renderer.read_pixels((0, 0, width, height)), path)
 
     @property
     def captures(self) -> list[Path]:
-        return self.capture.paths
+        return self.session.captures.paths
 
     # --- the loop ---------------------------------------------------------------------------
     def show_new_frame(self) -> bool:
-        frame = self.stream.poll()
+        frame = self.session.tick()
         if frame is None:
             return False
         self.upload.upload(frame, self.renderer)
-        if self.capture.recording:
-            self.capture.append(self.upload.host_frames())
-        self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
         self.new_frame = frame
         return True
 
@@ -170,12 +174,12 @@ class Viewer:
         upload = f"upload {self.upload.name}"
         if self.interop_failed:
             upload += f" ({self.interop_failed})"
-        return hud_lines(self.stream, self.shown, upload, self.capture.recording)
+        return self.session.hud_lines(upload)
 
     def draw(self) -> tuple[int, int, int, int]:
         viewport = self.renderer.draw(*self.window.framebuffer_size())
         if self.panel is not None and self.hud:
-            self.panel.draw(hud_summary(self.stream, self.shown, self.capture.recording), self.hud_lines(), self)
+            self.panel.draw(self.session.hud_summary(), self.hud_lines(), self)
         return viewport
 
     def snapshot(self):
@@ -184,39 +188,36 @@ class Viewer:
 
     def run(self) -> ViewReport:
         log.debug("keys: %s", HELP)  # the CLI prints them once, before the window opens
-        shown, start = 0, time.perf_counter()
-        hud_at, hud_shown = start, 0
+        session, start = self.session, time.perf_counter()
+        first = session.frames_shown
         while not (self.quit or self.window.should_close()):
             self.new_frame = None
             if self.show_new_frame():
-                shown += 1
                 self.dirty = True
             if self.dirty or (self.hud and self.panel is not None):  # the panel reacts to the mouse
                 self.draw()
                 self.window.swap()
                 self.dirty = False
                 if self.new_frame is not None:
-                    self.stream.note_shown(self.new_frame, time.perf_counter())
-            now = time.perf_counter()
-            if now - hud_at >= HUD_PERIOD_S:
-                self.shown.display_fps = (shown - hud_shown) / (now - hud_at)
+                    recording = session.captures.recording
+                    if session.on_screen(self.new_frame, self.upload.host_frames() if recording else None,
+                                         time.perf_counter()):
+                        session.captures.stop()
+            if session.measure():
                 self.window.set_title(" | ".join(["ganrt", *self.hud_lines()]) if self.hud else "ganrt")
-                hud_at, hud_shown = now, shown
-            if self.options.max_frames and shown >= self.options.max_frames:
+            if self.options.max_frames and session.frames_shown - first >= self.options.max_frames:
                 break
             # Sleep until the next content frame is due; a key, resize or new chunk wakes us earlier.
-            self.window.wait(1.0 / self.stream.contract.fps / self.stream.controls.speed / 2)
-        return ViewReport(frames_shown=shown, seconds=time.perf_counter() - start, backend=self.stream.backend.name,
-                          counters=self.stream.counters, captures=self.captures)
+            self.window.wait(session.next_wake())
+        return ViewReport(frames_shown=session.frames_shown - first, seconds=time.perf_counter() - start,
+                          backend=self.stream.backend.name, counters=self.stream.counters, captures=self.captures)
 
     def close(self) -> None:
         """Release everything made so far, in reverse order; safe to call twice."""
-        self.capture.stop()
-        for part in ("upload", "stream", "panel", "renderer", "window"):  # GL and CUDA parts before the window
+        for part in ("upload", "session", "panel", "renderer", "window"):  # GL and CUDA parts before the window
             if getattr(self, part) is not None:
                 getattr(self, part).close()
                 setattr(self, part, None)
-
 
     def run_frames(self, frames: int) -> ViewReport:
         """Run the loop until `frames` more new frames are on screen (scripts, tests)."""

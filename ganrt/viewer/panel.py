@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from ..runtime.controls import speed_range
+
 log = logging.getLogger(__name__)
 
 
@@ -78,26 +80,27 @@ class Panel:
         stream, controls = viewer.stream, viewer.stream.controls  # the one home of seed, speed, pause
         changed, seed = imgui.input_int("seed", controls.seed)
         if changed:
-            stream.set_seed(seed)
-        changed, speed = imgui.slider_float("speed", controls.speed, 0.125, 8.0, "%.3gx",
+            viewer.set("seed", seed)
+        slowest, fastest = speed_range(stream.contract)
+        changed, speed = imgui.slider_float("speed", controls.speed, slowest, fastest, "%.3gx",
                                             imgui.SliderFlags_.logarithmic)
         if changed:
-            stream.set_speed(speed)
+            viewer.set("speed", speed)
         changed, _ = imgui.checkbox("pause", controls.paused)
         if changed:
             viewer.handle("pause")
         if stream.takes_truncation:  # StyleGAN: psi live
             changed, psi = imgui.slider_float("truncation", controls.truncation, 0.0, 1.0, "psi %.2f")
             if changed:
-                stream.set_truncation(psi)
+                viewer.set("truncation", psi)
         if stream.classes:  # class-conditional models
             changed, index = imgui.slider_int("class", controls.class_index, 0, stream.classes - 1)
             if changed:
-                stream.set_class(index)
+                viewer.set("class_index", index)
         if imgui.button("screenshot"):
             viewer.handle("screenshot")
         imgui.same_line()
-        if imgui.button("stop recording" if viewer.capture.recording else "record"):
+        if imgui.button("stop recording" if viewer.session.captures.recording else "record"):
             viewer.handle("record")
 
     def close(self) -> None:

@@ -23,13 +23,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import GanrtError, UsageError
-from ..playable import playable_model
-from ..playback_ui.actions import CAPTURE_ACTIONS, KEY_ACTIONS, set_value, stream_actions
-from ..playback_ui.capture import Captures
+from ..playback_open import open_playback
+from ..playback_ui.actions import CAPTURE_ACTIONS, KEY_ACTIONS
 from ..playback_ui.canvas import HostCanvas
-from ..playback_ui.hud import OnScreen, hud_lines, hud_summary
 from ..playback_ui.options import PlaybackOptions
-from ..runtime.playback import open_stream
+from ..playback_ui.session import HUD_PERIOD_S, PlaybackSession
 from .encode import FrameEncoder, choose_format
 from .flow import MESSAGE_RATE, EncodedFrame, MessageRate, ViewerFlow
 from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMessage, ProtocolError,
@@ -37,7 +35,6 @@ from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMes
 
 log = logging.getLogger(__name__)
 
-HUD_PERIOD_S = 0.5
 CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
 HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 
@@ -65,7 +62,7 @@ class Hub:
 
     def __init__(self, options: ServeOptions):
         self.options = options
-        self.stream = self.canvas = self.encoder = self.thread = None
+        self.session = self.canvas = self.encoder = self.thread = None
         self.lock = threading.Lock()  # canvas, latest frame, screenshots: frame thread vs. the viewers' actions
         self.record_lock = threading.Lock()  # the recording in progress: its frames vs. starting/stopping it
         self.cond = threading.Condition()  # viewers come and go; the resting stream waits on it
@@ -73,7 +70,6 @@ class Hub:
         self.sessions: set[ViewerSession] = set()
         self.subscribers: set[Callable[[], None]] = set()
         self.latest: EncodedFrame | None = None
-        self.shown, self.captures = OnScreen(seed=options.seed), Captures(options.capture_dir)
         self.downloads: dict[str, Path] = {}  # capture file name -> path; the only files served from disk
         self.stopping = self.resting = False
         self.alone_since = time.monotonic()
@@ -82,27 +78,34 @@ class Hub:
         self.state_version, self.state = 0, {}
         self.published = self.encoded_bytes = 0
         self.encode_seconds = 0.0
-        self.fps_at, self.fps_published = time.monotonic(), 0  # frames published per second, for the HUD
+
+    @property
+    def stream(self):
+        return None if self.session is None else self.session.stream
+
+    @property
+    def shown(self):
+        return self.session.shown
+
+    @property
+    def captures(self):
+        return self.session.captures
 
     # --- life ------------------------------------------------------------------------
     def open(self) -> "Hub":
         o = self.options
-        if o.grid < 1:
-            raise UsageError(f"--grid {o.grid}: expected at least 1 stream")
         if not Path(o.capture_dir).is_dir():
             raise UsageError(f"--capture-dir {o.capture_dir}: no such folder; create it first")
-        path, label = playable_model(o.model, o.backend)
-        self.stream = open_stream(path, o.backend, batch=o.grid, seed=o.seed, label=label, slots=o.slots,
-                                  cuda_graph=o.cuda_graph, cpu_precision=o.cpu_precision, start=False,
-                                  truncation=o.truncation, class_index=o.class_index)
+        self.session = PlaybackSession(open_playback(o), o.capture_dir, o.max_record_seconds)
         try:
             self.canvas = HostCanvas(self.stream)
             width, height = self.canvas.size
             self.encoder = FrameEncoder(choose_format(o.image_format, width, height), o.quality, width, height)
-            self.stream.frames.on_publish = self.wake.set  # a new chunk ends the thread's sleep
-            self.stream.start()
+            self.session.wake_on_new_chunk(self.wake.set)  # a new chunk ends the thread's sleep
+            self.session.start()
         except BaseException:
-            self.stream.close()
+            self.session.close()
+            self.session = None
             raise
         self.refresh_state()
         self.thread = threading.Thread(target=self.run, name="ganrt-serve-frames", daemon=True)
@@ -116,10 +119,10 @@ class Hub:
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=2)
-        self.stop_recording("the server stops")  # a recording in progress lands in its file
-        if self.stream is not None:
-            self.stream.close()
-            self.stream = None
+        if self.session is not None:
+            self.stop_recording("the server stops")  # a recording in progress lands in its file
+            self.session.close()
+            self.session = None
 
     def __enter__(self) -> "Hub":
         return self.open()
@@ -165,7 +168,6 @@ class Hub:
 
     # --- the frame thread ------------------------------------------------------------------
     def run(self) -> None:
-        state_at = 0.0
         try:
             while not self.stopping:
                 if not self.sessions and self.captures.recording:
@@ -173,14 +175,12 @@ class Hub:
                 if not self.sessions and time.monotonic() - self.alone_since > self.options.idle_pause_s:
                     self.rest()
                     continue
-                frame = self.stream.poll()
+                frame = self.session.tick()
                 if frame is not None:  # due now by the playback clock: what the page's latency counts from
                     self.publish(frame, time.time() * 1e3)
-                if time.monotonic() - state_at >= HUD_PERIOD_S:
-                    self.measure_fps()
+                if self.session.measure():
                     self.refresh_state()
-                    state_at = time.monotonic()
-                self.wake.wait(1.0 / self.stream.contract.fps / self.stream.controls.speed / 4)
+                self.wake.wait(self.session.next_wake())
                 self.wake.clear()
         except Exception as exc:  # shown on every page and logged; the server stays up to say so
             log.exception("the stream stopped")
@@ -189,16 +189,13 @@ class Hub:
 
     def rest(self) -> None:
         """Nobody watches: stop the playback clock (the producer fills its ring and waits) until a viewer comes."""
-        frames = self.stream.frames
-        frames.set_paused(True)
-        self.stream.poll()  # the clock stands from now
+        self.stream.rest(True)  # the clock stands from now; the user's pause is kept apart
         self.resting = True
         log.info("nobody has watched for %g s: the stream rests", self.options.idle_pause_s)
         with self.cond:
             while not self.sessions and not self.stopping:
                 self.cond.wait()
-        self.stream.poll()  # still paused: the clock restarts from now, nothing counted as dropped
-        frames.set_paused(self.stream.controls.paused)
+        self.stream.rest(False)  # the clock runs again from now, nothing counted as dropped
         self.resting = False
         self.refresh_state()
 
@@ -206,19 +203,12 @@ class Hub:
         """`frame`, taken from the stream at `produced_ms` (ms since the epoch), to every viewer."""
         with self.lock:
             canvas = self.canvas.fill(frame)
-            self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
             self.encode_latest(canvas, frame.seed, frame.index, produced_ms)
-        self.stream.note_shown(frame)
         self.notify()
-        self.record(self.canvas.host)  # only this thread fills the canvas: no need of self.lock
-
-    def record(self, host) -> None:
-        """When recording: every frame played, at the content rate (tiled and piped to the encoder
-        outside self.lock: viewers' screenshots and the next frame do not wait on it)."""
-        with self.record_lock:
-            self.captures.append(host)
-            recorder = self.captures.recorder
-            full = recorder is not None and recorder.full
+        # When recording: every frame played, at the content rate (tiled and piped to the encoder
+        # outside self.lock: viewers' screenshots and the next frame do not wait on it).
+        with self.record_lock:  # only this thread fills the canvas: no need of self.lock for its host
+            full = self.session.on_screen(frame, self.canvas.host)
         if full:
             self.stop_recording(f"it reached --max-record-seconds {self.options.max_record_seconds:g}")
 
@@ -247,20 +237,13 @@ class Hub:
         self.latest = EncodedFrame(sequence, header.pack() + image)
         self.published = sequence
 
-    def measure_fps(self) -> None:
-        """Frames published per second since the last call (the frame thread's, for the HUD)."""
-        now = time.monotonic()
-        self.shown.display_fps = (self.published - self.fps_published) / max(now - self.fps_at, 1e-6)
-        self.fps_at, self.fps_published = now, self.published
-
     def refresh_state(self) -> None:
         """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""
         stream, controls = self.stream, self.stream.controls
         with self.state_lock:  # built and numbered in one go: a newer state is never overwritten by an older one
             viewers, recording = len(self.sessions), self.captures.recording
             delivery = f"{self.encoder.format} to {viewers} viewer{'s' * (viewers != 1)}"
-            self.state = {"hud": hud_lines(stream, self.shown, delivery, recording),
-                          "summary": hud_summary(stream, self.shown, recording),
+            self.state = {"hud": self.session.hud_lines(delivery), "summary": self.session.hud_summary(),
                           "seed": controls.seed, "speed": controls.speed, "paused": controls.paused,
                           "recording": recording, "error": self.error,
                           # StyleGAN: what the page's slider and class selector show (null: not this model's)
@@ -277,9 +260,8 @@ class Hub:
     # --- what viewers ask -------------------------------------------------------------------
     def act(self, action: str) -> dict | None:
         """A page's action; capture actions return what to tell that page (a file to download)."""
-        actions = stream_actions(self.stream)
-        if action in actions:
-            actions[action]()
+        if self.session.act(action):
+            pass
         elif action == "screenshot":
             return self.screenshot()
         elif action == "record":
@@ -288,23 +270,22 @@ class Hub:
         return None
 
     def set(self, name: str, value: object) -> None:
-        set_value(self.stream, name, value)
+        """A page's control value, checked against the model (the one bounds table: UsageError)."""
+        self.session.set(name, value)
         self.refresh_state()
 
     def screenshot(self) -> dict:
         with self.lock:
             if self.latest is None:
                 raise ProtocolError("no frame yet to take a screenshot of")
-            path = self.captures.screenshot(self.canvas.canvas, self.shown.seed, self.shown.index)
+            path = self.session.screenshot(self.canvas.canvas)
         return self.offer(path, "screenshot")
 
     def toggle_recording(self) -> dict:
-        contract = self.stream.contract
         with self.record_lock:
             started = not self.captures.recording
             if started:
-                self.captures.toggle_recording(contract.resolution, self.stream.batch, contract.fps,
-                                               max_seconds=self.options.max_record_seconds)
+                self.session.start_recording()
         if started:
             self.refresh_state()
             return {"kind": "recording", "started": True}

@@ -16,7 +16,8 @@ Page -> server, text, at most MAX_MESSAGE_BYTES: one JSON object of
     {"set": NAME, "value": V}          seed, speed or paused, checked against their ranges; on
                                        StyleGAN models truncation (psi, a finite number in [0, 1]:
                                        refused outside, not clamped) and class_index (an integer in
-                                       [0, classes)), refused on a model without them
+                                       [0, classes)), refused on a model without them: the one
+                                       bounds table (ganrt.runtime.controls), as for the CLI
 The hello says which of the last two the model has (truncation: true/false, classes: its c_dim, 0
 when unconditional); every state carries their current values (null where the model has none).
 Anything else is answered with an error message; the connection stays open.
@@ -28,8 +29,8 @@ import json
 import struct
 from dataclasses import dataclass
 
-from ..errors import UsageError
-from ..playback_ui.actions import CAPTURE_ACTIONS, STREAM_ACTIONS, checked_value
+from ..playback_ui.actions import CAPTURE_ACTIONS, STREAM_ACTIONS
+from ..runtime.controls import CHECKS
 
 VERSION = 1
 HEADER = struct.Struct("<BBHIIId")  # see the module docstring; 24 bytes
@@ -92,12 +93,10 @@ def parse_page_message(text: str) -> PageMessage:
         if message["action"] not in PAGE_ACTIONS:
             raise ProtocolError(f"action {message['action']!r}: expected one of {', '.join(PAGE_ACTIONS)}")
         return PageMessage("action", name=message["action"])
-    if set(message) == {"set", "value"}:
-        try:
-            return PageMessage("set", name=str(message["set"]), value=checked_value(str(message["set"]),
-                                                                                     message["value"]))
-        except UsageError as exc:
-            raise ProtocolError(str(exc)) from None
+    if set(message) == {"set", "value"}:  # the value is checked against the model by the stream
+        if not isinstance(message["set"], str) or message["set"] not in CHECKS:
+            raise ProtocolError(f"set {str(message['set'])[:40]!r}: expected one of {', '.join(CHECKS)}")
+        return PageMessage("set", name=message["set"], value=message["value"])
     raise ProtocolError(f"unknown message with keys {sorted(message)[:4]}; expected ack, action or set")
 
 

@@ -1,0 +1,118 @@
+"""The playback controls and their bounds: one table, read by every door a value comes through.
+
+The command line (`--seed`, `--speed`, `--truncation`, `--class`), `PlaybackOptions` in Python,
+the page's `set` messages, render-many and, later, OSC all check a value here, so one bad value
+gets the same sentence whichever way it came in. Some bounds depend on the model: truncation
+exists only where the graph takes `psi`, the class only where it takes `c` (and below its class
+count), and the speed range is keyed by the contract's kind (a kind that can play backwards adds
+its negative range here, in one place).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..contract import StreamContract
+from ..errors import UsageError
+
+MAX_SEED = 2**31 - 1  # seeds travel as 32-bit integers (frame headers, the noise generators)
+MIN_SPEED, MAX_SPEED = 0.125, 8.0
+# Speed ranges by contract kind: (slowest, fastest) in content-time multiples.
+SPEED_RANGE = {"step": (MIN_SPEED, MAX_SPEED), "clip": (MIN_SPEED, MAX_SPEED), "image": (MIN_SPEED, MAX_SPEED)}
+
+
+@dataclass
+class Controls:
+    """What the user asked for; the PlaybackStream is their only home. The stream follows: a
+    seed, a truncation or a class at its next chunk (the frame on screen is re-made), the rest
+    at once."""
+
+    seed: int = 0
+    speed: float = 1.0
+    paused: bool = False
+    truncation: float = 1.0  # psi, for models that take it (StyleGAN)
+    class_index: int = 0  # for class-conditional models
+
+
+def classes_of(contract: StreamContract) -> int:
+    """Number of class labels the model takes (0: unconditional)."""
+    return int(contract.dims.get("c", 0)) if "c" in contract.input_names else 0
+
+
+def takes_truncation(contract: StreamContract) -> bool:
+    return "psi" in contract.input_names
+
+
+def speed_range(contract: StreamContract) -> tuple[float, float]:
+    return SPEED_RANGE.get(contract.kind, (MIN_SPEED, MAX_SPEED))
+
+
+def check_control(contract: StreamContract, name: str, value: object) -> int | float | bool:
+    """`value` for control `name` on a model of this contract, or a UsageError whose one sentence
+    says what was expected. NaN and infinities (JSON lets Python read them), booleans where
+    numbers belong and strings are refused with the rest; nothing is clamped."""
+    check = CHECKS.get(name)
+    if check is None:
+        raise UsageError(f"{name!r}: not a control; expected one of {', '.join(CHECKS)}")
+    return check(contract, value)
+
+
+def _seed(contract: StreamContract, value: object) -> int:
+    if not _integer(value) or not 0 <= value <= MAX_SEED:
+        raise UsageError(f"seed {shown(value)}: expected an integer from 0 to {MAX_SEED}")
+    return int(value)
+
+
+def _speed(contract: StreamContract, value: object) -> float:
+    low, high = speed_range(contract)
+    if not _finite(value) or not low <= value <= high:
+        raise UsageError(f"speed {shown(value)}: expected a number from {low:g} to {high:g} for a {contract.kind} "
+                         f"model")
+    return float(value)
+
+
+def _paused(contract: StreamContract, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"paused {shown(value)}: expected true or false")
+    return value
+
+
+def _truncation(contract: StreamContract, value: object) -> float:
+    if not takes_truncation(contract):
+        raise UsageError(f"truncation {shown(value)}: this model has no truncation psi input (StyleGAN pickles "
+                         f"do, unless exported with --truncation); leave it out")
+    if not _finite(value) or not 0.0 <= value <= 1.0:
+        raise UsageError(f"truncation {shown(value)}: expected a psi from 0 (the average image) to 1 (none)")
+    return float(value)
+
+
+def _class(contract: StreamContract, value: object) -> int:
+    classes = classes_of(contract)
+    if not classes:
+        raise UsageError(f"class {shown(value)}: this model is not class-conditional; leave it out")
+    if not _integer(value) or not 0 <= value < classes:
+        raise UsageError(f"class {shown(value)}: expected an integer from 0 to {classes - 1} (the model has "
+                         f"{classes} classes)")
+    return int(value)
+
+
+CHECKS = {"seed": _seed, "speed": _speed, "paused": _paused, "truncation": _truncation, "class_index": _class}
+
+
+def shown(value: object) -> str:
+    """A value as the sentence names it, the same whichever door it came through: the command
+    line's 9.0 and the page's 9 are both "9"; anything else bounded in length."""
+    if _integer(value):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    return repr(value)[:40]
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

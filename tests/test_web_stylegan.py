@@ -154,8 +154,8 @@ def test_bad_truncation_and_class_messages_are_refused_and_change_nothing(server
     assert (hello["truncation"], hello["classes"]) == (True, 3)
     assert (state["truncation"], state["class_index"]) == (0.5, 1)
     assert all(a.startswith("truncation ") and "from 0 (the average image) to 1" in a for a in answers[:8]), answers
-    assert answers[8] == "class_index 3: expected an integer from 0 to 2"
-    assert all(a.startswith("class_index ") for a in answers[9:14]) and "not a control value" in answers[14]
+    assert answers[8] == "class 3: expected an integer from 0 to 2 (the model has 3 classes)"  # the CLI's sentence too
+    assert all(a.startswith("class ") for a in answers[9:14]) and "expected one of seed" in answers[14]
     assert after == (0.5, 1) and changed
 
 

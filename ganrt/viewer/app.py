@@ -39,6 +39,7 @@ class Viewer:
         self.quit, self.dirty = False, True
         self.new_frame = None  # polled this pass, on screen once swapped
         self.interop_failed = ""  # why CUDA-GL interop was given up, for the HUD
+        self.written: list[Path] = []  # the captures' files; outlives close() for the report and tests
 
     @property
     def stream(self):
@@ -67,6 +68,7 @@ class Viewer:
 
         o = self.options
         self.session = PlaybackSession(open_playback(o), o.capture_dir)
+        self.written = self.session.captures.paths
         self.upload = HostUpload(self.stream)
         width, height = self.upload.size
         scale = o.scale or max(1, 512 // max(width, height))
@@ -159,7 +161,7 @@ class Viewer:
 
     @property
     def captures(self) -> list[Path]:
-        return self.session.captures.paths
+        return self.written
 
     # --- the loop ---------------------------------------------------------------------------
     def show_new_frame(self) -> bool:

@@ -18,8 +18,9 @@ FP16_CHECK_SECONDS = 60.0  # ... and no new call past this: ORT runs FP16 slowly
 # 256-px StyleGAN3 takes seconds a call even at FP32, so 100 inputs could take an hour
 
 # What to try when ONNX Runtime refuses the graph an export just wrote (the generator's own ops made it).
-CHECK_FIX = ("the generator uses an op or a type (bfloat16, say) that ONNX Runtime's CPU kernels lack: change that "
-             "in it, or export with --no-check to write the file unchecked (it then plays only on a backend that has them)")
+CHECK_FIX = ("the generator uses an op or a type (bfloat16, say) that ONNX Runtime's CPU kernels lack: "
+             "change that in it, or export with --no-check to write the file unchecked (it then plays only on "
+             "a backend that has them)")
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 from ..contract import StreamContract, concrete_shape, read_contract
-from ..errors import BackendError, ContractError, UsageError
+from ..errors import BackendError, ContractError, UsageError, library_message
 from ..fileio import check_output, file_sha256
 from ..trt.flavour import Flavour, apply_targets, choose_builder, needs_gpu, parse_targets
+from ..trt.logger import capturing_logger
 from ..trt.sidecar import EngineSidecar, built_targets, plan_fields, sidecar_path, write_engine
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ def parse_onnx(trt, builder, logger, onnx_path: Path):
     network = builder.create_network(network_flags(trt))
     parser = trt.OnnxParser(network, logger)
     if not parser.parse_from_file(str(onnx_path)):
-        errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
-        raise BackendError(f"{onnx_path}: TensorRT's ONNX parser failed: {errors[:400]}")
+        # The first error's first line is the cause ("In node 7 ... (NoSuchOp): ..."); the rest is its fallout.
+        first = str(parser.get_error(0)).strip().splitlines()[0] if parser.num_errors else "no error recorded"
+        raise BackendError(f"{onnx_path}: TensorRT's ONNX parser cannot read it: {library_message(first)}; it "
+                           f"uses an op or shape TensorRT cannot build: play the ONNX on another backend "
+                           f"(--backend openvino or ort-cpu), or re-export it with `ganrt export`")
     return network, parser
 
 
@@ -95,7 +99,7 @@ def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: 
     target_list = parse_targets(targets, flavour)
     gpu = gpu_to_build_on(flavour, target_list)
     trt = flavour.module
-    logger = trt.Logger(trt.Logger.WARNING)
+    logger = capturing_logger(flavour)
     trt_builder = trt.Builder(logger)
     network, _parser = parse_onnx(trt, trt_builder, logger, onnx_path)  # the parser must outlive the build
     check_network(network, contract, str(onnx_path))
@@ -107,7 +111,8 @@ def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: 
     started = time.perf_counter()
     plan = trt_builder.build_serialized_network(network, config)
     if plan is None:
-        raise BackendError(f"{onnx_path}: {flavour.label} could not build an engine (see its log above)")
+        raise BackendError(f"{onnx_path}: {flavour.label} could not build an engine: {logger.reason()}; try "
+                           f"--opt-level 0 or a larger --workspace-gb, or play the ONNX on another backend")
     plan = bytes(plan)
     seconds = time.perf_counter() - started
     sidecar = EngineSidecar(flavour=flavour.name, version=flavour.version,

@@ -25,7 +25,7 @@ from ..contract import KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contra
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from ..fileio import check_output
-from .checks import all_finite, check_fp16, cpu_session, max_abs_difference, seeded_batches
+from .checks import all_finite, check_fp16, cpu_session, max_abs_difference, run_session, seeded_batches
 from .fp16 import recurrent_nodes, to_fp16, vector_nodes
 from ..models.graph import ExportGraph
 
@@ -113,11 +113,11 @@ def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.nd
 
 def check_parity(graph: nn.Module, path: str, contract: StreamContract, batch: int) -> float:
     """torch vs ORT CPU on seeded inputs; raises ExportError past tolerance."""
-    session = cpu_session(path)
+    session = cpu_session(path, contract.model)
     worst = 0.0
     for feeds in seeded_batches(contract, 3, batch, seed=1):
         expected = run_torch(graph, contract, feeds)
-        got = session.run(None, feeds)
+        got = run_session(session, feeds, contract.model)
         if not all_finite(got):
             raise ExportError(f"{contract.model}: ONNX Runtime produced NaN/Inf")
         worst = max(worst, *(max_abs_difference(e, g) for e, g in zip(expected, got)))

@@ -7,17 +7,23 @@
 `bind` checks names, shapes and dtypes once, so `run` checks nothing and allocates
 nothing. Each backend says where its buffers live (`device`: "cpu" or "cuda") and
 what precision it computes in.
+
+What the library says when it cannot load, bind or run a model (its own exception types,
+`library_errors`) and a failed allocation (MemoryError) become one BackendError line at these
+seams, naming the model, the backend, the library's message and what to try; any other
+exception is a bug in ganrt and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Mapping
 
 import numpy as np
 
 from ...contract import StreamContract, concrete_shape
-from ...errors import BackendError
+from ...errors import BackendError, library_message
 from ..buffers import DTYPES, DeviceBuffer
 
 log = logging.getLogger(__name__)
@@ -26,6 +32,8 @@ log = logging.getLogger(__name__)
 class Backend:
     name = "backend"
     device = "cpu"
+    # What to try when the library refuses the model (load) or fails on it (run), after its message.
+    advice = {"load": "try another --backend", "run": "try another --backend"}
 
     def __init__(self, model_path: str, contract: StreamContract, batch: int):
         self.model_path, self.contract, self.batch = model_path, contract, batch
@@ -48,7 +56,10 @@ class Backend:
 
     def activate(self) -> None:
         if not self.active:
-            self.activate_impl()
+            try:
+                self.activate_impl()
+            except self.failures() as exc:
+                raise self.failure("load", exc) from exc
             self.active = True
 
     def close(self) -> None:
@@ -66,8 +77,12 @@ class Backend:
         spare = self.spare.get(name)
         if spare:
             return spare.pop(0)  # first in, first out: the next stream gets the buffers in the same order
+        try:
+            buffer = self.new_buffer(name)
+        except MemoryError as exc:  # numpy's _ArrayMemoryError is one
+            raise self.no_memory(name, exc) from exc
         self.buffers_made += 1
-        return self.new_buffer(name)
+        return buffer
 
     def release(self, name: str, buffer: Any) -> None:
         """The caller is done with a buffer `allocate` gave it: kept for the next allocate of `name`
@@ -100,7 +115,10 @@ class Backend:
             raise BackendError(f"{self.name}: state and state_next share one buffer; ping-pong two buffers")
         key = tuple((n, buffer_address(buffers[n])) for n in names)
         if key not in self.bindings:
-            self.bindings[key] = self.bind_impl({n: buffers[n] for n in names})
+            try:
+                self.bindings[key] = self.bind_impl({n: buffers[n] for n in names})
+            except self.failures() as exc:
+                raise self.failure("bind buffers to", exc) from exc
         return self.bindings[key]
 
     def check_buffer(self, name: str, buffer: Any) -> None:
@@ -114,7 +132,10 @@ class Backend:
 
     def run(self, binding: Any) -> None:
         """Write outputs into the bound buffers (on `device`; asynchronous on CUDA)."""
-        self.run_impl(binding)
+        try:
+            self.run_impl(binding)
+        except self.failures() as exc:
+            raise self.failure("run", exc) from exc
 
     def synchronize(self) -> None:
         """Wait until the last run's outputs are complete (no-op on the host)."""
@@ -135,6 +156,33 @@ class Backend:
     def download(self, dst: np.ndarray, src: Any, offset: int = 0) -> None:
         """`dst.nbytes` bytes of a buffer, from byte `offset`, -> host array (complete on return)."""
         np.copyto(dst, src.reshape(-1).view(np.uint8)[offset:offset + dst.nbytes].view(dst.dtype).reshape(dst.shape))
+
+    # --- the library's failures, in one line ------------------------------------------
+    def library_errors(self) -> tuple[type[BaseException], ...]:
+        """The exception types this backend's library raises for a model it cannot load or run
+        (evaluated only when an exception passes a seam: the library is imported by then)."""
+        return ()
+
+    def failures(self) -> tuple[type[BaseException], ...]:
+        return (MemoryError, *self.library_errors())
+
+    def failure(self, doing: str, exc: BaseException) -> BackendError:
+        """`exc`, raised by the library while `doing` ("load", "run") this model, as one line."""
+        if isinstance(exc, MemoryError) or "bad_alloc" in str(exc):  # C++'s std::bad_alloc, through the library
+            fix = "free memory, or lower --grid / --batch"
+        else:
+            fix = self.advice.get(doing, self.advice["run"])
+        return BackendError(f"{self.model_path}: {self.name} could not {doing} it: {library_message(exc)}; {fix}")
+
+    def no_memory(self, name: str, exc: BaseException) -> BackendError:
+        """A buffer this machine (or GPU) has no room for: how big it is, and what makes it smaller."""
+        spec = self.spec(name)
+        shape = concrete_shape(spec, self.batch)
+        gib = math.prod(shape) * np.dtype(DTYPES[spec.dtype]).itemsize / (1 << 30)
+        where = " on the GPU" if self.device == "cuda" else ""
+        return BackendError(f"{self.model_path}: {self.name} could not allocate '{name}' {spec.dtype}{list(shape)} "
+                            f"({gib:.2f} GiB{where}): {library_message(exc)}; free memory, lower --grid / --batch, "
+                            f"or play a model with smaller frames")
 
     # --- hooks -----------------------------------------------------------------
     def activate_impl(self) -> None:

@@ -4,6 +4,7 @@ ordered on its own stream (`self.stream`)."""
 from __future__ import annotations
 
 from ...contract import concrete_shape
+from ...errors import BackendError
 from ..buffers import DTYPES, DeviceBuffer
 
 
@@ -15,7 +16,10 @@ class CudaBuffersMixin:
         from .. import cuda
 
         spec = self.spec(name)
-        buffer = cuda.device_buffer(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
+        try:
+            buffer = cuda.device_buffer(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
+        except BackendError as exc:  # cudaMalloc's "CUDA error cudaErrorMemoryAllocation": say which buffer, how big
+            raise self.no_memory(name, exc) from exc
         self.allocations.append(buffer)
         return buffer
 

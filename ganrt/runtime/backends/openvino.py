@@ -41,6 +41,9 @@ def cpu_has_bf16() -> tuple[bool, str]:
 class OpenVinoBackend(Backend):
     name = "openvino"
     device = "cpu"
+    advice = {"load": "it uses an op this OpenVINO cannot convert, or is not a graph it accepts: try "
+                      "--backend ort-cpu, upgrade openvino, or re-export it with `ganrt export`",
+              "run": "the graph fails on its own inputs: try --backend ort-cpu, or re-export it with `ganrt export`"}
 
     def __init__(self, model_path: str, contract, batch: int, threads: int = 0, cpu_precision: str = "fp32"):
         super().__init__(model_path, contract, batch)
@@ -70,14 +73,13 @@ class OpenVinoBackend(Backend):
                 raise BackendError(f"--cpu-precision bf16: this CPU has no bf16 kernels in OpenVINO ({why}); "
                                    f"use fp32")
         core = ov.Core()
-        try:
-            model = core.read_model(self.model_path)
-            # A dynamic batch becomes this backend's batch: static shapes let OpenVINO plan memory once.
-            model.reshape({spec.name: list(concrete_shape(spec, self.batch)) for spec in self.contract.inputs})
-            self.compiled = core.compile_model(model, "CPU", self.compile_config())
-        except RuntimeError as exc:  # OpenVINO raises RuntimeError with a multi-line report
-            raise BackendError(f"{self.model_path}: OpenVINO could not compile it: "
-                               f"{' '.join(str(exc).split())[:200]}") from None
+        model = core.read_model(self.model_path)
+        # A dynamic batch becomes this backend's batch: static shapes let OpenVINO plan memory once.
+        model.reshape({spec.name: list(concrete_shape(spec, self.batch)) for spec in self.contract.inputs})
+        self.compiled = core.compile_model(model, "CPU", self.compile_config())
+
+    def library_errors(self) -> tuple[type[BaseException], ...]:
+        return (RuntimeError,)  # OpenVINO's one type, with a multi-line report (library_message keeps the reason)
 
     def activate(self) -> None:
         super().activate()

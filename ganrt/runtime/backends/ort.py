@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 
-from ...errors import BackendError
+from ...errors import BackendError, onnxruntime_errors
 from ..buffers import DeviceBuffer
 from ...optional import require_module
 from .base import Backend
@@ -24,6 +24,9 @@ class OrtCpuBackend(Backend):
     name = "ort-cpu"
     device = "cpu"
     provider = "CPUExecutionProvider"
+    advice = {"load": "it uses an op or opset this onnxruntime lacks, or is not a graph it accepts: try "
+                      "--backend openvino, upgrade onnxruntime, or re-export it with `ganrt export`",
+              "run": "the graph fails on its own inputs: try --backend openvino, or re-export it with `ganrt export`"}
 
     def __init__(self, model_path: str, contract, batch: int, threads: int = 0):
         super().__init__(model_path, contract, batch)
@@ -33,7 +36,7 @@ class OrtCpuBackend(Backend):
     def session_options(self):
         ort = import_onnxruntime()
         options = ort.SessionOptions()
-        options.log_severity_level = 3
+        options.log_severity_level = 4  # its errors are raised to us and said in one line: not logged too
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if self.threads:
             options.intra_op_num_threads = self.threads
@@ -44,15 +47,13 @@ class OrtCpuBackend(Backend):
 
     def activate_impl(self) -> None:
         ort = import_onnxruntime()
-        try:
-            self.session = ort.InferenceSession(self.model_path, self.session_options(),
-                                                providers=self.providers())
-        except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-            raise BackendError(f"{self.model_path}: onnxruntime could not load it: "
-                               f"{' '.join(str(exc).split())[:200]}") from None
+        self.session = ort.InferenceSession(self.model_path, self.session_options(), providers=self.providers())
         running = self.session.get_providers()
         if running[0] != self.provider:  # ORT silently falls back; never accept that
             raise BackendError(f"{self.name}: onnxruntime runs {running[0]}, not {self.provider}")
+
+    def library_errors(self) -> tuple[type[BaseException], ...]:
+        return onnxruntime_errors()
 
     def bind_impl(self, buffers: dict[str, Any]) -> Any:
         io = self.session.io_binding()

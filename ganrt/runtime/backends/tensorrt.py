@@ -22,6 +22,7 @@ from typing import Any
 from ...contract import StreamContract, concrete_shape
 from ...errors import BackendError
 from ...fileio import atomic_output
+from ...trt.logger import capturing_logger
 from ...trt.sidecar import open_checked
 from ..buffers import DeviceBuffer
 from .base import Backend
@@ -37,11 +38,16 @@ def runtime_cache_path(engine: str | Path) -> Path:
 class TensorRTBackend(CudaBuffersMixin, Backend):
     name = "tensorrt"
     device = "cuda"
+    advice = {"load": "rebuild it on this machine: `ganrt build MODEL.onnx --force`, or play the ONNX on another "
+                      "backend",
+              "run": "play the ONNX on another backend (--backend ort-cuda), or rebuild the engine with "
+                     "`ganrt build MODEL.onnx --force`"}
 
     def __init__(self, model_path: str, contract: StreamContract, batch: int, cuda_graph: bool = False):
         super().__init__(model_path, contract, batch)
         self.cuda_graph = cuda_graph
         self.flavour = self.engine = self.context = self.stream = self.runtime_config = None
+        self.logger = None  # TensorRT's log: its errors say why a call returned None or False
         # RTX: the runtime cache the context's JIT writes into. The binding does not document who
         # owns it, so it stays referenced for the context's whole life (NVIDIA's sample does the same).
         self.runtime_cache = None
@@ -53,11 +59,16 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
 
         _sidecar, self.flavour = open_checked(self.model_path)
         trt = self.flavour.module
-        self.runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
+        self.logger = capturing_logger(self.flavour)
+        self.runtime = trt.Runtime(self.logger)
         self.engine = self.runtime.deserialize_cuda_engine(Path(self.model_path).read_bytes())
         if self.engine is None:
-            raise BackendError(f"{self.model_path}: {self.flavour.label} could not deserialize the engine")
+            raise BackendError(f"{self.model_path}: {self.flavour.label} could not deserialize the engine: "
+                               f"{self.logger.reason()}; {self.advice['load']}")
         self.context = self.create_context()
+        if self.context is None:  # TensorRT returns None when it cannot (device memory, most often)
+            raise BackendError(f"{self.model_path}: {self.flavour.label} could not create an execution context: "
+                               f"{self.logger.reason()}; free GPU memory, or lower --grid")
         self.stream = cuda.create_stream()
         for spec in self.contract.inputs:  # fixes the dynamic batch, if any
             if not self.context.set_input_shape(spec.name, concrete_shape(spec, self.batch)):
@@ -86,7 +97,11 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
 
     def execute(self) -> None:
         if not self.context.execute_async_v3(self.stream):
-            raise BackendError(f"{self.model_path}: execute_async_v3 failed (outputs are not valid)")
+            raise BackendError(f"{self.model_path}: tensorrt could not run it: execute_async_v3 failed "
+                               f"({self.logger.reason()}); {self.advice['run']}")
+
+    def library_errors(self) -> tuple[type[BaseException], ...]:
+        return (RuntimeError,)  # what its Python binding raises for a C++ exception
 
     def bind_impl(self, buffers: dict[str, DeviceBuffer]) -> Any:
         own_graph = self.cuda_graph and not self.flavour.rtx  # RTX captures by itself

@@ -26,6 +26,9 @@ def checkpoint_contract(checkpoint: str, frames: int | None, output: str = "rgba
 
 class TorchBackend(Backend):
     name = "torch"
+    advice = {"load": "its generator cannot be built here: check the PyTorch install, or play its ONNX export "
+                      "(`ganrt export CKPT`) on another backend",
+              "run": "play its ONNX export (`ganrt export CKPT`) on another backend"}
 
     def __init__(self, model_path: str, contract: StreamContract, batch: int, device: str = "cpu",
                  cuda_graph: bool = False, threads: int = 0):
@@ -46,13 +49,19 @@ class TorchBackend(Backend):
         self.graph_module = ExportGraph(model, model.kind, self.contract.output).eval().to(self.device)
         hold_exact_fp32()  # the reference computes in FP32, not TF32 (cuDNN's default on Ampere+)
 
+    def library_errors(self) -> tuple[type[BaseException], ...]:
+        return (RuntimeError,)  # torch's own (a CUDA error, an allocator out of memory); ganrt's bugs are not these
+
     def new_buffer(self, name: str) -> Any:
         if self.device == "cpu":
             return super().new_buffer(name)
         import torch
 
         spec = self.spec(name)
-        tensor = torch.zeros(concrete_shape(spec, self.batch), dtype=getattr(torch, spec.dtype), device=self.device)
+        try:
+            tensor = torch.zeros(concrete_shape(spec, self.batch), dtype=getattr(torch, spec.dtype), device=self.device)
+        except torch.OutOfMemoryError as exc:
+            raise self.no_memory(name, exc) from exc
         self.tensors[tensor.data_ptr()] = tensor
         return DeviceBuffer(tensor.data_ptr(), tuple(tensor.shape), np.dtype(DTYPES[spec.dtype]))
 

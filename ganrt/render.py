@@ -107,12 +107,13 @@ def render(options: PlaybackOptions, out: str | Path, seconds: float = 5.0, prog
         if frames:
             plan.total = frames
         host = stream.host_frame_buffer()
+        first = stream.start().take()  # a backend that fails does so before any file is opened
         # A single file is written beside `out` and renamed only when every frame is in (or
         # removed on Ctrl-C or an error, leaving what was there before).
         target = out if is_folder(out) else files.enter_context(atomic_output(out))
         writer = open_writer(out, target, plan.size, plan.fps, is_folder(out))
         frames = (tile(to_uint8_rgb(stream.copy_to_host(frame, host)), plan.canvas, plan.scale)
-                  for frame in progress_bar(output_frames(stream, plan, stream.start().take()), plan.total, progress))
+                  for frame in progress_bar(output_frames(stream, plan, first), plan.total, progress))
         write_all(writer, frames, progress)
     return RenderReport(out, plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
                         stream.counters)

@@ -186,9 +186,6 @@ def test_the_page_shows_the_backend_failure_in_one_line(models, tmp_path):
         Hub(ServeOptions(model=str(models["unknown-op"]), **options)).open()
 
 
-@pytest.mark.xfail(strict=True, reason="ganrt/web/hub.py Hub.run logs a backend failure with log.exception: the "
-                                       "serve process prints its traceback (issue 27 item 4; hub.py is not this "
-                                       "change's to edit)")
 def test_serve_logs_the_backend_failure_in_one_line(models, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "ganrt.cli", "serve", str(models["reshape"]), "--port", "0",
                                 "--backend", "ort-cpu", "--capture-dir", str(tmp_path)], cwd=tmp_path,
@@ -204,9 +201,6 @@ def test_serve_logs_the_backend_failure_in_one_line(models, tmp_path):
     assert f"{models['reshape']}: ort-cpu could not run it" in failure[0]
 
 
-@pytest.mark.xfail(strict=True, reason="ganrt/render.py opens the MP4 writer before the stream's first take and "
-                                       "never aborts it when that take fails: ffmpeg's warnings follow the error "
-                                       "and it leaves an empty temp file beside the output (issue 27 item 4)")
 def test_a_failed_mp4_render_ends_in_the_error_and_leaves_no_file(models, tmp_path):
     result = ganrt("render", models["reshape"], "-o", tmp_path / "out.mp4", "--seconds", "0.5",
                    "--backend", "ort-cpu", cwd=tmp_path)

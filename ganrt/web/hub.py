@@ -183,7 +183,11 @@ class Hub:
                 self.wake.wait(self.session.next_wake())
                 self.wake.clear()
         except Exception as exc:  # shown on every page and logged; the server stays up to say so
-            log.exception("the stream stopped")
+            if isinstance(exc, GanrtError):  # a backend's own failure: its one line (the traceback with -v)
+                log.error("the stream stopped: %s", exc)
+                log.debug("the stream stopped", exc_info=True)
+            else:  # a ganrt bug: the traceback
+                log.exception("the stream stopped")
             self.error = f"the stream stopped: {exc}"
             self.refresh_state()
 

@@ -30,12 +30,14 @@ import numpy as np
 from .contract import read_contract
 from .latents import draw_inputs
 from .runtime.backends import open_backend
+from .runtime.memory import check_stream_memory
 from .runtime.playback import PlaybackStream
 
 log = logging.getLogger(__name__)
 
 UNSTABLE_SPREAD = 0.20  # spread() of a figure's per-round values
 FAULT_RATIO = 1.2  # FrameStream cannot outrun the bare loop it is built on by this much
+STREAM_SLOTS = 3  # FrameStream's ring, as view and render play it
 STREAM_THREADS = {"producer": 1, "consumer": 1}  # FrameStream's own threads besides the backend's
 
 
@@ -289,6 +291,9 @@ class Contestant:
                                    label=label)
         self.backend, self.name, self.model = self.choice.backend, name, label or Path(model).name
         contract = self.backend.contract
+        # the bare loop's one chunk and the stream's ring, counted before either is allocated
+        where = model if Path(model).name == self.model else self.model  # the user's file, not the cache's
+        check_stream_memory(contract, self.backend.batch, STREAM_SLOTS + 1, self.backend.device, where)
         self.buffers = {t.name: self.backend.allocate(t.name) for t in contract.inputs + contract.outputs}
         self.feeds = draw_inputs(contract.kind, contract.dims, self.backend.batch, contract.frames,
                                  np.random.default_rng(0))
@@ -320,7 +325,7 @@ class Contestant:
         self.bare_rounds.append(len(latencies) * self.frames_per_call / wall)
 
     def stream(self, warmup: float, duration: float) -> None:
-        with PlaybackStream(self.choice, seed=0, own_backend=False) as stream:
+        with PlaybackStream(self.choice, seed=0, slots=STREAM_SLOTS, own_backend=False) as stream:
             end = time.perf_counter() + warmup
             while time.perf_counter() < end:
                 stream.take()

@@ -3,7 +3,8 @@
 Every front end (the window, the page), render, render-many and scripts come through here:
 the options are checked (`PlaybackOptions.check`), the model is resolved (a checkpoint or a
 StyleGAN pickle exported once into the cache: ganrt.playable), its backend opened, the options
-checked against the model's contract through the one bounds table, and a PlaybackStream made
+checked against the model's contract through the one bounds table, the memory its stream will
+hold counted against what this process can get (ganrt.runtime.memory), and a PlaybackStream made
 with them, not yet started. What the user named stays the name shown (the HUD, the page,
 manifests), never the cache file's.
 
@@ -20,6 +21,7 @@ from .contract import StreamContract, read_contract
 from .playable import playable_model
 from .playback_ui.options import PlaybackOptions
 from .runtime.backends.select import open_backend
+from .runtime.memory import check_stream_memory
 from .runtime.playback import PlaybackStream
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ def open_playback(options: PlaybackOptions, batch: int | None = None,
                           cpu_precision=options.cpu_precision, label=resolved.label)
     try:
         options.check_against(choice.contract)  # the torch backends' checkpoints: read only now
+        check_stream_memory(choice.contract, choice.backend.batch, options.slots, choice.backend.device,
+                            options.model or resolved.label)
         stream = PlaybackStream(choice, seed=options.seed, slots=options.slots)
         for name, value in options.control_values().items():
             if name != "seed":

@@ -15,6 +15,7 @@ import time
 from typing import Callable
 
 from ..errors import GanrtError
+from ..runtime.backends.select import CUDA_BACKENDS
 from .local import failed_entries, remove_temp_files
 from .manifest import Entry
 from .seeds import Job
@@ -25,7 +26,6 @@ IN_FLIGHT = 2  # jobs queued per actor
 KILL_WAIT_S = 10.0
 CONNECT_TIMEOUT_S = 5.0  # for killed actors to be gone before their temp files are removed
 ORPHAN_GRACE_S = 1.0  # for the ffmpeg of a killed actor to have opened (and, its input gone, closed) its file
-CUDA_BACKENDS = ("tensorrt", "ort-cuda", "torch-cuda")
 
 
 def import_ray():

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
 from ..fileio import file_sha256
-from ..playback_open import check_options, resolve_model
+from ..playback_open import check_options, file_contract, resolve_model
+from ..runtime.backends.select import CUDA_BACKENDS
+from ..runtime.memory import check_stream_memory
 from .manifest import Entry, ManifestWriter, landed
 from .outputs import OutputTemplate
 from .seeds import parse_seeds, parse_shard, plan_jobs, shard_of
@@ -99,6 +101,8 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
     manifest_path = template.manifest_path(parse_shard(options.shard) if options.shard else None)
     report = FarmReport(str(manifest_path), len(seeds) + skipped, skipped)
     workers = min(worker_count(options), max(1, len(plan_jobs(seeds, config.batch))))
+    if options.executor == "local":  # every worker holds a stream of its own on this machine
+        check_workers_memory(config, workers)
     started = time.perf_counter()
     with ManifestWriter(manifest_path) as manifest, \
             tqdm(total=len(seeds), desc="render-many", unit="seed", disable=not options.progress) as bar:
@@ -118,6 +122,16 @@ def render_many(config: WorkerConfig, options: FarmOptions) -> FarmReport:
             report.interrupted = True
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_workers_memory(config: WorkerConfig, workers: int) -> None:
+    """`workers` streams (each B = batch + grid - 1 streams wide) at once: one line if they cannot fit."""
+    contract = file_contract(config.resolved.path)
+    if contract is None:  # a checkpoint on the torch backends: each worker's own check says it
+        return
+    device = "cuda" if config.backend in CUDA_BACKENDS else "cpu"
+    check_stream_memory(contract, config.batch + config.grid - 1, config.playback.slots, device,
+                        config.playback.model or config.resolved.label, copies=workers)
 
 
 def stop_on_sigterm(*_) -> None:

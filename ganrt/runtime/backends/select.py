@@ -19,6 +19,7 @@ from .base import Backend
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "tensorrt", "ort-cuda", "openvino", "ort-cpu", "torch", "torch-cuda")
+CUDA_BACKENDS = ("tensorrt", "ort-cuda", "torch-cuda")  # the ones whose frames live on the GPU
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 
 

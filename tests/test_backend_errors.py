@@ -22,6 +22,8 @@ from ganrt.errors import BackendError, library_message
 from ganrt.optional import installed
 from ganrt.trt.flavour import installed_flavour
 
+from waits import wait_for
+
 RTX = installed_flavour("tensorrt-rtx")
 OPENVINO = pytest.mark.skipif(not installed("openvino"),
                               reason="openvino is not installed: pip install 'ganrt[openvino]'")
@@ -175,9 +177,7 @@ def test_the_page_shows_the_backend_failure_in_one_line(models, tmp_path):
 
     options = dict(backend="ort-cpu", capture_dir=str(tmp_path), port=0)
     with Hub(ServeOptions(model=str(models["reshape"]), **options)) as hub:
-        deadline = time.monotonic() + 20
-        while hub.error is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: hub.pump.error, timeout=20, what="the stream to fail")
         _, state = hub.current_state()
     error = state["error"]
     assert error is not None and "\n" not in error

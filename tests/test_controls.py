@@ -49,9 +49,11 @@ def cli_error(argv: list[str], capsys) -> str:
 
 
 def page_error(hub, name: str, value) -> str:
+    from ganrt.web.protocol import parse_page_message
+
     session = hub.connect()
-    try:
-        replies = [json.loads(r) for r in session.handle_text(json.dumps({"set": name, "value": value}))]
+    try:  # as the adapter does with a text message: parsed, then handled (errors become replies)
+        replies = [json.loads(r) for r in session.handle(parse_page_message(json.dumps({"set": name, "value": value})))]
     finally:
         session.close()
     assert [r["type"] for r in replies] == ["error"]

@@ -35,8 +35,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganrt.bench import Contestant, gemm_gflops, graph_flops_per_frame, machine_info, spread  # noqa: E402
-from ganrt.bench_report import write_record  # noqa: E402
+from ganrt.bench.flops import gemm_gflops, graph_flops_per_frame  # noqa: E402
+from ganrt.bench.machine import machine_info  # noqa: E402
+from ganrt.bench.report import write_record  # noqa: E402
+from ganrt.bench.results import spread  # noqa: E402
+from ganrt.bench.run import Contestant  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
 from ganrt.export.checks import cpu_session, psnr  # noqa: E402
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ganrt.bench import machine_info
+from ganrt.bench.machine import machine_info
 from ganrt.train.loop import TrainConfig, Trainer
 
 CONFIGS = [(32, 16), (64, 32)]  # (resolution, width), T=8, batch 16

@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from ganrt.bench import machine_info  # noqa: E402
-from ganrt.bench_report import write_record  # noqa: E402
+from ganrt.bench.machine import machine_info  # noqa: E402
+from ganrt.bench.report import write_record  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
 from ganrt.export.checks import cpu_session, psnr  # noqa: E402
 from pickle_structure import compare_structure  # noqa: E402

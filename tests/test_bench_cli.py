@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from ganrt.bench_plan import plan_bench
+from ganrt.bench.plan import plan_bench
 from ganrt.cli import main
 from ganrt.contract import read_contract
 from ganrt.gpu import device_available
@@ -103,7 +103,7 @@ class BrokenTorch:  # torch is on the path, but importing it fails as a torch wi
         pass
 
 sys.meta_path.insert(0, BrokenTorch())
-from ganrt.bench_plan import plan_bench
+from ganrt.bench.plan import plan_bench
 named = plan_bench(sys.argv[1], None, "ort-cpu")
 no_checkpoint = plan_bench(sys.argv[1], None, None)
 print("imported torch before the baseline was wanted:", "torch" in sys.modules)

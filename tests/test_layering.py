@@ -1,7 +1,8 @@
 """The house has one direction of imports: models <- export <- runtime <- playback_ui <- the resolver
-(playable, playback_open: what the user named -> a playing stream) <- viewer | web | render | farm,
-cli on top; the two front ends (viewer, web) never import each other; contract, errors, fileio,
-gpu, optional and trt are the low-level pieces everyone may use."""
+(playable, playback_open: what the user named -> a playing stream) <- viewer | web | render | farm |
+bench, cli on top; the two front ends (viewer, web) never import each other; contract, errors, fileio,
+gpu, optional and trt are the low-level pieces everyone may use. No two modules import each other,
+even inside a function."""
 
 import ast
 from pathlib import Path
@@ -51,6 +52,8 @@ def imported_ganrt_modules(folder: str, typing_too: bool = True) -> dict[str, se
     ("playback_open.py", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.render", "ganrt.farm")),
     ("viewer", ("ganrt.web", "ganrt.cli")),
     ("web", ("ganrt.viewer", "ganrt.cli", "ganrt.export", "ganrt.models")),
+    ("bench", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.render", "ganrt.farm", "ganrt.playback_ui")),
+    ("doctor.py", ("ganrt.cli", "ganrt.bench.run", "ganrt.bench.report")),  # machine info only
 ])
 def test_no_upward_imports(folder, forbidden):
     wrong = {f: sorted(n for n in names if n.startswith(forbidden))
@@ -110,3 +113,48 @@ def test_the_web_core_is_layered():
             modules |= {a.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Import)
                         for a in n.names}
             assert not {m for m in modules if m.split(".")[0] == "aiohttp"}, path
+
+
+def module_graph() -> dict[str, set[str]]:
+    """{ganrt module: the ganrt modules it imports at run time, at any depth of the file}; a
+    `from package import submodule` counts as the submodule."""
+    files = {".".join(p.with_suffix("").relative_to(PACKAGE.parent).parts).removesuffix(".__init__"): p
+             for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in files.items():
+        package = ["ganrt", *path.relative_to(PACKAGE).parent.parts]
+        deps = set()
+        for node in runtime_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                module = ".".join(base + ([node.module] if node.module else []))
+                deps |= ({f"{module}.{a.name}" for a in node.names} & set(files)) or {module}
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names}
+        graph[name] = deps & set(files) - {name}
+    return graph
+
+
+def test_no_import_cycles():
+    """Tarjan's strongly connected components of the module graph: every one a single module."""
+    graph, order, low, stack, cycles = module_graph(), {}, {}, [], []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for other in graph[module]:
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            component = stack[stack.index(module):]
+            del stack[stack.index(module):]
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in graph:
+        if module not in order:
+            visit(module)
+    assert not cycles

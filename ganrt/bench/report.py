@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import UNSTABLE_SPREAD, BackendResult, BenchReport, spread
+from .results import UNSTABLE_SPREAD, BackendResult, BenchReport, spread
 
 RERUN = "unstable: rerun on a quiet machine"
 

@@ -53,7 +53,7 @@ def test_an_fp16_twin_is_reused_only_when_made_from_this_onnx(mine, tmp_path):
     import onnx
 
     from ganrt.errors import UsageError
-    from ganrt.export.onnx_fp16 import convert_to_fp16
+    from ganrt.export.fp16_twin import convert_to_fp16
 
     first = convert_to_fp16(mine)
     assert not first.reused and first.psnr_db >= 40
@@ -131,7 +131,7 @@ def test_the_fp16_check_is_bounded_in_time_not_below_its_minimum(mine, caplog):
 
     from ganrt.contract import read_contract
     from ganrt.export.checks import FP16_CHECK_INPUTS, FP16_CHECK_MIN_INPUTS, check_fp16
-    from ganrt.export.onnx_fp16 import convert_to_fp16
+    from ganrt.export.fp16_twin import convert_to_fp16
 
     half = convert_to_fp16(mine).path
     contract = read_contract(str(mine))

@@ -1,6 +1,6 @@
 """Drawing generated video from a generator in torch (training, previews, tests).
 
-The runtime streams with numpy-drawn inputs instead (runtime/latents.py); this is
+The runtime streams with numpy-drawn inputs instead (ganrt/latents.py); this is
 the training-side view of the same model.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..imaging import frame_grid, to_uint8_rgb
+from ..grid import frame_grid
+from ..imaging import to_uint8_rgb
 from ..models.base import VideoGenerator, initial_state
 
 

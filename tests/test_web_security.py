@@ -20,7 +20,7 @@ from ganrt.errors import UsageError
 from ganrt.web import serve
 
 from waits import wait_for
-from web_helpers import base, missing, next_text, socket, stalled_client, web_missing
+from web_helpers import base, missing, next_text, socket, stalled_client, viewers_of, web_missing
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +203,7 @@ def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
             token = url.split("token=")[1]
 
         stalled = stalled_client(Server)
-        time.sleep(0.5)
+        wait_for(lambda: viewers_of(Server) == 1, what="the server to take the stalled client")
         said: list[tuple[float, str]] = []  # (when read, line): the pipe is unbuffered (PYTHONUNBUFFERED)
         reader = threading.Thread(target=lambda: said.extend((time.monotonic(), line) for line in cli.stdout),
                                   daemon=True)
@@ -252,12 +252,10 @@ def test_a_client_that_acks_but_never_reads_stalls_its_socket_not_the_server(tmp
 
         wait_for(ack_in_flight, timeout=10, what="the server's write side to fill up")
         sent, published, memory = session.flow.sent, server.hub.pump.published, rss_bytes()
-        for _ in range(20):
-            ack_in_flight()
-            time.sleep(0.1)
+        # the frame thread goes on (30 fps) while the send stays blocked: 20 frames more, acked as they come
+        wait_for(lambda: ack_in_flight() and server.hub.pump.published - published >= 20, what="20 frames more")
         grown = rss_bytes() - memory
         assert session.flow.sent - sent <= 2  # blocked in the send: nothing more went out
-        assert server.hub.pump.published - published >= 20  # while the frame thread went on (30 fps)
         assert session.backlog_bytes() >= 2**16 and grown < 8 * 2**20, (session.backlog_bytes(), grown)
         started = time.monotonic()
         server.close()

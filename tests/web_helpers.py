@@ -91,6 +91,16 @@ def stalled_client(server):
     return client
 
 
+def viewers_of(server) -> int:
+    """How many viewers the server (in this process or another) counts now: its /status."""
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/status",
+                                     headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)["viewers"]
+
+
 def masked_text(text: str) -> bytes:
     """One client -> server WebSocket text frame (clients must mask; the mask is zero: XOR is a no-op)."""
     payload = text.encode()

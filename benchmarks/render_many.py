@@ -34,8 +34,7 @@ import time
 from pathlib import Path
 
 from ganrt.bench.machine import machine_info
-from ganrt.bench.report import write_record
-from ganrt.bench.results import UNSTABLE_SPREAD, spread
+from ganrt.bench.results import UNSTABLE_SPREAD, spread, write_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KILL_AFTER_S = 10  # after --limit, SIGTERM; this much later, SIGKILL

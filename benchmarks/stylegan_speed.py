@@ -37,8 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from ganrt.bench.flops import gemm_gflops, graph_flops_per_frame  # noqa: E402
 from ganrt.bench.machine import machine_info  # noqa: E402
-from ganrt.bench.report import write_record  # noqa: E402
-from ganrt.bench.results import spread  # noqa: E402
+from ganrt.bench.results import spread, write_record  # noqa: E402
 from ganrt.bench.run import Contestant  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
 from ganrt.export.checks import cpu_session  # noqa: E402

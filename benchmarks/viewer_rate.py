@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ganrt.bench.machine import machine_info
-from ganrt.bench.report import write_record
+from ganrt.bench.results import write_record
 from ganrt.viewer.app import Viewer, ViewOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from ganrt.bench.machine import machine_info
-from ganrt.bench.report import write_record
+from ganrt.bench.results import write_record
 from ganrt.playback_ui.canvas import HostCanvas
 from ganrt.runtime.backends.select import demo_model
 from ganrt.runtime.playback import open_stream

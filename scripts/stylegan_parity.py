@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from ganrt.bench.machine import machine_info  # noqa: E402
-from ganrt.bench.report import write_record  # noqa: E402
+from ganrt.bench.results import write_record  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
 from ganrt.export.checks import cpu_session  # noqa: E402
 from ganrt.imaging import psnr_db  # noqa: E402

@@ -1,5 +1,6 @@
 """Bench results as data: latency statistics, one backend's figures with their per-round values
-(and whether to trust them), a whole bench report and its JSON form.
+(and whether to trust them), a whole bench report and its JSON form, and the record files every
+benchmark writes (write_record).
 
 Trust: a figure whose rounds disagree by more than UNSTABLE_SPREAD is marked unstable, and a
 stream faster than its own bare loop by more than FAULT_RATIO is a measurement fault, not a
@@ -8,7 +9,9 @@ result (ganrt.bench.report prints both so).
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -141,3 +144,10 @@ class BenchReport:
             return BackendResult(**{**r, "latency_ms": LatencyStats(**r["latency_ms"]), "device_timing": timing})
 
         return cls(**{**raw, "results": [result(r) for r in raw["results"]]})
+
+
+def write_record(folder: Path, name: str, record: dict, markdown: str) -> None:
+    """A benchmark's record as `folder/name.json` (the data) and `folder/name.md` (what the README quotes)."""
+    folder.mkdir(exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(record, indent=2))
+    (folder / f"{name}.md").write_text(markdown)

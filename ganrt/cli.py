@@ -8,8 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli_args import (COUNT, POSITIVE, SECONDS, OneLineParser, add_engine_args, add_playback_args, integer, number,
-                       playback_options)
+from .cli_args import (COUNT, POSITIVE, SECONDS, OneLineParser, add_engine_args, add_live_args, add_playback_args,
+                       integer, number, playback_options)
 from .errors import GanrtError
 
 
@@ -156,7 +156,12 @@ def add_export(sub) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
-    report = render(playback_options(args), args.out, seconds=args.seconds)
+    if args.replay:
+        from .replay import replay
+
+        report = replay(playback_options(args), args.replay, args.out)
+    else:
+        report = render(playback_options(args), args.out, seconds=args.seconds)
     c = report.counters
     print(f"wrote {report.path}: {report.frames} frames at {report.fps:g} fps in {report.seconds:.1f} s "
           f"({report.frames / report.seconds:.0f} frames/s); backend {report.backend}; "
@@ -169,6 +174,9 @@ def add_render(sub) -> None:
     add_playback_args(p, video=True, scale_help="integer upscale (default: at least 256 px)")
     p.add_argument("-o", "--out", required=True, help="out.mp4 | out.gif | DIR/")
     p.add_argument("--seconds", type=SECONDS, default=5.0)
+    p.add_argument("--replay", metavar="SHOW.jsonl", help="render a performance recorded with --record-controls, "
+                                                          "every frame shown live, frame-exact (its length, not "
+                                                          "--seconds; its seed and controls, not the flags')")
     p.set_defaults(func=cmd_render)
 
 
@@ -220,6 +228,10 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     out = args.out or args.record or unused_name("ganrt-view.mp4")  # never over an earlier run's file
     if (args.out or args.record) and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
+    live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls)) if value]
+    if live:
+        raise GanrtError(f"{' and '.join(live)}: live play needs a window; without a display, `ganrt serve` plays "
+                         f"it in a browser with the same flags")
     length = f"{args.frames} frames" if args.frames else f"{args.seconds:g} s"
     print(f"no window ({why}); rendering {length} of the stream to {out} instead "
           f"(`ganrt serve` plays it live in a browser, through `ssh -L` on a remote machine)")
@@ -271,6 +283,7 @@ def add_view(sub) -> None:
                                        "ganrt-view-2.mp4, ... when that exists)")
     p.add_argument("--force", action="store_true", help="without a display: replace an existing -o file")
     p.add_argument("--seconds", type=SECONDS, default=5.0, help="without a display: seconds rendered")
+    add_live_args(p)
     p.set_defaults(func=cmd_view)
 
 
@@ -312,6 +325,7 @@ def add_serve(sub) -> None:
                    help="a recording stops, its file landed, after this much content (default 600)")
     p.add_argument("--certfile", help="TLS certificate (PEM), with --keyfile")
     p.add_argument("--keyfile", help="TLS private key (PEM)")
+    add_live_args(p)
     p.set_defaults(func=cmd_serve)
 
 

@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -89,10 +89,15 @@ def check_video_suffix(out: Path, folders: bool = True) -> None:
         raise UsageError(f"{out}: expected an .mp4, .gif{' or a folder (DIR/)' if folders else ''} to write")
 
 
+# What a render takes from its stream: (stream, plan, first frame) -> the frames to write, in order
+FrameSource = Callable[[PlaybackStream, VideoPlan, Frame], Iterator[Frame]]
+
+
 def render(options: PlaybackOptions, out: str | Path, seconds: float = 5.0, progress: bool = True,
-           frames: int | None = None) -> RenderReport:
+           frames: int | None = None, source: FrameSource | None = None) -> RenderReport:
     """The stream `options` asks for, `seconds` of it (or `frames` output frames), into `out`
-    (.mp4, .gif or DIR/)."""
+    (.mp4, .gif or DIR/). `source`: which frames, other than the live stream's at the output rate
+    (a replayed performance: ganrt.replay); its own length then, `plan.total` counted as written."""
     out = Path(out)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
@@ -112,14 +117,23 @@ def render(options: PlaybackOptions, out: str | Path, seconds: float = 5.0, prog
         # removed on Ctrl-C or an error, leaving what was there before).
         target = out if is_folder(out) else files.enter_context(atomic_output(out))
         writer = open_writer(out, target, plan.size, plan.fps, is_folder(out))
+        chosen = counted_into(source(stream, plan, first), plan) if source else output_frames(stream, plan, first)
         frames = (tile(to_uint8_rgb(stream.copy_to_host(frame, host)), plan.canvas, plan.scale)
-                  for frame in progress_bar(output_frames(stream, plan, first), plan.total, progress))
+                  for frame in progress_bar(chosen, None if source else plan.total, progress))
         write_all(writer, frames, progress)
     return RenderReport(out, plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
                         stream.counters)
 
 
-def progress_bar(frames: Iterator[Frame], total: int, progress: bool) -> Iterator[Frame]:
+def counted_into(frames: Iterator[Frame], plan: VideoPlan) -> Iterator[Frame]:
+    """The frames, `plan.total` set to how many were written (a source of its own length)."""
+    plan.total = 0
+    for frame in frames:
+        plan.total += 1
+        yield frame
+
+
+def progress_bar(frames: Iterator[Frame], total: int | None, progress: bool) -> Iterator[Frame]:
     from tqdm import tqdm
 
     return tqdm(frames, total=total, desc="render", unit="frame", disable=not progress)

@@ -26,7 +26,7 @@ from ..errors import GanrtError, UsageError
 from ..playback_open import open_playback
 from ..playback_ui.actions import CAPTURE_ACTIONS, KEY_ACTIONS
 from ..playback_ui.canvas import HostCanvas
-from ..playback_ui.options import PlaybackOptions
+from ..playback_ui.options import LiveOptions, PlaybackOptions
 from ..playback_ui.session import HUD_PERIOD_S, PlaybackSession
 from .encode import FrameEncoder, choose_format
 from .flow import MESSAGE_RATE, EncodedFrame, MessageRate, ViewerFlow
@@ -35,12 +35,13 @@ from .protocol import (HEADER, MIME, PAGE_ACTIONS, VERSION, FrameHeader, PageMes
 
 log = logging.getLogger(__name__)
 
+PAGE_LIVE = ("truncation", "class_index", "walk_speed", "direction")  # the page's sliders: a live input
 CAPTURE_PERIOD_S = 0.5  # one viewer's screenshots, and its record toggles: at most one each per this (disk is finite)
 HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 
 
 @dataclass
-class ServeOptions(PlaybackOptions):
+class ServeOptions(PlaybackOptions, LiveOptions):
     host: str = "127.0.0.1"
     port: int = 8765  # 0: any free port
     image_format: str = "auto"  # auto | png | jpeg
@@ -101,8 +102,10 @@ class Hub:
             self.canvas = HostCanvas(self.stream)
             width, height = self.canvas.size
             self.encoder = FrameEncoder(choose_format(o.image_format, width, height), o.quality, width, height)
-            self.session.wake_on_new_chunk(self.wake.set)  # a new chunk ends the thread's sleep
+            self.session.wake_on_new_chunk(self.wake.set)  # a new chunk or an OSC command ends the thread's sleep
             self.session.start()
+            self.session.attach_live(o, self.stream.choice.label,
+                                     {"screenshot": self.screenshot, "record": self.toggle_recording})
         except BaseException:
             self.session.close()
             self.session = None
@@ -275,7 +278,7 @@ class Hub:
 
     def set(self, name: str, value: object) -> None:
         """A page's control value, checked against the model (the one bounds table: UsageError)."""
-        self.session.set(name, value)
+        self.session.set(name, value, source="page" if name in PAGE_LIVE else None)
         self.refresh_state()
 
     def screenshot(self) -> dict:

@@ -112,7 +112,7 @@ def test_seed_change_reaches_the_screen_within_two_refreshes(display, tmp_path):
         latencies = seed_change_latencies(viewer, 7)
         assert viewer.stream.controls.seed == 7 and viewer.shown.seed == 7
         lines = viewer.hud_lines()
-        assert "seed 7" in lines[1] and "seed change" in lines[2]
+        assert "seed 7" in lines[1] and "last change" in lines[2]
     finally:
         viewer.close()
     assert float(np.median(latencies)) <= 2 / REFRESH_HZ, latencies

@@ -36,8 +36,9 @@ class PlaybackStream:
                                   controls=self.controls)
         self.live = LiveFollow(self.frames)
         self.on_control = None  # called (name, value) after every change, whatever its source (a timeline)
-        self.seed_asked_at: float | None = None  # perf_counter of the last seed change not yet on screen
+        self.asked_at: float | None = None  # perf_counter of the last restart (seed, psi...) not yet on screen
         self.last_control_latency_s: float | None = None
+        self.last_shown_at = 0.0  # perf_counter when the last frame went on screen
         self.seed_on_screen = seed
         self.chunk_bytes = 0  # one stream's T frames in a CUDA slot (copy-out offsets)
         # CUDA backends: the consumer's own stream, and one chunk in page-locked host memory
@@ -110,11 +111,14 @@ class PlaybackStream:
         return self.frames.poll(now)
 
     def note_shown(self, frame: Frame, when: float | None = None) -> None:
-        """`frame` is on screen (since `when`): ends a pending control-latency measurement."""
+        """`frame` is on screen (since `when`): ends a pending control-latency measurement once it is
+        the first frame made after the last restart (a seed change, or a re-made frame)."""
         self.seed_on_screen = frame.seed
-        if self.seed_asked_at is not None and frame.seed == self.controls.seed:
-            self.last_control_latency_s = (time.perf_counter() if when is None else when) - self.seed_asked_at
-            self.seed_asked_at = None
+        self.last_shown_at = time.perf_counter() if when is None else when
+        ring = self.frames.ring
+        if self.asked_at is not None and ring.pending is None and frame.chunk >= ring.base:
+            self.last_control_latency_s = self.last_shown_at - self.asked_at
+            self.asked_at = None
 
     def host_frame_buffer(self) -> np.ndarray:
         """A host array for one frame of every stream: (B, H, W, 4) uint8 or (B, 3, H, W) float32."""
@@ -174,7 +178,7 @@ class PlaybackStream:
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""
         self.controls.seed = check_control(self.contract, "seed", seed)
-        self.seed_asked_at = time.perf_counter()
+        self.asked_at = time.perf_counter()
         self.frames.set_seed(self.controls.seed)
         self.changed("seed", self.controls.seed)
 
@@ -240,6 +244,8 @@ class PlaybackStream:
         self.frames.remake()
 
     def remake(self, name: str, value: object) -> None:
+        if self.contract.kind != "step":  # a step model's change lands in its next chunk: no restart to time
+            self.asked_at = time.perf_counter()
         self.frames.remake()
         self.changed(name, value)
 

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
 from .errors import UsageError
-from .fileio import atomic_output, check_output
-from .grid import VIDEO_GAP, blank_canvas, grid_shape, tile
-from .imaging import to_uint8_rgb
 from .playable import playable_model
-from .runtime.playback import PlaybackStream, open_stream
+from .runtime.playback import open_stream
 from .runtime.stream import Frame, StreamCounters
-from .writers import open_writer, write_all
+from .sink import FileSink, check_destination
+from .video import output_frames, video_plan
 
 log = logging.getLogger(__name__)
 
@@ -36,66 +30,13 @@ class RenderReport:
     counters: StreamCounters
 
 
-def is_folder(out: Path) -> bool:
-    return out.suffix == "" or str(out).endswith(os.sep)
-
-
-def auto_scale(resolution: int, rows: int) -> int:
-    """Integer upscale so the video is at least ~256 px tall (tiny GAN frames)."""
-    return max(1, math.ceil(256 / (resolution * rows)))
-
-
-@dataclass
-class VideoPlan:
-    """How a stream becomes a video: `total` output frames at `fps`, streams tiled `scale`x on `canvas`."""
-
-    total: int
-    fps: float
-    scale: int
-    canvas: np.ndarray  # (H, W, 3) uint8, reused for every frame
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) of every output frame."""
-        return self.canvas.shape[1], self.canvas.shape[0]
-
-
-def video_plan(contract, seconds: float, fps: float | None, grid: int, scale: int | None) -> VideoPlan:
-    if seconds <= 0:
-        raise UsageError(f"--seconds {seconds}: expected a positive duration")
-    fps = fps or contract.fps
-    rows, _ = grid_shape(grid)
-    scale = scale or auto_scale(contract.resolution, rows)
-    return VideoPlan(max(1, round(seconds * fps)), fps, scale, blank_canvas(grid, contract.resolution * scale,
-                                                                            VIDEO_GAP, 3))
-
-
-def output_frames(stream: PlaybackStream, plan: VideoPlan, first: Frame) -> Iterator[Frame]:
-    """The content frame shown at each of the plan's output frames (content frames skipped or
-    repeated when the output rate differs from the model's), from `first` (index 0) on."""
-    frame, content_fps = first, stream.contract.fps
-    for i in range(plan.total):
-        wanted = math.floor(i * content_fps / plan.fps)  # content frame shown at output frame i
-        while frame.index < wanted:
-            frame = stream.take()
-        yield frame
-
-
-def check_video_suffix(out: Path, folders: bool = True) -> None:
-    if not (folders and is_folder(out)) and out.suffix.lower() not in (".mp4", ".gif"):
-        raise UsageError(f"{out}: expected an .mp4, .gif{' or a folder (DIR/)' if folders else ''} to write")
-
-
 def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float | None = None,
            backend: str = "auto", seed: int = 0, grid: int = 1, scale: int | None = None,
            progress: bool = True, cpu_precision: str = "fp32", cuda_graph: bool = False,
            truncation: float | None = None, class_index: int | None = None) -> RenderReport:
-    out = Path(out)
+    check_destination(out)  # before an export or a backend opens ('DIR/': a frames folder)
     if seconds <= 0:
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
-    check_video_suffix(out)
-    if not is_folder(out):  # a folder is made (parents too) when the first frame is written
-        check_output(out)  # before an export or a backend opens
     path, label = playable_model(model, backend)
     stream = open_stream(path, backend, batch=grid, seed=seed, cuda_graph=cuda_graph, cpu_precision=cpu_precision,
                          start=False, label=label, truncation=truncation, class_index=class_index)
@@ -104,14 +45,11 @@ def render(model: str | None, out: str | Path, seconds: float = 5.0, fps: float 
         files.callback(stream.close)  # last: the backend outlives the writer
         plan = video_plan(stream.contract, seconds, fps, grid, scale)
         host = stream.host_frame_buffer()
-        # A single file is written beside `out` and renamed only when every frame is in (or
-        # removed on Ctrl-C or an error, leaving what was there before).
-        target = out if is_folder(out) else files.enter_context(atomic_output(out))
-        writer = open_writer(out, target, plan.size, plan.fps, is_folder(out))
-        frames = (tile(to_uint8_rgb(stream.copy_to_host(frame, host)), plan.canvas, plan.scale)
-                  for frame in progress_bar(output_frames(stream, plan, stream.start().take()), plan.total, progress))
-        write_all(writer, frames, progress)
-    return RenderReport(out, plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
+        sink = files.enter_context(FileSink(out, plan.size, plan.fps, progress))
+        for frame in progress_bar(output_frames(stream, plan, stream.start().take()), plan.total, progress):
+            sink.append(plan.picture(stream.copy_to_host(frame, host)))
+        sink.finish()
+    return RenderReport(Path(out), plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
                         stream.counters)
 
 

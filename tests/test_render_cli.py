@@ -35,7 +35,7 @@ def test_render_gif_grid_and_folder(tmp_path):
 
 def test_render_bad_inputs(tmp_path, capsys):
     assert main(["render", "-o", str(tmp_path / "x.avi")]) == 2
-    assert "expected an .mp4, .gif or a folder" in capsys.readouterr().err
+    assert "expected .mp4, .gif or a folder (DIR/)" in capsys.readouterr().err
     assert main(["render", str(tmp_path / "missing.onnx"), "-o", str(tmp_path / "x.mp4")]) == 2
     assert "no such model file" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.mp4"))

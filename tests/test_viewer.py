@@ -230,4 +230,4 @@ def test_scripted_screenshot_and_recording(display, tmp_path, capsys):
 
 def test_scripted_capture_names_must_fit(display, tmp_path, capsys):
     assert main(["view", "--backend", "ort-cpu", "--frames", "2", "--record", str(tmp_path / "run.avi")]) == 2
-    assert "recordings are MP4" in capsys.readouterr().err
+    assert "expected .mp4 for a recording" in capsys.readouterr().err

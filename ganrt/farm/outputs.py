@@ -9,7 +9,8 @@ import string
 from pathlib import Path
 
 from ..errors import UsageError
-from ..render import check_video_suffix
+from ..fileio import check_suffix
+from ..sink import VIDEO_SUFFIXES
 
 EXAMPLE = "out/{seed:05d}.mp4"
 
@@ -28,7 +29,7 @@ class OutputTemplate:
             self.path(0)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"-o {template}: {exc}; write the seed as {{seed}} or {{seed:05d}}") from None
-        check_video_suffix(self.path(0), folders=False)
+        check_suffix(self.template, *VIDEO_SUFFIXES, what="a video per seed")
 
     def parsed(self):
         try:

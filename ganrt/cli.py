@@ -252,9 +252,10 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     from .render import render
     from .sink import check_destination
 
-    out = args.out or args.record or unused_name("ganrt-view.mp4")  # never over an earlier run's file
+    named = args.out if args.out is not None else args.record  # -o '' is refused, not taken for no -o
+    out = named if named is not None else unused_name("ganrt-view.mp4")  # never over an earlier run's file
     check_destination(out)
-    if (args.out or args.record) and Path(out).exists() and not args.force:
+    if named is not None and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
     print(f"no window ({why}); rendering {args.seconds:g} s of the stream to {out} instead "
           f"(`ganrt serve` plays it live in a browser, through `ssh -L` on a remote machine)")
@@ -513,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     import os
     import signal
 
-    from .interrupts import exit_status, silence_stdio, stop_on_signals
+    from .interrupts import exit_status, output_gone, silence_stdio, stop_on_signals
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -533,12 +534,12 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exception(exc)
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `ganrt ... | head` and head is gone: exit as SIGPIPE would, with nobody to tell
-        silence_stdio()
-        return 128 + signal.SIGPIPE
     except OSError as exc:  # an output path the system refused: under a file, no permission, disk full
         from .fileio import os_error_line
 
+        if isinstance(exc, BrokenPipeError) and output_gone():  # `ganrt ... | head`, head gone: as SIGPIPE would
+            silence_stdio()  # nobody to tell
+            return 128 + signal.SIGPIPE
         if args.debug or os.environ.get("GANRT_DEBUG") == "1":
             raise
         print(f"error: {os_error_line(exc)}", file=sys.stderr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
@@ -69,6 +70,16 @@ def signals_held() -> Iterator[None]:
             signal.signal(signum, handler)
         for signum in dict.fromkeys(arrived):
             signal.raise_signal(signum)  # to the handler it was meant for, now back in place
+
+
+def output_gone() -> bool:
+    """Whether the reader of stdout or stderr has gone (`ganrt ... | head`, and head has exited):
+    a pipe with no reader polls as an error."""
+    poller = select.poll()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            poller.register(stream.fileno(), select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
 
 
 def silence_stdio() -> None:

@@ -231,3 +231,11 @@ def test_scripted_screenshot_and_recording(display, tmp_path, capsys):
 def test_scripted_capture_names_must_fit(display, tmp_path, capsys):
     assert main(["view", "--backend", "ort-cpu", "--frames", "2", "--record", str(tmp_path / "run.avi")]) == 2
     assert "expected .mp4 for a recording" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, name", [("--screenshot", "x.png"), ("--record", "x.mp4")])
+def test_a_capture_into_a_missing_folder_fails_before_the_window_opens(display, tmp_path, capsys, flag, name):
+    assert main(["view", "--backend", "ort-cpu", "--frames", "2", flag, str(tmp_path / "nodir" / name)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and f"folder {tmp_path / 'nodir'} does not exist" in captured.err
+    assert "keys:" not in captured.out and list(tmp_path.iterdir()) == []  # no window, no run

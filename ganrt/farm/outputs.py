@@ -45,7 +45,7 @@ class OutputTemplate:
         return os.path.relpath(self.path(seed), self.folder())
 
     def remove_temp_files(self, seed: int) -> int:
-        """Delete the temp files a killed worker left for `seed` (atomic_output's hidden '.NAME.*');
+        """Delete the temp files a killed worker left for `seed` (the file sink's hidden '.NAME.*');
         shards never share a seed, so no live writer owns them. Returns how many went."""
         path = self.path(seed)
         stale = list(path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -41,8 +42,12 @@ class Stopped:
 
     def read(self, fd: int) -> None:
         try:
-            while chunk := os.read(fd, 4096):
-                self.out += chunk
+            while True:
+                if select.select([fd], [], [], 0.02)[0]:  # a timeout too: `ready` may watch files
+                    chunk = os.read(fd, 4096)
+                    if not chunk:
+                        return
+                    self.out += chunk
                 if self.sent is None and self.ready(self.out):
                     self.sent = time.monotonic()
                     if self.how == PIPE:

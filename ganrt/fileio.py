@@ -60,8 +60,15 @@ class PendingFolder(PendingFile):
         if not self.path.is_dir():
             return os.replace(self.temp, self.path)
         old = make_temp(self.path, folder=True, prefix=f".{self.path.name}.old.")
-        os.replace(self.path, old)  # over the empty folder just made
-        os.replace(self.temp, self.path)
+        try:
+            os.replace(self.path, old)  # over the empty folder just made
+            os.replace(self.temp, self.path)
+        except BaseException:  # the earlier folder back where it was
+            if self.path.exists():
+                os.rmdir(old)
+            else:
+                os.replace(old, self.path)
+            raise
         shutil.rmtree(old)
 
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 MARKER = ".ganrt-frames"  # in every frames folder ganrt writes: the next render may replace it whole
+MARKER_TEXT = "written by ganrt: the next render here replaces this folder whole\n"
 FRAME_NAME = re.compile(r"frame_\d{6,}\.png")
 
 
@@ -98,8 +99,8 @@ class FileSink:
                 raise UsageError(f"{self.path}: no frame came to write; nothing was written")
             self.writer.close(self.progress)
             if self.folder:
-                (Path(self.pending.temp) / MARKER).write_text("written by ganrt: the next render here replaces "
-                                                              "this folder whole\n")
+                check_frames_folder(self.path)  # still ganrt's: nobody put a file of theirs there meanwhile
+                (Path(self.pending.temp) / MARKER).write_text(MARKER_TEXT)
             self.pending.land()
         except BaseException:
             self.abort()

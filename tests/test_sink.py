@@ -6,7 +6,6 @@ left to make one again. Recordings that got no frame write nothing."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
@@ -89,3 +88,12 @@ def test_a_recording_lands_every_frame_tiled(tmp_path):
     assert captures.paths == [tmp_path / "r.mp4"] and [p.name for p in tmp_path.iterdir()] == ["r.mp4"]
     video = iio.imread(tmp_path / "r.mp4")
     assert video.shape == (4, 272, 272, 3)  # 2 x 2 tiles of 32 px upscaled 4x (256 px tall), a 16-px gap
+
+
+def test_a_file_put_in_the_frames_folder_during_the_render_is_kept(tmp_path, earlier):
+    with FileSink(f"{tmp_path}/frames/", SIZE, fps=10) as sink:
+        sink.append(frame(0))
+        (tmp_path / "frames" / "notes.txt").write_text("the user's, written meanwhile")
+        with pytest.raises(UsageError, match="a folder ganrt did not write"):
+            sink.finish()
+    assert snapshot(tmp_path) == {**earlier, "frames/notes.txt": b"the user's, written meanwhile"}

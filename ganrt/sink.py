@@ -47,6 +47,8 @@ def check_frames_folder(out: str | Path) -> None:
     if path.resolve() in (cwd, *cwd.parents):
         raise UsageError(f"{shown}: the current folder cannot hold the frames (a frames folder is replaced "
                          f"whole); pass a folder of their own, e.g. frames/")
+    if path.is_symlink():  # the swap would replace the link, not the folder it points to
+        raise UsageError(f"{shown}: a link; pass the folder it points to ({path.resolve()}), or a new one")
     if path.is_dir():
         foreign = foreign_entries(path)
         if foreign:

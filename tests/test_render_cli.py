@@ -154,6 +154,14 @@ def test_a_folder_ganrt_did_not_write_is_refused_before_any_work(what, tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
+def test_a_link_to_a_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert main(["render", "-o", f"{tmp_path / 'link'}/", "--seconds", "0.2"]) == 2
+    assert f"link/: a link; pass the folder it points to ({tmp_path / 'real'})" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"] and not list((tmp_path / "real").iterdir())
+
+
 def test_an_empty_folder_takes_the_frames(tmp_path):
     (tmp_path / "empty").mkdir()
     assert main(["render", "-o", str(tmp_path / "empty"), "--seconds", "0.2"]) == 0

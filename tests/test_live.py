@@ -125,8 +125,10 @@ EFFECTS = {
 }
 
 
-def test_every_documented_address_is_tested():
+def test_every_address_is_tested_and_documented():
     assert set(EFFECTS) == set(osc_addresses())
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "live.md").read_text()
+    assert all(f"`{address}`" in docs for address in osc_addresses())
 
 
 @pytest.mark.parametrize("address", sorted(EFFECTS))

@@ -25,7 +25,9 @@ from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
 from .controls import MAX_DIRECTIONS, Controls, check_control, classes_of, shown, takes_truncation
 from .live import LiveFollow
-from .stream import Frame, FrameStream, StreamCounters
+from .ring import StreamCounters
+from .slots import Frame
+from .stream import FrameStream
 
 class PlaybackStream:
     def __init__(self, choice: BackendChoice, seed: int = 0, slots: int = 3, own_backend: bool = True):

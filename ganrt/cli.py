@@ -8,12 +8,14 @@ import logging
 import sys
 from pathlib import Path
 
-from .cli_args import (COUNT, POSITIVE, SECONDS, OneLineParser, add_engine_args, add_playback_args, integer, number,
-                       playback_options)
+from .cli_args import (COUNT, POSITIVE, SECONDS, OneLineParser, add_engine_args, add_live_args, add_playback_args,
+                       integer, number, playback_options)
 from .errors import GanrtError
+from .fileio import check_suffix
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    check_suffix(args.out, ".pt", what="a checkpoint")
     try:
         from .train.loop import TrainConfig, train
     except ImportError as exc:
@@ -78,6 +80,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         build = f", or build an engine from it with `ganrt build {name}`" if name.lower().endswith(".onnx") else ""
         raise GanrtError(f"{name}: already exported (export reads a checkpoint .pt); play it with `ganrt view "
                          f"{name}` or `ganrt render {name} -o out.mp4`, measure it with `ganrt bench {name}`{build}")
+    check_suffix(args.out, ".onnx", what="an ONNX model")
     try:
         from .export import ExportOptions, build_from_factory, export_checkpoint, export_generator, parse_dims
     except ImportError as exc:
@@ -156,7 +159,12 @@ def add_export(sub) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
-    report = render(playback_options(args), args.out, seconds=args.seconds)
+    if args.replay:
+        from .replay import replay
+
+        report = replay(playback_options(args), args.replay, args.out)
+    else:
+        report = render(playback_options(args), args.out, seconds=args.seconds)
     c = report.counters
     print(f"wrote {report.path}: {report.frames} frames at {report.fps:g} fps in {report.seconds:.1f} s "
           f"({report.frames / report.seconds:.0f} frames/s); backend {report.backend}; "
@@ -169,6 +177,9 @@ def add_render(sub) -> None:
     add_playback_args(p, video=True, scale_help="integer upscale (default: at least 256 px)")
     p.add_argument("-o", "--out", required=True, help="out.mp4 | out.gif | DIR/")
     p.add_argument("--seconds", type=SECONDS, default=5.0)
+    p.add_argument("--replay", metavar="SHOW.jsonl", help="render a performance recorded with --record-controls, "
+                                                          "every frame shown live, frame-exact (its length, not "
+                                                          "--seconds; its seed and controls, not the flags')")
     p.set_defaults(func=cmd_render)
 
 
@@ -213,13 +224,20 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     recording), `--frames N` long if given, else `--seconds`."""
     from .fileio import unused_name
     from .render import render
+    from .sink import check_destination
 
-    if args.out and args.record:
+    if args.out is not None and args.record is not None:
         raise GanrtError(f"-o {args.out} and --record {args.record}: without a display, view writes one file "
                          f"(the stream it would have shown); pass one of them")
-    out = args.out or args.record or unused_name("ganrt-view.mp4")  # never over an earlier run's file
-    if (args.out or args.record) and Path(out).exists() and not args.force:
+    named = args.out if args.out is not None else args.record  # -o '' is refused, not taken for no -o
+    out = named if named is not None else unused_name("ganrt-view.mp4")  # never over an earlier run's file
+    check_destination(out)
+    if named is not None and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
+    live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls)) if value]
+    if live:
+        raise GanrtError(f"{' and '.join(live)}: live play needs a window; without a display, `ganrt serve` plays "
+                         f"it in a browser with the same flags")
     length = f"{args.frames} frames" if args.frames else f"{args.seconds:g} s"
     print(f"no window ({why}); rendering {length} of the stream to {out} instead "
           f"(`ganrt serve` plays it live in a browser, through `ssh -L` on a remote machine)")
@@ -232,8 +250,10 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
 
 def cmd_view(args: argparse.Namespace) -> int:
     from .errors import DisplayError
+    from .playback_ui.capture import check_capture_paths
     from .viewer import display_available
 
+    check_capture_paths(args.record, args.screenshot)  # a window or not: before the run, not after it
     ok, why = display_available()
     if not ok:
         return render_instead(args, why)
@@ -271,6 +291,7 @@ def add_view(sub) -> None:
                                        "ganrt-view-2.mp4, ... when that exists)")
     p.add_argument("--force", action="store_true", help="without a display: replace an existing -o file")
     p.add_argument("--seconds", type=SECONDS, default=5.0, help="without a display: seconds rendered")
+    add_live_args(p)
     p.set_defaults(func=cmd_view)
 
 
@@ -312,6 +333,7 @@ def add_serve(sub) -> None:
                    help="a recording stops, its file landed, after this much content (default 600)")
     p.add_argument("--certfile", help="TLS certificate (PEM), with --keyfile")
     p.add_argument("--keyfile", help="TLS private key (PEM)")
+    add_live_args(p)
     p.set_defaults(func=cmd_serve)
 
 
@@ -327,6 +349,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .export.engine import build_engine
     from .trt.sidecar import read_sidecar
 
+    check_suffix(args.out, ".engine", what="a TensorRT engine")
     batches = tuple(int(b) for b in args.batches.split(",") if b.strip().isdigit())
     if len(batches) != 3 or not 1 <= batches[0] <= batches[1] <= batches[2]:
         raise GanrtError(f"--batches {args.batches}: expected MIN,OPT,MAX with 1 <= MIN <= OPT <= MAX")
@@ -381,6 +404,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench_report import plot, summary, terminal_table
     from .fileio import atomic_output, check_output
 
+    check_suffix(args.json, ".json", what="the results")
+    check_suffix(args.plot, ".png", what="the chart")
     for out in filter(None, (args.json, args.plot)):
         check_output(out)  # before minutes of measuring
     bench = plan_bench(args.model, args.checkpoint, args.backends, args.cpu_precision)
@@ -460,6 +485,9 @@ def quiet_library_loggers() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     import os
+    import signal
+
+    from .interrupts import exit_status, output_gone, silence_stdio, stop_on_signals
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -469,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     quiet_library_loggers()
+    restore_signals = stop_on_signals()  # SIGTERM, SIGHUP unwind like Ctrl-C: no temp file outlives us
     try:
         return args.func(args)
     except GanrtError as exc:
@@ -481,13 +510,18 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # an output path the system refused: under a file, no permission, disk full
         from .fileio import os_error_line
 
+        if isinstance(exc, BrokenPipeError) and output_gone():  # `ganrt ... | head`, head gone: as SIGPIPE would
+            silence_stdio()  # nobody to tell
+            return 128 + signal.SIGPIPE
         if args.debug or os.environ.get("GANRT_DEBUG") == "1":
             raise
         print(f"error: {os_error_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP as interrupts.Stopped
+        print("interrupted" if exit_status(exc) == 130 else f"stopped by {exc}", file=sys.stderr)
+        return exit_status(exc)
+    finally:
+        restore_signals()
 
 
 if __name__ == "__main__":

@@ -97,3 +97,17 @@ def playback_options(args: argparse.Namespace, cls: type | None = None, **own):
     cls = cls or PlaybackOptions
     names = cls.field_names() - set(own)
     return cls(**{n: getattr(args, n) for n in names if hasattr(args, n)}, **own)
+
+
+def add_live_args(p: argparse.ArgumentParser) -> None:
+    """Live inputs and the performance record (LiveOptions): view and serve."""
+    live = p.add_argument_group("playing live (docs/live.md)")
+    live.add_argument("--osc", metavar="HOST:PORT", help="take OSC control messages here, e.g. 127.0.0.1:9000 "
+                                                         "(addresses under /ganrt/)")
+    live.add_argument("--osc-token", metavar="SECRET", help="off loopback: the first segment every OSC address "
+                                                            "must carry (/SECRET/ganrt/...)")
+    live.add_argument("--osc-feedback", metavar="HOST:PORT", help="where /ganrt/state sends every control's value")
+    live.add_argument("--directions", metavar="FILE.npy", help="latent directions for /ganrt/direction, (K <= 8, "
+                                                               "latent size) (default: 8 random orthonormal ones)")
+    live.add_argument("--record-controls", metavar="FILE.jsonl", help="write every control change, with the frame "
+                                                                      "it took effect at (ganrt render --replay)")

@@ -6,33 +6,119 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
 from .errors import UsageError
+from .interrupts import signals_held
+
+
+class PendingFile:
+    """A hidden temp file beside `path` ('.NAME.XXXX.SUFFIX'): `land()` renames it over `path`,
+    `discard()` removes it. Stop signals wait while either runs, and while it is made and noted."""
+
+    folder = False
+
+    def __init__(self, path: str | Path):
+        self.path, self.temp, self.landed = Path(path), None, False
+        check_output(self.path)
+        try:
+            with signals_held():
+                self.temp = make_temp(self.path, self.folder)
+        except BaseException:  # a signal held above arrives here: what was just made goes
+            self.discard()
+            raise
+
+    def land(self) -> None:
+        with signals_held():
+            os.chmod(self.temp, (0o777 if self.folder else 0o666) & ~current_umask())  # mkstemp's is 0600
+            self.replace()
+            self.landed = True
+
+    def replace(self) -> None:
+        os.replace(self.temp, self.path)
+
+    def discard(self) -> None:
+        with signals_held():
+            if self.temp is None or self.landed or not os.path.exists(self.temp):
+                return
+            if self.folder:
+                shutil.rmtree(self.temp)
+            else:
+                os.unlink(self.temp)
+
+
+class PendingFolder(PendingFile):
+    """A hidden temp folder beside `path`, swapped in whole by `land()`: an earlier folder of that
+    name goes only once the new one is complete (the caller decides whether it may go)."""
+
+    folder = True
+
+    def replace(self) -> None:
+        if not self.path.is_dir():
+            return os.replace(self.temp, self.path)
+        old = make_temp(self.path, folder=True, prefix=f".{self.path.name}.old.")
+        try:
+            os.replace(self.path, old)  # over the empty folder just made
+            os.replace(self.temp, self.path)
+        except BaseException:  # the earlier folder back where it was
+            if self.path.exists():
+                os.rmdir(old)
+            else:
+                os.replace(old, self.path)
+            raise
+        shutil.rmtree(old)
+
+
+def make_temp(path: Path, folder: bool = False, prefix: str | None = None) -> str:
+    """A new hidden file (or folder) beside `path`, named after it."""
+    prefix = prefix or f".{path.name}."
+    try:
+        if folder:
+            return tempfile.mkdtemp(prefix=prefix, dir=path.parent)
+        fd, temp = tempfile.mkstemp(prefix=prefix, suffix=path.suffix or ".tmp", dir=path.parent)
+    except OSError as exc:  # e.g. /proc, or a folder only root could write to
+        raise UsageError(f"{path}: cannot write in {path.parent} ({exc.strerror}); pass a path you can "
+                         f"write to") from None
+    os.close(fd)
+    return temp
+
+
+def current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 @contextlib.contextmanager
 def atomic_output(path: str | Path) -> Iterator[str]:
     """Yield a temp path beside `path`; rename it over `path` only if the block succeeds."""
-    path = Path(path)
-    check_output(path)
+    pending = PendingFile(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
-    except OSError as exc:  # e.g. /proc, or a folder only root could write to
-        raise UsageError(f"{path}: cannot write in {path.parent} ({exc.strerror}); pass a path you can "
-                         f"write to") from None
-    os.close(fd)
-    try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(tmp, path)
+        yield pending.temp
+        pending.land()
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        pending.discard()
+
+
+def check_suffix(path: str | Path | None, *suffixes: str, what: str, folder: bool = False) -> None:
+    """Refuse, before any work, an output named for another kind of file than the one written
+    (a checkpoint named .onnx); `folder`: a path without a suffix (DIR/) is fine too. None: the
+    default name, fine."""
+    if path is None or (folder and is_folder(path)) or Path(path).suffix.lower() in suffixes:
+        return
+    suffix = Path(path).suffix
+    options = [*suffixes, *(["a folder (DIR/)"] if folder else [])]
+    choices = " or ".join([", ".join(options[:-1]), options[-1]] if len(options) > 1 else options)
+    example = Path(path).with_suffix(suffixes[0]) if Path(path).name not in ("", ".", "..") else f"out{suffixes[0]}"
+    raise UsageError(f"{path}: expected {choices} for {what}, got {suffix or 'no extension'}; name it {example}")
+
+
+def is_folder(path: str | Path) -> bool:
+    """An output path naming a folder: 'DIR/', or no suffix at all."""
+    return str(path).endswith(("/", os.sep)) or Path(path).suffix == ""
 
 
 def check_output(path: str | Path) -> None:

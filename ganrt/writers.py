@@ -1,19 +1,18 @@
-"""Where `ganrt render` puts frames: an MP4 (ffmpeg), a GIF (Pillow) or a folder of PNGs.
+"""The encoders behind the file sink (sink.py): an MP4 (ffmpeg), a GIF (Pillow) or a folder of PNGs,
+each writing to the sink's temp file or folder.
 
 Each writer takes (H, W, 3) uint8 frames one by one and either `close`s (the file is complete)
 or `abort`s (Ctrl-C, an error: stop at once, encode nothing more). The GIF's colour
 quantization happens per frame as it arrives, so the render's progress bar covers it, and the
-final encode has a bar of its own; a folder's PNGs land one by one, each whole or not at all.
+final encode has a bar of its own.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Iterator, Protocol
 
 import numpy as np
-
-from .fileio import atomic_output
 
 
 class FrameWriter(Protocol):
@@ -23,17 +22,15 @@ class FrameWriter(Protocol):
 
 
 class FolderWriter:
-    """frame_000000.png, ... in a folder; each written to a temp file, then renamed."""
+    """frame_000000.png, ... in a folder (the sink's temp folder, swapped in whole at the end)."""
 
-    def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder, self.count = folder, 0
+    def __init__(self, folder: str | Path):
+        self.folder, self.count = Path(folder), 0
 
     def append(self, image: np.ndarray) -> None:
         from PIL import Image
 
-        with atomic_output(self.folder / f"frame_{self.count:06d}.png") as tmp:
-            Image.fromarray(image).save(tmp, format="PNG")
+        Image.fromarray(image).save(self.folder / f"frame_{self.count:06d}.png", format="PNG")
         self.count += 1
 
     def close(self, progress: bool) -> None:
@@ -106,23 +103,3 @@ def counted(frames: list, progress: bool) -> Iterator:
         for frame in frames:
             yield frame
             bar.update()
-
-
-def open_writer(out: Path, target: str, size: tuple[int, int], fps: float, folder: bool) -> FrameWriter:
-    """size: (width, height) of every frame."""
-    if folder:
-        return FolderWriter(out)
-    if out.suffix.lower() == ".mp4":
-        return Mp4Writer(target, size, fps)
-    return GifWriter(target, fps)
-
-
-def write_all(writer: FrameWriter, frames: Iterable[np.ndarray], progress: bool) -> None:
-    """Append every frame and close; on any interruption abort at once (nothing more is encoded)."""
-    try:
-        for frame in frames:
-            writer.append(frame)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close(progress)

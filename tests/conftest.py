@@ -56,6 +56,21 @@ def tiny_onnx(tiny_checkpoints, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def sg_models(tmp_path_factory):
+    """The conditional StyleGAN2 fixture (8 px, 3 classes) exported twice: {"psi": psi an input,
+    "baked": psi 0.7 in the graph}."""
+    pytest.importorskip("torch", reason="writing the StyleGAN fixture needs torch: pip install 'ganrt[export]'")
+    from ganrt.cli import main
+    from stylegan_pickles import make_generator, write_snapshot
+
+    folder = tmp_path_factory.mktemp("sg-cond")
+    pkl = write_snapshot(make_generator("stylegan2", c_dim=3), folder / "sg2-cond.pkl")
+    assert main(["export", str(pkl), "-o", str(folder / "sg2-cond.onnx"), "--no-check"]) == 0
+    assert main(["export", str(pkl), "-o", str(folder / "baked.onnx"), "--truncation", "0.7", "--no-check"]) == 0
+    return {"psi": str(folder / "sg2-cond.onnx"), "baked": str(folder / "baked.onnx")}
+
+
+@pytest.fixture(scope="session")
 def xvfb():
     """A private X server for the session (the GL tests): DISPLAY=:N."""
     if shutil.which("Xvfb") is None:

@@ -22,19 +22,6 @@ BAD = [("class_index", ["--class", "5"], 5), ("truncation", ["--truncation", "1.
        ("speed", ["--speed", "9"], 9.0), ("seed", ["--seed", str(2**31)], 2**31)]
 
 
-@pytest.fixture(scope="module")
-def sg_models(tmp_path_factory):
-    """The conditional StyleGAN2 fixture exported twice: psi as an input, and psi baked in (0.7)."""
-    pytest.importorskip("torch", reason="writing the StyleGAN fixture needs torch: pip install 'ganrt[export]'")
-    from stylegan_pickles import make_generator, write_snapshot
-
-    folder = tmp_path_factory.mktemp("sg-controls")
-    pkl = write_snapshot(make_generator("stylegan2", c_dim=3), folder / "sg2-cond.pkl")
-    assert main(["export", str(pkl), "-o", str(folder / "sg2-cond.onnx"), "--no-check"]) == 0
-    assert main(["export", str(pkl), "-o", str(folder / "baked.onnx"), "--truncation", "0.7", "--no-check"]) == 0
-    return {"psi": str(folder / "sg2-cond.onnx"), "baked": str(folder / "baked.onnx")}
-
-
 def expected_sentence(model: str, name: str, value) -> str:
     from ganrt.contract import read_contract
 

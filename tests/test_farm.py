@@ -57,7 +57,7 @@ def test_template_without_seed_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "{seed}" in err and "out/{seed:05d}.mp4" in err
     assert main(["render-many", "--seeds", "0-3", "-o", str(tmp_path / "{seed}.avi")]) == 2
-    assert "expected an .mp4, .gif" in capsys.readouterr().err
+    assert "expected .mp4 or .gif" in capsys.readouterr().err
     with pytest.raises(UsageError, match="only {seed}"):
         OutputTemplate("{seed}-{shard}.mp4")
     assert not list(tmp_path.iterdir())

@@ -1,9 +1,15 @@
-"""Ctrl-C during `ganrt render`: a real SIGINT to a real subprocess, at a point where it is
-rendering (and, for a GIF, encoding). It exits within 2 s, keeps the file that was there
-before, and leaves no partial file: every PNG in a folder is whole."""
+"""Whatever stops `ganrt render` early: Ctrl-C (SIGINT), `kill` or `timeout` (SIGTERM), a closed
+terminal (SIGHUP), or the reader of its output going away (`ganrt render ... 2>&1 | head`: a
+broken pipe, where SIGPIPE would end a C program). A real subprocess, stopped while it writes an
+.mp4, a .gif or a frames folder, while it encodes a GIF, or before its first frame: it exits
+within 2 s with the shell's code for that signal and no traceback, and leaves the folder byte
+for byte as it was: the earlier output intact, no partial or hidden temp file."""
 
 from __future__ import annotations
 
+import os
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -14,49 +20,104 @@ from pathlib import Path
 import pytest
 
 EXIT_WITHIN_S = 2.0
+PIPE = "pipe"  # the reader hangs up, as `head` does once it has its lines
+EXIT_CODE = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, PIPE: 128 + signal.SIGPIPE}
+SAYS = {"SIGINT": b"interrupted", "SIGTERM": b"stopped by SIGTERM", "SIGHUP": b"stopped by SIGHUP"}
 
 
-class Watched:
-    """A `ganrt` subprocess whose stderr (progress bars end in \\r, not \\n) is read as it comes."""
+class Stopped:
+    """A `ganrt` subprocess whose stdout and stderr go to one pipe (as `2>&1 |`), read as they come
+    (progress bars end in \\r, not \\n); the moment `ready(output so far)` holds, the reader sends
+    `how` (a signal's name) or closes its end of the pipe (PIPE)."""
 
-    def __init__(self, argv: list[str], cwd: Path):
+    def __init__(self, argv: list[str], cwd: Path, how, ready):
+        read, write = os.pipe()
         # start_new_session: its own process group, SIGINT at its default (KeyboardInterrupt)
-        self.proc = subprocess.Popen([sys.executable, "-m", "ganrt.cli", *argv], cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
-        self.err = b""
-        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "ganrt.cli", *argv], cwd=cwd, stdout=write, stderr=write,
+                                     start_new_session=True)
+        os.close(write)
+        self.out, self.how, self.ready, self.sent = b"", how, ready, None
+        self.reader = threading.Thread(target=self.read, args=(read,), daemon=True)
         self.reader.start()
 
-    def read(self) -> None:
-        while chunk := self.proc.stderr.read1(4096):
-            self.err += chunk
-
-    def wait_for(self, text: str, timeout: float = 60.0, also=lambda: True) -> None:
-        end = time.monotonic() + timeout
-        while text.encode() not in self.err or not also():
-            assert self.proc.poll() is None, f"exited before {text!r}: {self.err.decode()[-2000:]}"
-            assert time.monotonic() < end, f"no {text!r} in {timeout} s: {self.err.decode()[-2000:]}"
-            time.sleep(0.02)
-
-    def interrupt(self) -> float:
-        """SIGINT to the still-running process; seconds from the signal until it exited."""
-        assert self.proc.poll() is None, f"exited before the SIGINT: {self.err.decode()[-2000:]}"
-        self.proc.send_signal(signal.SIGINT)
-        sent = time.monotonic()
+    def read(self, fd: int) -> None:
         try:
-            self.proc.wait(timeout=30)
+            while True:
+                if select.select([fd], [], [], 0.02)[0]:  # a timeout too: `ready` may watch files
+                    chunk = os.read(fd, 4096)
+                    if not chunk:
+                        return
+                    self.out += chunk
+                if self.sent is None and self.ready(self.out):
+                    self.sent = time.monotonic()
+                    if self.how == PIPE:
+                        return  # the reader is gone: its end of the pipe closes below
+                    self.proc.send_signal(getattr(signal, self.how))
+        finally:
+            os.close(fd)
+
+    def wait(self) -> float:
+        """Seconds from the stop to the exit."""
+        try:
+            self.proc.wait(timeout=180)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
+        exited = time.monotonic()
         self.reader.join(timeout=5)
-        return time.monotonic() - sent
+        assert self.sent is not None, f"exited before it was stopped: {self.out.decode()[-2000:]}"
+        return exited - self.sent
 
 
-def interrupted_render(tmp_path: Path, out: str, when: str, extra: tuple[str, ...] = ("--seconds", "600"),
-                       also=lambda: True) -> tuple[Watched, float]:
-    run = Watched(["render", "-o", out, "--grid", "4", *extra], tmp_path)
-    run.wait_for(when, timeout=180, also=also)
-    return run, run.interrupt()
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, hidden ones included: {relative path: contents}."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def earlier_output(folder: Path, out: str) -> None:
+    """What an earlier run left at `out`: a video, or a frames folder ganrt wrote (longer than the new run gets)."""
+    if out.endswith("/"):
+        (folder / out).mkdir()
+        (folder / out / ".ganrt-frames").write_text("written by ganrt\n")
+        for i in range(3):
+            (folder / out / f"frame_{i:06d}.png").write_bytes(b"yesterday's frame %d" % i)
+    else:
+        (folder / out).write_bytes(b"yesterday's good render")
+
+
+def frames_done(output: bytes) -> int:
+    """The render bar's latest count."""
+    counts = re.findall(rb"render: .*?\| *(\d+)/\d+", output)
+    return int(counts[-1]) if counts else 0
+
+
+def stopped_render(tmp_path: Path, out: str, how, ready, extra=("--seconds", "600"), command="render") -> Stopped:
+    earlier_output(tmp_path, out)
+    before = snapshot(tmp_path)
+    run = Stopped([command, "-o", out, "--grid", "4", *extra], tmp_path, how, ready)
+    took = run.wait()
+    assert took < EXIT_WITHIN_S, f"{took:.1f} s after the stop"
+    assert run.proc.returncode == EXIT_CODE[how], run.out.decode()[-2000:]
+    assert b"Traceback" not in run.out and SAYS.get(how, b"") in run.out, run.out.decode()[-2000:]
+    assert snapshot(tmp_path) == before  # the earlier output as it was; nothing partial, nothing hidden
+    return run
+
+
+MID_WRITE = [(how, out) for how in ("SIGINT", "SIGTERM", PIPE) for out in ("old.mp4", "old.gif", "frames/")]
+
+
+@pytest.mark.parametrize("how, out", [*MID_WRITE, ("SIGHUP", "old.mp4")])
+def test_stopped_mid_write(tmp_path, how, out):
+    stopped_render(tmp_path, out, how, ready=lambda output: frames_done(output) >= 5)
+
+
+@pytest.mark.parametrize("how, out", [("SIGTERM", "old.mp4"), ("SIGTERM", "old.gif"), ("SIGTERM", "frames/"),
+                                      ("SIGINT", "old.mp4"), (PIPE, "old.mp4"), (PIPE, "frames/")])
+def test_stopped_before_its_first_frame(tmp_path, how, out):
+    """Stopped the moment its backend is open: before the sink opens, or (a pipe: at the bar's first
+    line, drawn once the sink and ffmpeg are running) with no frame written."""
+    run = stopped_render(tmp_path, out, how, ready=lambda output: b"backend:" in output)
+    assert frames_done(run.out) == 0
 
 
 # The GIF encodes only after every frame is made: 150 frames of 544 x 544 take ~6 s to encode on a
@@ -64,26 +125,14 @@ def interrupted_render(tmp_path: Path, out: str, when: str, extra: tuple[str, ..
 ENCODE_FOR_SECONDS = ("--seconds", "10", "--scale", "16")
 
 
-@pytest.mark.parametrize("out, when, extra", [("old.gif", "render:  ", ("--seconds", "600")),  # making frames
-                                              ("old.gif", "encode gif:  ", ENCODE_FOR_SECONDS),  # encoding
-                                              ("old.mp4", "render:  ", ("--seconds", "600"))])
-def test_ctrl_c_keeps_the_old_file(tmp_path, out, when, extra):
-    (tmp_path / out).write_bytes(b"yesterday's good render")
-    run, took = interrupted_render(tmp_path, out, when, extra)
-    assert took < EXIT_WITHIN_S, f"{took:.1f} s after SIGINT"
-    assert run.proc.returncode == 130 and b"interrupted" in run.err and b"Traceback" not in run.err
-    assert (tmp_path / out).read_bytes() == b"yesterday's good render"
-    assert [p.name for p in tmp_path.iterdir()] == [out]  # no temp file left
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_stopped_while_the_gif_encodes(tmp_path, how):
+    stopped_render(tmp_path, "old.gif", how, ready=lambda output: b"encode gif:  " in output,
+                   extra=ENCODE_FOR_SECONDS)
 
 
-def test_ctrl_c_leaves_only_whole_pngs(tmp_path):
-    from PIL import Image
-
-    made = lambda: len(list((tmp_path / "frames").glob("frame_*.png"))) >= 5  # noqa: E731
-    run, took = interrupted_render(tmp_path, "frames/", "render:  ", also=made)
-    assert took < EXIT_WITHIN_S and run.proc.returncode == 130, run.err.decode()[-2000:]
-    pngs = sorted((tmp_path / "frames").iterdir())
-    assert pngs and all(p.name.startswith("frame_") for p in pngs)  # no temp file left
-    for png in pngs:
-        with Image.open(png) as image:
-            image.load()  # a truncated PNG raises here
+def test_view_without_a_display_stopped_by_sigterm_keeps_the_old_file(tmp_path, monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    stopped_render(tmp_path, "old.mp4", "SIGTERM", ready=lambda output: frames_done(output) >= 5,
+                   extra=("--seconds", "600", "--force"), command="view")

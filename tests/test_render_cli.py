@@ -35,7 +35,7 @@ def test_render_gif_grid_and_folder(tmp_path):
 
 def test_render_bad_inputs(tmp_path, capsys):
     assert main(["render", "-o", str(tmp_path / "x.avi")]) == 2
-    assert "expected an .mp4, .gif or a folder" in capsys.readouterr().err
+    assert "expected .mp4, .gif or a folder (DIR/)" in capsys.readouterr().err
     assert main(["render", str(tmp_path / "missing.onnx"), "-o", str(tmp_path / "x.mp4")]) == 2
     assert "no such model file" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.mp4"))
@@ -126,3 +126,59 @@ def test_output_names_the_checkpoint_and_says_the_backend_once(tiny_checkpoints,
     reasons = [line for line in printed.splitlines() if "on OpenVINO CPU" in line or "on onnxruntime CPU" in line]
     assert len(reasons) == 1 and ": dcgan.pt on " in reasons[0]  # once, naming the checkpoint, not its cache file
     assert "batch batch" not in printed and not any(r.name.startswith("OpenGL") for r in caplog.records)
+
+
+def test_a_frames_folder_rendered_again_shorter_holds_only_the_new_frames(tmp_path, capsys):
+    frames = tmp_path / "frames"
+    assert main(["render", "-o", f"{frames}/", "--seconds", "1"]) == 0
+    first = sorted(p.name for p in frames.iterdir())
+    assert len(first) == 16 and first[0] == ".ganrt-frames" and first[-1] == "frame_000014.png"
+    assert main(["render", "-o", str(frames), "--seconds", "0.2", "--seed", "5"]) == 0  # no slash: a folder too
+    assert sorted(p.name for p in frames.iterdir()) == [".ganrt-frames", *(f"frame_{i:06d}.png" for i in range(3))]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames"]  # neither temp folder nor the old one left
+
+
+FOREIGN = {"a file of the user's": ["notes.txt", "frame_000000.png"],
+           "frames ganrt did not mark": ["frame_000000.png"],
+           "a hidden file": [".DS_Store"]}
+
+
+@pytest.mark.parametrize("what", FOREIGN)
+def test_a_folder_ganrt_did_not_write_is_refused_before_any_work(what, tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in FOREIGN[what]:
+        (folder / name).write_text("the user's")
+    assert main(["render", str(tmp_path / "missing.onnx"), "-o", f"{folder}/"]) == 2  # before the model is read
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{folder}/: a folder ganrt did not write" in err and "remove this one" in err
+    assert sorted(p.name for p in folder.iterdir()) == sorted(FOREIGN[what])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_a_link_to_a_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert main(["render", "-o", f"{tmp_path / 'link'}/", "--seconds", "0.2"]) == 2
+    assert f"link/: a link; pass the folder it points to ({tmp_path / 'real'})" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"] and not list((tmp_path / "real").iterdir())
+
+
+def test_an_empty_folder_takes_the_frames(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert main(["render", "-o", str(tmp_path / "empty"), "--seconds", "0.2"]) == 0
+    assert len(list((tmp_path / "empty").glob("frame_*.png"))) == 3
+
+
+@pytest.mark.parametrize("command", ["render", "view"])
+@pytest.mark.parametrize("out", ["", ".", "./", ".."])
+def test_the_current_folder_is_never_a_frames_folder(command, out, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert main([command, "-o", out, "--seconds", "0.2"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "the current folder cannot hold the frames" in captured.err
+    assert "no window" not in captured.out  # refused before any work
+    assert sorted(tmp_path.rglob("*")) == [tmp_path / "here"]

@@ -112,7 +112,7 @@ def test_seed_change_reaches_the_screen_within_two_refreshes(display, tmp_path):
         latencies = seed_change_latencies(viewer, 7)
         assert viewer.stream.controls.seed == 7 and viewer.shown.seed == 7
         lines = viewer.hud_lines()
-        assert "seed 7" in lines[1] and "seed change" in lines[2]
+        assert "seed 7" in lines[1] and "last change" in lines[2]
     finally:
         viewer.close()
     assert float(np.median(latencies)) <= 2 / REFRESH_HZ, latencies
@@ -230,4 +230,34 @@ def test_scripted_screenshot_and_recording(display, tmp_path, capsys):
 
 def test_scripted_capture_names_must_fit(display, tmp_path, capsys):
     assert main(["view", "--backend", "ort-cpu", "--frames", "2", "--record", str(tmp_path / "run.avi")]) == 2
-    assert "recordings are MP4" in capsys.readouterr().err
+    assert "expected .mp4 for a recording" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, name", [("--screenshot", "x.png"), ("--record", "x.mp4")])
+def test_a_capture_into_a_missing_folder_fails_before_the_window_opens(display, tmp_path, capsys, flag, name):
+    assert main(["view", "--backend", "ort-cpu", "--frames", "2", flag, str(tmp_path / "nodir" / name)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and f"folder {tmp_path / 'nodir'} does not exist" in captured.err
+    assert "keys:" not in captured.out and list(tmp_path.iterdir()) == []  # no window, no run
+
+
+def recording_temp(folder, least_bytes: int):
+    """A condition: the recording's hidden temp file is there, at least this big (ffmpeg writes the
+    MP4's header once its first frame arrives)."""
+    return lambda _: any(p.name.startswith(".run.mp4.") and p.stat().st_size >= least_bytes
+                         for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("how, frames", [("SIGTERM", 0), ("SIGTERM", 1), ("SIGINT", 1)])
+def test_a_stopped_window_lands_its_recording_whole_or_not_at_all(display, tmp_path, how, frames):
+    """`kill` or Ctrl-C while the window records: the window closes as on quit and the recording
+    lands complete, or (stopped before its first frame) not at all; no hidden temp file stays."""
+    from test_interrupt import EXIT_CODE, Stopped
+
+    video = tmp_path / "run.mp4"
+    run = Stopped(["view", "--backend", "ort-cpu", "--record", str(video)], tmp_path, how,
+                  ready=recording_temp(tmp_path, least_bytes=frames))
+    assert run.wait() < 5 and run.proc.returncode == EXIT_CODE[how], run.out.decode()[-2000:]
+    assert b"Traceback" not in run.out and [p.name for p in tmp_path.iterdir()] in ([], ["run.mp4"])
+    if frames:
+        assert iio.imread(video).shape[0] >= 1

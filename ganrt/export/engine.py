@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..contract import StreamContract, concrete_shape, read_contract
 from ..errors import BackendError, ContractError, UsageError, library_message
-from ..fileio import check_output, file_sha256
+from ..fileio import atomic_output, check_output, file_sha256
 from ..trt.flavour import Flavour, apply_targets, choose_builder, needs_gpu, parse_targets
 from ..trt.logger import capturing_logger
 from ..trt.sidecar import EngineSidecar, built_targets, plan_fields, sidecar_path, write_engine
@@ -122,7 +122,8 @@ def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: 
                             build_seconds=round(seconds, 2), contract=contract, **plan_fields(plan))
     write_engine(out, plan, sidecar)
     if cache is not None:
-        Path(timing_cache).write_bytes(bytes(config.get_timing_cache().serialize()))
+        with atomic_output(timing_cache) as tmp:  # a build stopped mid-write leaves the old cache whole
+            Path(tmp).write_bytes(bytes(config.get_timing_cache().serialize()))
     log.info("built %s (%.1f MB) and %s in %.1f s", out, len(plan) / 1e6, sidecar_path(out).name, seconds)
     return out
 

@@ -9,7 +9,8 @@ import string
 from pathlib import Path
 
 from ..errors import UsageError
-from ..render import check_video_suffix
+from ..fileio import check_suffix
+from ..sink import VIDEO_SUFFIXES
 
 EXAMPLE = "out/{seed:05d}.mp4"
 
@@ -28,7 +29,7 @@ class OutputTemplate:
             self.path(0)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"-o {template}: {exc}; write the seed as {{seed}} or {{seed:05d}}") from None
-        check_video_suffix(self.path(0), folders=False)
+        check_suffix(self.template, *VIDEO_SUFFIXES, what="a video per seed")
 
     def parsed(self):
         try:
@@ -44,7 +45,7 @@ class OutputTemplate:
         return os.path.relpath(self.path(seed), self.folder())
 
     def remove_temp_files(self, seed: int) -> int:
-        """Delete the temp files a killed worker left for `seed` (atomic_output's hidden '.NAME.*');
+        """Delete the temp files a killed worker left for `seed` (the file sink's hidden '.NAME.*');
         shards never share a seed, so no live writer owns them. Returns how many went."""
         path = self.path(seed)
         stale = list(path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"))

@@ -15,15 +15,10 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
-from ..fileio import atomic_output, file_sha256
-from ..grid import tile
-from ..imaging import to_uint8_rgb
 from ..playback_open import Resolved, open_playback
 from ..playback_ui.options import PlaybackOptions
-from ..render import VideoPlan, output_frames, video_plan
-from ..writers import open_writer
+from ..sink import FileSink
+from ..video import output_frames, video_plan
 from .manifest import Entry
 from .outputs import OutputTemplate
 from .seeds import Job
@@ -75,39 +70,6 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
 
 
-class SeedFile:
-    """One seed's video while it is written: a temp file beside its path, renamed when complete."""
-
-    def __init__(self, seed: int, path: Path, plan: VideoPlan):
-        self.seed, self.path = seed, path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.target = atomic_output(path)
-        temp = self.target.__enter__()
-        try:
-            self.writer = open_writer(path, temp, plan.size, plan.fps, folder=False)
-        except BaseException as exc:
-            self.target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temp file
-            raise
-        self.frames = 0
-
-    def append(self, image: np.ndarray) -> None:
-        self.writer.append(image)
-        self.frames += 1
-
-    def finish(self) -> str:
-        """Close, rename over the path, and return the file's sha256."""
-        self.writer.close(progress=False)
-        self.target.__exit__(None, None, None)  # the rename
-        return file_sha256(self.path)
-
-    def abort(self, exc: BaseException) -> None:
-        try:
-            self.writer.abort()  # stop at once: nothing more is encoded
-        except Exception:  # the writer's own failure may be why we abort
-            log.debug("aborting the writer of seed %d failed", self.seed, exc_info=True)
-        self.target.__exit__(type(exc), exc, exc.__traceback__)  # removes the temp file
-
-
 class RenderWorker:
     def __init__(self, config: WorkerConfig):
         self.config, self.template = config, OutputTemplate(config.template)
@@ -136,51 +98,55 @@ class RenderWorker:
     def run(self, job: Job) -> list[Entry]:
         """Render every seed of `job`; a seed that fails is an entry with its reason, the others go on."""
         started = time.perf_counter()
-        files: dict[int, SeedFile] = {}
+        files: dict[int, FileSink] = {}
         failed: dict[int, str] = {}
         try:
             for seed in job.seeds:
                 try:
-                    files[seed] = SeedFile(seed, self.template.path(seed), self.plan)
+                    files[seed] = self.open_file(seed)
                 except Exception as exc:
                     failed[seed] = one_line(exc)
             self.write_frames(job, files, failed)
         except Exception as exc:  # the stream itself failed: every open file of the job goes
             for seed, file in files.items():
-                file.abort(exc)
+                file.abort()
                 failed.setdefault(seed, one_line(exc))
             files = {}
-        except BaseException as exc:  # SystemExit, KeyboardInterrupt: no temp file stays behind
+        except BaseException:  # SystemExit, KeyboardInterrupt: no temp file stays behind
             for file in files.values():
-                file.abort(exc)
+                file.abort()
             raise
         return self.entries(job, files, failed, time.perf_counter() - started)
 
-    def write_frames(self, job: Job, files: dict[int, "SeedFile"], failed: dict[int, str]) -> None:
+    def open_file(self, seed: int) -> FileSink:
+        path = self.template.path(seed)
+        path.parent.mkdir(parents=True, exist_ok=True)  # the template's folders ('out/{seed:05d}/clip.mp4')
+        return FileSink(path, self.plan.size, self.plan.fps)
+
+    def write_frames(self, job: Job, files: dict[int, FileSink], failed: dict[int, str]) -> None:
         grid, plan = self.config.grid, self.plan
         for frame in output_frames(self.stream, plan, self.first_frame(job.base)):
-            rgb = to_uint8_rgb(self.stream.copy_to_host(frame, self.host))  # (streams, H, W, 3) view
+            frames = self.stream.copy_to_host(frame, self.host)  # one frame of every stream
             broke = False
             for seed, file in files.items():
                 offset = seed - job.base  # seed S's streams: S .. S + grid - 1
                 try:
-                    file.append(tile(rgb[offset:offset + grid], plan.canvas, plan.scale))
+                    file.append(plan.picture(frames[offset:offset + grid]))
                 except Exception as exc:  # this seed's writer broke: the other seeds go on
                     failed[seed], broke = one_line(exc), True
-                    file.abort(exc)
+                    file.abort()
             if broke:
                 for seed in [s for s in files if s in failed]:
                     del files[seed]
 
-    def entries(self, job: Job, files: dict[int, SeedFile], failed: dict[int, str], wall: float) -> list[Entry]:
+    def entries(self, job: Job, files: dict[int, FileSink], failed: dict[int, str], wall: float) -> list[Entry]:
         out, settings = [], self.config.settings()
         for seed in job.seeds:
             path = self.template.relative_path(seed)
             if seed in files:
                 try:
                     sha = files[seed].finish()
-                except Exception as exc:
-                    files[seed].abort(exc)
+                except Exception as exc:  # finish() removed the temp file
                     failed[seed] = one_line(exc)
                 else:
                     out.append(Entry(seed, path, "ok", files[seed].frames, sha, self.backend, self.precision,

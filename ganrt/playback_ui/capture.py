@@ -1,21 +1,21 @@
 """What the front ends write: screenshots (the raw frames on screen, PNG) and recordings (every
-new frame into an MP4 written beside its final name, renamed into place on stop). Both land
-atomically; the names are chosen here (seed, frame index, time), never by a remote page."""
+new frame through the file sink into an MP4, landed on stop). Both land atomically; the names
+are chosen here (seed, frame index, time), never by a remote page."""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
-from ..fileio import atomic_output
-from ..imaging import save_png, to_uint8_rgb
-from ..grid import VIDEO_GAP, blank_canvas, grid_shape, tile
-from ..render import auto_scale
-from ..writers import Mp4Writer
+from ..fileio import atomic_output, check_output, check_suffix
+from ..imaging import save_png
+from ..sink import FileSink
+from ..video import tiled_plan
+
+log = logging.getLogger(__name__)
 
 
 def unused_path(folder: Path, stem: str, suffix: str) -> Path:
@@ -36,28 +36,42 @@ def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) ->
     return path
 
 
+def check_capture_paths(record: str | None = None, screenshot: str | None = None) -> None:
+    """Before any work: a named recording is an .mp4 and a named screenshot a .png, where they can be written."""
+    for path, suffix, what in ((record, ".mp4", "a recording"), (screenshot, ".png", "a screenshot")):
+        if path is not None:
+            check_suffix(path, suffix, what=what)
+            check_output(path)
+
+
 class Recorder:
+    """Every frame appended, tiled like `ganrt render` tiles it, into an MP4 that lands on close."""
+
     def __init__(self, path: Path, resolution: int, streams: int, fps: float, max_seconds: float | None = None):
-        rows, _ = grid_shape(streams)
-        self.frames, self.max_frames = 0, None if max_seconds is None else max(1, round(max_seconds * fps))
-        self.path, self.files = path, contextlib.ExitStack()
-        self.scale = auto_scale(resolution, rows)
-        self.canvas = blank_canvas(streams, resolution * self.scale, VIDEO_GAP, 3)
-        size = (self.canvas.shape[1], self.canvas.shape[0])
-        self.writer = Mp4Writer(self.files.enter_context(atomic_output(path)), size, fps)
+        total = None if max_seconds is None else max(1, round(max_seconds * fps))
+        self.path, self.plan = path, tiled_plan(resolution, streams, fps, total)
+        self.sink = FileSink(path, self.plan.size, fps)
+
+    @property
+    def frames(self) -> int:
+        return self.sink.frames
 
     def append(self, host: np.ndarray) -> None:
-        self.writer.append(tile(to_uint8_rgb(host), self.canvas, self.scale))
-        self.frames += 1
+        """host: (streams, H, W, 4) uint8 or (streams, 3, H, W) float, one frame of every stream."""
+        self.sink.append(self.plan.picture(host))
 
     @property
     def full(self) -> bool:
         """As long as it may be (max_seconds of content): the caller stops it."""
-        return self.max_frames is not None and self.frames >= self.max_frames
+        return self.plan.total is not None and self.frames >= self.plan.total
 
-    def close(self) -> Path:
-        with self.files:  # the rename into place, only once the encoder has finished without error
-            self.writer.close(progress=False)
+    def close(self) -> Path | None:
+        """Let the encoder finish and land the file; None (and no file) when no frame came."""
+        if not self.frames:  # stopped before a new frame (a paused stream): no empty video is left
+            self.sink.abort()
+            log.warning("%s: no frame came while recording; nothing was written", self.path)
+            return None
+        self.sink.finish()
         return self.path
 
 
@@ -79,8 +93,7 @@ class Captures:
                          max_seconds: float | None = None) -> None:
         if self.recorder is None:
             path = Path(path) if path else self.new_recording_path()
-            if path.suffix.lower() != ".mp4":
-                raise UsageError(f"{path}: recordings are MP4; name a .mp4 file")
+            check_suffix(path, ".mp4", what="a recording")
             self.recorder = Recorder(path, resolution, streams, fps, max_seconds)
         else:
             self.stop()
@@ -91,11 +104,11 @@ class Captures:
 
     def window(self, pixels: np.ndarray, path: str | Path) -> Path:
         """What the window shows (HUD included), as a PNG; `pixels` (H, W, 3), row 0 at the top."""
-        path = Path(path)
-        if path.suffix.lower() != ".png":
-            raise UsageError(f"{path}: screenshots are PNG; name a .png file")
-        self.paths.append(save_png(pixels, path))
-        return path
+        check_suffix(path, ".png", what="a screenshot")
+        with atomic_output(path) as tmp:
+            save_png(pixels, tmp)
+        self.paths.append(Path(path))
+        return self.paths[-1]
 
     def append(self, host: np.ndarray) -> None:
         if self.recorder is not None:
@@ -107,9 +120,12 @@ class Captures:
         return recorder
 
     def finish(self, recorder: Recorder) -> Path:
-        """Let the encoder finish and land the file (slow: the MP4's tail and index)."""
-        self.paths.append(recorder.close())
-        return self.paths[-1]
+        """Let the encoder finish and land the file (slow: the MP4's tail and index). A recording
+        that got no frame writes nothing and is not listed in `paths`; its path is still returned."""
+        landed = recorder.close()
+        if landed is not None:
+            self.paths.append(landed)
+        return recorder.path
 
     def stop(self) -> None:
         recorder = self.detach()

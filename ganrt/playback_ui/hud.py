@@ -4,7 +4,8 @@ far ahead the frame on screen was made, dropped/late/flushed frames and the last
 
 "made 1.5 s ahead" is the age of the frame on screen: the producer fills a ring of slots x T
 frames ahead of the display, so a full ring shows frames made that long before they are due. It
-is not a display latency (a control change flushes the ring: see "seed change").
+is not a display latency: a control change flushes the ring ("last change": how long the last
+seed, truncation, class or latent change took to reach the screen).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def hud_lines(stream: PlaybackStream, shown: OnScreen, delivery: str, recording:
     return [f"{stream.describe()} | {delivery}",
             f"{hud_summary(stream, shown, recording)}",
             f"{ahead_words(stream, shown)} | dropped {c.dropped} | late {c.late} | "
-            f"flushed {c.flushed}" + (f" | seed change {1e3 * latency:.0f} ms" if latency is not None else "")]
+            f"flushed {c.flushed}" + (f" | last change {1e3 * latency:.0f} ms" if latency is not None else "")]
 
 
 def hud_summary(stream: PlaybackStream, shown: OnScreen, recording: bool) -> str:

@@ -74,3 +74,14 @@ def within(flag: str, value: object, low: int, high: int) -> None:
 
 def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass
+class LiveOptions:
+    """Live inputs and the performance record, for the front ends that play live (view, serve)."""
+
+    osc: str | None = None  # HOST:PORT to listen for OSC on (loopback unless --osc-token)
+    osc_token: str | None = None  # the first address segment every OSC message must carry off loopback
+    osc_feedback: str | None = None  # HOST:PORT where /ganrt/state answers go
+    directions: str | None = None  # a .npy of latent directions (K <= 8, latent dim); default random orthonormal
+    record_controls: str | None = None  # a .jsonl every control change is written to (ganrt render --replay)

@@ -10,17 +10,25 @@ stream's controls stay in the stream (their one home), reached through `act` and
 
 from __future__ import annotations
 
+import logging
+import queue
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from ..errors import UsageError
 from ..runtime.playback import PlaybackStream
 from ..runtime.slots import Frame
 from .actions import stream_actions
 from .capture import Captures
 from .hud import OnScreen, hud_lines, hud_summary
+from .options import LiveOptions
+from .osc import OscCommand
+
+log = logging.getLogger(__name__)
 
 HUD_PERIOD_S = 0.5  # how often the HUD's words and the shown-fps figure are refreshed
 WAKES_PER_FRAME = 2  # sleep at most half a content frame: a due frame is never half a frame late
@@ -37,6 +45,12 @@ class PlaybackSession:
         self.frames_shown = 0
         self.meter_at, self.meter_count = time.perf_counter(), 0
         self.started = time.perf_counter()
+        self.inbox: queue.SimpleQueue[OscCommand] = queue.SimpleQueue()  # live inputs' commands, any thread
+        self.wake: Callable[[], None] = lambda: None
+        self.front_actions: dict[str, Callable[[], object]] = {}  # the front end's own (screenshot, record)
+        self.live_parts = ExitStack()  # OSC server, feedback socket, timeline: closed with the session
+        self.feedback = None
+        self.osc = None  # the OscServer, when --osc asked for one (its address, received and refused counts)
 
     def start(self) -> "PlaybackSession":
         self.stream.start()
@@ -44,12 +58,79 @@ class PlaybackSession:
         return self
 
     def wake_on_new_chunk(self, wake: Callable[[], None]) -> None:
-        """`wake()` from the producer thread after each chunk: ends a front end's sleep early."""
-        self.stream.frames.on_publish = wake
+        """`wake()` from the producer thread after each chunk, or a live input's command: ends a front
+        end's sleep early."""
+        self.stream.frames.on_publish = self.wake = wake
+
+    # --- live inputs ---------------------------------------------------------------------
+    def attach_live(self, options: LiveOptions, model: str, front_actions: dict[str, Callable[[], object]]) -> None:
+        """OSC, latent directions and the performance record, as `options` asks; `front_actions`: the
+        front end's own actions a live input may take (screenshot, record)."""
+        from .osc import OscServer, parse_endpoint
+
+        self.front_actions = front_actions
+        if options.directions:
+            from .directions import load_directions
+
+            self.stream.set_directions(load_directions(options.directions, self.stream.latent_dim))
+        if options.record_controls:
+            from .timeline import TimelineWriter
+
+            self.live_parts.callback(TimelineWriter(options.record_controls, self.stream, model,
+                                                    self.stream.batch).close)
+        if options.osc_feedback:
+            from pythonosc.udp_client import SimpleUDPClient
+
+            self.feedback = SimpleUDPClient(*parse_endpoint(options.osc_feedback, "--osc-feedback"))
+        if options.osc:
+            server = OscServer(*parse_endpoint(options.osc, "--osc"), self.post, options.osc_token)
+            self.osc = self.live_parts.enter_context(server)
+            self.stream.live.attach("osc")
+
+    def post(self, command: OscCommand) -> None:
+        """A live input's command, from its own thread: applied at the next tick, on the loop's thread."""
+        self.inbox.put(command)
+        self.wake()
+
+    def apply_live(self) -> None:
+        """Every queued command, in order; a value the model cannot take is one logged line."""
+        while True:
+            try:
+                command = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self.apply(command)
+            except UsageError as exc:
+                log.warning("OSC refused: %s", exc)
+
+    def apply(self, command: OscCommand) -> None:
+        if command.kind == "set":
+            self.stream.set(command.name, command.value, source="osc")
+        elif command.kind == "state":
+            self.send_state()
+        elif not self.act(command.name):
+            action = self.front_actions.get(command.name)
+            if action is None:
+                raise UsageError(f"{command.name}: not something this front end does")
+            action()
+        if command.kind == "action":
+            self.stream.live.touched("osc", command.name)
+
+    def send_state(self) -> None:
+        """Every control's value to --osc-feedback, as /ganrt/state/<name>."""
+        if self.feedback is None:
+            log.warning("OSC /ganrt/state: no --osc-feedback HOST:PORT to send it to")
+            return
+        for name, value in vars(self.stream.controls).items():
+            self.feedback.send_message(f"/ganrt/state/{name}", list(value) if isinstance(value, tuple) else value)
+
 
     # --- the frame loop -------------------------------------------------------------
     def tick(self, now: float | None = None) -> Frame | None:
-        """The frame due now by the playback clock, or None (keep what is on screen)."""
+        """Apply the live inputs' commands, then the frame due now by the playback clock, or None
+        (keep what is on screen)."""
+        self.apply_live()
         return self.stream.poll(now)
 
     def on_screen(self, frame: Frame, host: np.ndarray | None = None, when: float | None = None) -> bool:
@@ -80,8 +161,11 @@ class PlaybackSession:
 
     # --- the HUD's words ----------------------------------------------------------------
     def hud_lines(self, delivery: str) -> list[str]:
-        """`delivery`: how frames reach the screen ("upload host", "png to 2 viewers")."""
-        return hud_lines(self.stream, self.shown, delivery, self.captures.recording)
+        """`delivery`: how frames reach the screen ("upload host", "png to 2 viewers"); with a live
+        input attached, which ones, their last values and the look-ahead."""
+        lines = hud_lines(self.stream, self.shown, delivery, self.captures.recording)
+        live = self.stream.live.words()
+        return lines + [live] if live else lines
 
     def hud_summary(self) -> str:
         return hud_summary(self.stream, self.shown, self.captures.recording)
@@ -95,9 +179,10 @@ class PlaybackSession:
         actions[action]()
         return True
 
-    def set(self, name: str, value: object) -> None:
-        """Set a control outright, checked against the model (the one bounds table)."""
-        self.stream.set(name, value)
+    def set(self, name: str, value: object, source: str | None = None) -> None:
+        """Set a control outright, checked against the model (the one bounds table); `source` names
+        a live input (the page's sliders: "page"), which the ring then follows."""
+        self.stream.set(name, value, source)
 
     def screenshot(self, canvas: np.ndarray) -> Path:
         """The raw frame(s) on screen, at the model's resolution, named by the seed that made them."""
@@ -111,6 +196,8 @@ class PlaybackSession:
                                            max_seconds=self.max_record_seconds)
 
     def close(self) -> None:
-        """A recording in progress lands in its file; the stream stops. Safe to call twice."""
+        """The live inputs stop (a timeline gets its end line), a recording in progress lands in its
+        file, the stream stops. Safe to call twice."""
+        self.live_parts.close()
         self.captures.stop()
         self.stream.close()

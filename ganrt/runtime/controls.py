@@ -18,6 +18,9 @@ from ..errors import UsageError
 
 MAX_SEED = 2**31 - 1  # seeds travel as 32-bit integers (frame headers, the noise generators)
 MIN_SPEED, MAX_SPEED = 0.125, 8.0
+MAX_WALK_SPEED = 8.0  # the latent walk's rate, x its default (0 holds the latent where it is)
+MAX_DIRECTIONS = 8  # latent directions a live input can move along
+MAX_POSITION = 8.0  # along a direction, in latent standard deviations
 # Speed ranges by contract kind: (slowest, fastest) in content-time multiples.
 SPEED_RANGE = {"step": (MIN_SPEED, MAX_SPEED), "clip": (MIN_SPEED, MAX_SPEED), "image": (MIN_SPEED, MAX_SPEED)}
 
@@ -33,6 +36,8 @@ class Controls:
     paused: bool = False
     truncation: float = 1.0  # psi, for models that take it (StyleGAN)
     class_index: int = 0  # for class-conditional models
+    walk_speed: float = 1.0  # the latent walk's rate (clip/image models), apart from the playback speed
+    positions: tuple[float, ...] = (0.0,) * MAX_DIRECTIONS  # along each latent direction
 
 
 def classes_of(contract: StreamContract) -> int:
@@ -97,7 +102,29 @@ def _class(contract: StreamContract, value: object) -> int:
     return int(value)
 
 
-CHECKS = {"seed": _seed, "speed": _speed, "paused": _paused, "truncation": _truncation, "class_index": _class}
+def _walk_speed(contract: StreamContract, value: object) -> float:
+    if contract.kind == "step":
+        raise UsageError(f"walk speed {shown(value)}: a recurrent (step) model has no latent walk; leave it out")
+    if not _finite(value) or not 0.0 <= value <= MAX_WALK_SPEED:
+        raise UsageError(f"walk speed {shown(value)}: expected a number from 0 (hold) to {MAX_WALK_SPEED:g}")
+    return float(value)
+
+
+def _direction(contract: StreamContract, value: object) -> tuple[int, float]:
+    """(direction index, position along it)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise UsageError(f"direction {shown(value)}: expected an index and a position")
+    index, position = value
+    if not _integer(index) or not 0 <= index < MAX_DIRECTIONS:
+        raise UsageError(f"direction {shown(index)}: expected an index from 0 to {MAX_DIRECTIONS - 1}")
+    if not _finite(position) or not -MAX_POSITION <= position <= MAX_POSITION:
+        raise UsageError(f"direction {index} position {shown(position)}: expected a number from "
+                         f"{-MAX_POSITION:g} to {MAX_POSITION:g}")
+    return int(index), float(position)
+
+
+CHECKS = {"seed": _seed, "speed": _speed, "paused": _paused, "truncation": _truncation, "class_index": _class,
+          "walk_speed": _walk_speed, "direction": _direction}
 
 
 def shown(value: object) -> str:

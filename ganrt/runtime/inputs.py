@@ -4,9 +4,14 @@ Stream i of a batch uses seed + i, so a stream is the same whatever the batch.
 - step: content fixed per seed, state carried (FrameStream copies state_next back),
   fresh noise from the stream's own generator every chunk;
 - clip / image: z follows a slerp walk between seeded keyframes, one keyframe every
-  `walk_frames` content frames. Image generators that take a class label `c` (one-hot) and
-  a truncation `psi` (StyleGAN) get them from `Conditions`, set at any time, written at the
-  next chunk.
+  `walk_frames` walk steps, `rate` steps a content frame (the walk speed). Image generators that
+  take a class label `c` (one-hot) and a truncation `psi` (StyleGAN) get them from `Conditions`,
+  set at any time, written at the next chunk.
+- every kind: a `LatentOffset`, a move along up to 8 latent directions (random orthonormal, or a
+  user's), added to every stream's latent (z, or a step model's content).
+The walk's keyframes are drawn in order from the seed's generator, so the latent at walk
+position p is the same whichever way (and at whatever rates) the walk got there: a stream can
+restart at any frame from (seed, position).
 """
 
 from __future__ import annotations
@@ -18,26 +23,69 @@ import numpy as np
 from ..contract import StreamContract
 
 
+DIRECTIONS_SEED = 0x6A17  # the default directions are the same on every run: a mapping file can name them
+
+
+def default_directions(dim: int, count: int = 8) -> np.ndarray:
+    """`count` (at most dim) random orthonormal directions, (count, dim) float32, fixed by DIRECTIONS_SEED."""
+    count = min(count, dim)
+    gaussian = np.random.default_rng(DIRECTIONS_SEED).standard_normal((dim, count))
+    q, _ = np.linalg.qr(gaussian)  # (dim, count), orthonormal columns
+    return np.ascontiguousarray(q.T, dtype=np.float32)
+
+
+class LatentOffset:
+    """positions (K,) x directions (K, dim) -> one vector added to every stream's latent. Set from the
+    UI thread, read by the producer at its next chunk (a flag, like Conditions)."""
+
+    def __init__(self, dim: int):
+        self.directions = default_directions(dim)
+        self.positions = np.zeros(len(self.directions), np.float32)
+        self.vector = np.zeros(dim, np.float32)
+        self.changed = False
+
+    def set_directions(self, directions: np.ndarray) -> None:
+        """(K, dim) directions of the user's (checked by the caller); positions start at 0."""
+        self.directions = np.ascontiguousarray(directions, dtype=np.float32)
+        self.positions = np.zeros(len(directions), np.float32)
+        self.move(0, 0.0)
+
+    def move(self, index: int, position: float) -> None:
+        if index < len(self.positions):  # a direction the model's latent has no room for: nothing moves
+            self.positions[index] = position
+        np.matmul(self.positions, self.directions, out=self.vector)
+        self.changed = True
+
+
 class StepInputs:
     def __init__(self, contract: StreamContract, buffers: dict[str, np.ndarray], seed: int):
         self.content, self.state, self.noise = buffers["content"], buffers["state"], buffers["noise"]
+        self.base = np.empty_like(self.content)  # (B, Dc): the seed's content, before the offset
+        self.offset = LatentOffset(self.content.shape[1])
+        self.rate = 1.0  # a recurrent model has no walk; kept for a uniform interface
+        self.position = 0.0
         self.reset(seed)
 
-    def reset(self, seed: int, first_index: int = 0) -> tuple[str, ...]:
+    def reset(self, seed: int, position: float = 0.0) -> tuple[str, ...]:
         """Start over from `seed` (a recurrent state cannot start anywhere but at frame 0)."""
         self.rngs = [np.random.default_rng(seed + i) for i in range(self.content.shape[0])]
         for i, rng in enumerate(self.rngs):
-            rng.standard_normal(out=self.content[i], dtype=np.float32)
+            rng.standard_normal(out=self.base[i], dtype=np.float32)
             rng.random(out=self.state[i], dtype=np.float32)
         self.state *= 2
         self.state -= 1  # uniform in (-1, 1), as models.base.initial_state
+        self.offset.changed = True
         return ("content", "state", "noise")
 
     def next_chunk(self) -> tuple[str, ...]:
         """Fresh noise for every stream; returns the names of the inputs that changed."""
         for i, rng in enumerate(self.rngs):
             rng.standard_normal(out=self.noise[i], dtype=np.float32)
-        return ("noise",)
+        if not self.offset.changed:
+            return ("noise",)
+        self.offset.changed = False
+        np.add(self.base, self.offset.vector, out=self.content)
+        return ("noise", "content")
 
 
 class Conditions:
@@ -80,32 +128,36 @@ class WalkInputs:
                  walk_frames: int):
         self.conditions = Conditions(buffers)
         self.z = buffers["z"]  # (B, Dz)
+        self.offset = LatentOffset(self.z.shape[1])
+        self.rate = 1.0  # walk steps per content frame (the walk speed; 0 holds the latent)
         self.frames_per_call, self.walk_frames = contract.frames, max(1, walk_frames)
         self.key_a, self.key_b = np.empty_like(self.z), np.empty_like(self.z)
         self.scratch = np.empty_like(self.z[0])
         self.reset(seed)
 
-    def reset(self, seed: int, first_index: int = 0) -> tuple[str, ...]:
-        """Start over from `seed` at content frame `first_index`: the keyframes are drawn in order
-        from the seed's generator, so frame k is the same whichever way the walk got there."""
+    def reset(self, seed: int, position: float = 0.0) -> tuple[str, ...]:
+        """Start over from `seed` at walk position `position` (see the module docstring)."""
         self.rngs = [np.random.default_rng(seed + i) for i in range(self.z.shape[0])]
         for i, rng in enumerate(self.rngs):
             rng.standard_normal(out=self.key_a[i], dtype=np.float32)
             rng.standard_normal(out=self.key_b[i], dtype=np.float32)
-        self.position = first_index  # content frames walked since the last keyframe (next_chunk catches up)
+        self.passed = 0  # keyframes passed since the seed's first
+        self.position = float(position)  # walk steps since the seed's start (next_chunk catches up)
         self.conditions.changed = True
         return ("z", *self.conditions.write())
 
     def next_chunk(self) -> tuple[str, ...]:
-        while self.position >= self.walk_frames:  # pass a keyframe: draw the next one
-            self.position -= self.walk_frames
+        while self.position >= (self.passed + 1) * self.walk_frames:  # pass a keyframe: draw the next one
+            self.passed += 1
             self.key_a[...] = self.key_b
             for i, rng in enumerate(self.rngs):
                 rng.standard_normal(out=self.key_b[i], dtype=np.float32)
-        fraction = self.position / self.walk_frames
+        fraction = self.position / self.walk_frames - self.passed
         for i in range(self.z.shape[0]):
             slerp_into(self.z[i], self.key_a[i], self.key_b[i], fraction, self.scratch)
-        self.position += self.frames_per_call
+        self.z += self.offset.vector  # (B, Dz) + (Dz,): every stream moves along the same directions
+        self.offset.changed = False
+        self.position += self.frames_per_call * self.rate
         return ("z", *self.conditions.write())
 
 
@@ -126,3 +178,48 @@ def make_inputs(contract: StreamContract, buffers: dict[str, np.ndarray], seed: 
     if contract.kind == "step":
         return StepInputs(contract, buffers, seed)
     return WalkInputs(contract, buffers, seed, walk_frames)
+
+
+class AskedInputs:
+    """What the user asked of a stream's inputs (truncation, class, walk rate, latent directions and
+    positions), set from any thread: applied to the inputs at once where they exist, else when the
+    stream starts and makes them. The producer writes them at its next chunk."""
+
+    def __init__(self):
+        self.conditions: dict = {}
+        self.rate = 1.0
+        self.directions: np.ndarray | None = None
+        self.positions: dict[int, float] = {}
+        self.inputs = None
+
+    def apply_to(self, inputs) -> None:
+        self.inputs = inputs
+        inputs.rate = self.rate
+        if getattr(inputs, "conditions", None) is not None:
+            inputs.conditions.set(**self.conditions)
+        if self.directions is not None:
+            inputs.offset.set_directions(self.directions)
+        for index, position in self.positions.items():
+            inputs.offset.move(index, position)
+
+    def set_conditions(self, truncation: float | None = None, class_index: int | None = None) -> None:
+        asked = {k: v for k, v in (("truncation", truncation), ("class_index", class_index)) if v is not None}
+        self.conditions.update(asked)
+        if getattr(self.inputs, "conditions", None) is not None:
+            self.inputs.conditions.set(**asked)
+
+    def set_rate(self, rate: float) -> None:
+        self.rate = rate
+        if self.inputs is not None:
+            self.inputs.rate = rate
+
+    def set_directions(self, directions: np.ndarray) -> None:
+        """(K, dim) directions (checked by the caller); every position goes back to 0."""
+        self.directions, self.positions = directions, {}
+        if self.inputs is not None:
+            self.inputs.offset.set_directions(directions)
+
+    def move(self, index: int, position: float) -> None:
+        self.positions[index] = position
+        if self.inputs is not None:
+            self.inputs.offset.move(index, position)

@@ -26,8 +26,11 @@ import numpy as np
 from ..contract import concrete_shape
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
-from .controls import Controls, check_control, classes_of, takes_truncation
-from .stream import Frame, FrameStream, StreamCounters
+from .controls import MAX_DIRECTIONS, Controls, check_control, classes_of, shown, takes_truncation
+from .live import LiveFollow
+from .ring import StreamCounters
+from .slots import Frame
+from .stream import FrameStream
 
 class PlaybackStream:
     def __init__(self, choice: BackendChoice, seed: int = 0, slots: int = 3, own_backend: bool = True):
@@ -36,8 +39,11 @@ class PlaybackStream:
         self.controls = Controls(seed=check_control(self.contract, "seed", seed))
         self.frames = FrameStream(self.backend, seed=seed, slots=slots, own_backend=own_backend,
                                   controls=self.controls)
-        self.seed_asked_at: float | None = None  # perf_counter of the last seed change not yet on screen
+        self.live = LiveFollow(self.frames)
+        self.on_control = None  # called (name, value) after every change, whatever its source (a timeline)
+        self.asked_at: float | None = None  # perf_counter of the last restart (seed, psi...) not yet on screen
         self.last_control_latency_s: float | None = None
+        self.last_shown_at = 0.0  # perf_counter when the last frame went on screen
         self.seed_on_screen = seed
         self.chunk_bytes = 0  # one stream's T frames in a CUDA slot (copy-out offsets)
         # CUDA backends: the consumer's own stream, and one chunk in page-locked host memory
@@ -105,14 +111,19 @@ class PlaybackStream:
     def poll(self, now: float | None = None) -> Frame | None:
         """The frame due now at the content rate x speed (viewer), or None; call note_shown
         once it is on screen."""
+        now = time.perf_counter() if now is None else now
+        self.live.poll(now)
         return self.frames.poll(now)
 
     def note_shown(self, frame: Frame, when: float | None = None) -> None:
-        """`frame` is on screen (since `when`): ends a pending control-latency measurement."""
+        """`frame` is on screen (since `when`): ends a pending control-latency measurement once it is
+        the first frame made after the last restart (a seed change, or a re-made frame)."""
         self.seed_on_screen = frame.seed
-        if self.seed_asked_at is not None and frame.seed == self.controls.seed:
-            self.last_control_latency_s = (time.perf_counter() if when is None else when) - self.seed_asked_at
-            self.seed_asked_at = None
+        self.last_shown_at = time.perf_counter() if when is None else when
+        ring = self.frames.ring
+        if self.asked_at is not None and ring.pending is None and frame.chunk >= ring.base:
+            self.last_control_latency_s = self.last_shown_at - self.asked_at
+            self.asked_at = None
 
     def host_frame_buffer(self) -> np.ndarray:
         """A host array for one frame of every stream: (B, H, W, 4) uint8 or (B, 3, H, W) float32."""
@@ -154,23 +165,35 @@ class PlaybackStream:
         cuda.record_event(ring.consumed_events[frame.slot], self.copy_stream)
 
     # --- controls: their one home; every value is checked against the bounds table ------------
-    def set(self, name: str, value: object) -> None:
-        """Set control `name` (seed, speed, paused, truncation, class_index), checked against this
-        model (ganrt.runtime.controls): a value it cannot take is a UsageError, never clamped."""
-        {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
-         "truncation": self.set_truncation, "class_index": self.set_class}[name](value)
+    def set(self, name: str, value: object, source: str | None = None) -> None:
+        """Set control `name` (see ganrt.runtime.controls.CHECKS), checked against this model: a value
+        it cannot take is a UsageError, never clamped. `source` names a live input (osc, page, midi):
+        while one moves, the ring follows the hand (ganrt.runtime.live)."""
+        setter = {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
+                  "truncation": self.set_truncation, "class_index": self.set_class,
+                  "walk_speed": self.set_walk_speed, "direction": self.set_direction}[name]
+        setter(value)
+        if source is not None:  # after the check: a refused value moves nothing
+            self.live.touched(source, f"{name} {shown(value)}")
+
+    def changed(self, name: str, value: object) -> None:
+        if self.on_control is not None:
+            self.on_control(name, value)
 
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""
         self.controls.seed = check_control(self.contract, "seed", seed)
-        self.seed_asked_at = time.perf_counter()
+        self.asked_at = time.perf_counter()
         self.frames.set_seed(self.controls.seed)
+        self.changed("seed", self.controls.seed)
 
     def set_speed(self, speed: float) -> None:
         self.controls.speed = check_control(self.contract, "speed", speed)
+        self.changed("speed", self.controls.speed)
 
     def set_paused(self, paused: bool) -> None:
         self.controls.paused = check_control(self.contract, "paused", paused)
+        self.changed("paused", self.controls.paused)
 
     def rest(self, resting: bool) -> None:
         """Nobody watches: stand the clock (the producer fills its ring and waits); False: go on
@@ -190,14 +213,46 @@ class PlaybackStream:
         """StyleGAN's truncation psi (1: none, toward 0: the average image); the frame on screen is
         made again with it, paused or not."""
         self.controls.truncation = check_control(self.contract, "truncation", psi)
-        self.frames.set_conditions(truncation=self.controls.truncation)
-        self.frames.remake()
+        self.frames.asked.set_conditions(truncation=self.controls.truncation)
+        self.remake("truncation", self.controls.truncation)
 
     def set_class(self, index: int) -> None:
         """The class label every stream plays; the frame on screen is made again with it."""
         self.controls.class_index = check_control(self.contract, "class_index", index)
-        self.frames.set_conditions(class_index=self.controls.class_index)
+        self.frames.asked.set_conditions(class_index=self.controls.class_index)
+        self.remake("class_index", self.controls.class_index)
+
+    def set_walk_speed(self, rate: float) -> None:
+        """The latent walk's rate (0 holds the latent where it is), apart from the playback speed."""
+        self.controls.walk_speed = check_control(self.contract, "walk_speed", rate)
+        self.frames.asked.set_rate(self.controls.walk_speed)
+        self.remake("walk_speed", self.controls.walk_speed)
+
+    def set_direction(self, move) -> None:
+        """(index, position): every stream's latent moved `position` along direction `index`."""
+        index, position = check_control(self.contract, "direction", move)
+        positions = list(self.controls.positions)
+        positions[index] = position
+        self.controls.positions = tuple(positions)
+        self.frames.asked.move(index, position)
+        self.remake("direction", (index, position))
+
+    @property
+    def latent_dim(self) -> int:
+        """Size of the latent that directions move (z; a step model's content)."""
+        return int(self.contract.dims["content" if self.contract.kind == "step" else "z"])
+
+    def set_directions(self, directions: np.ndarray) -> None:
+        """A user's latent directions, (K <= 8, latent dim), checked by the caller; positions back to 0."""
+        self.controls.positions = (0.0,) * MAX_DIRECTIONS
+        self.frames.asked.set_directions(directions)
         self.frames.remake()
+
+    def remake(self, name: str, value: object) -> None:
+        if self.contract.kind != "step":  # a step model's change lands in its next chunk: no restart to time
+            self.asked_at = time.perf_counter()
+        self.frames.remake()
+        self.changed(name, value)
 
 
 def open_stream(model: str | Path | None = None, backend: str = "auto", batch: int | None = None, seed: int = 0,

@@ -22,56 +22,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import BackendError, UsageError
+from ..errors import UsageError
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.base import Backend
 from .clock import PlaybackClock
 from .controls import Controls
-from .inputs import make_inputs
+from .inputs import AskedInputs, make_inputs
+from .ring import Restart, Ring, RingConsumer, StreamCounters
 from .slots import Frame, StreamBuffers
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Frame", "FrameStream", "StreamCounters"]
 
 
-@dataclass
-class StreamCounters:
-    produced: int = 0  # frames (per stream) the backend has made
-    shown: int = 0  # frames handed to the consumer
-    dropped: int = 0  # frames skipped because the consumer fell behind
-    late: int = 0  # times a frame was due but not yet produced
-    flushed: int = 0  # frames made before a restart, skipped after it (not dropped: discarded)
-    chunks: int = 0
-    compute_seconds: float = 0.0  # producer time per chunk: run (+ sync on the host; on CUDA, enqueue only)
-
-
-@dataclass(frozen=True)
-class Restart:
-    """Start the inputs over from `seed` at content frame `first_index` (0 for a seed change; the
-    frame on screen when a condition changed, so that frame is made again)."""
-
-    seed: int
-    first_index: int = 0
-
-
-@dataclass
-class _Ring:
-    produced: int = 0  # chunks published since the stream started
-    base: int = 0  # chunk index the current restart starts at
-    index_base: int = 0  # content frame index of chunk `base`'s first frame
-    next_chunk: int = 0  # consumer: chunk of the next frame
-    next_t: int = 0
-    held: int = -1  # chunk of the last frame returned (its slot must not be overwritten)
-    pending: Restart | None = None
-
-
-class FrameStream:
+class FrameStream(RingConsumer):
     """Streams frames from an activated backend. Use as a context manager."""
 
     def __init__(self, backend: Backend, seed: int = 0, slots: int = 4, walk_seconds: float = 2.0,
@@ -84,16 +52,18 @@ class FrameStream:
         self.walk_frames = max(1, round(walk_seconds * self.contract.fps))
         self.counters = StreamCounters()
         self.cond = threading.Condition()
-        self.ring = _Ring()
+        self.ring = Ring()
         self.buffers = StreamBuffers(backend, slots, self.frames_per_chunk)
         self.thread: threading.Thread | None = None
         self.stopping = False
         self.error: BaseException | None = None
         self.clock = PlaybackClock(self.contract.fps, controls or Controls(seed=seed))
         self.last_index = -1
+        self.last_frame: Frame | None = None  # the frame last handed out (what a remake makes again)
+        self.look_ahead: int | None = None  # chunks made ahead of the one on screen at most (None: the ring)
         self.on_publish: Any = None  # called (producer thread) after each chunk: wakes a sleeping display
         self.restart: Restart | None = None  # producer: restart the inputs before the next chunk
-        self.conditions_asked: dict = {}  # truncation / class_index (image models that take psi / c)
+        self.asked = AskedInputs()  # psi, class, walk rate, latent moves: kept until the inputs exist
 
     # --- set-up ----------------------------------------------------------------
     def start(self) -> "FrameStream":
@@ -104,8 +74,9 @@ class FrameStream:
         self.buffers.allocate_all()
         self.slot_ready = np.zeros(self.slots)  # perf_counter time each slot's chunk was published
         self.slot_seed = [0] * self.slots  # the seed each slot's chunk was made with
+        self.slot_walk = np.zeros((self.slots, 2))  # per slot: walk position of its first frame, walk rate
         self.inputs = make_inputs(self.contract, self.buffers.host_inputs, self.seed, self.walk_frames)
-        self.set_conditions(**self.conditions_asked)
+        self.asked.apply_to(self.inputs)
         self.restart = Restart(self.seed)  # the first chunk uploads every input
         self.thread = threading.Thread(target=self.produce, name="ganrt-producer", daemon=True)
         self.thread.start()
@@ -122,15 +93,6 @@ class FrameStream:
     @property
     def consumed_events(self) -> list[int] | None:
         return self.buffers.consumed_events
-
-    def set_conditions(self, truncation: float | None = None, class_index: int | None = None) -> None:
-        """Truncation psi and class label of a model that takes them; the producer writes them at its
-        next chunk (`remake` makes the frame on screen again with them)."""
-        asked = {k: v for k, v in (("truncation", truncation), ("class_index", class_index)) if v is not None}
-        self.conditions_asked.update(asked)
-        conditions = getattr(getattr(self, "inputs", None), "conditions", None)
-        if conditions is not None:
-            conditions.set(**asked)
 
     def __enter__(self) -> "FrameStream":
         return self.start()
@@ -158,7 +120,9 @@ class FrameStream:
                 if self.ring.pending is not None:
                     self.flush_locked()
                 # Chunks held..produced must sit in distinct slots: the held one is on screen.
-                if self.ring.produced < max(self.ring.held, 0) + self.slots:
+                ring, ahead = self.ring, self.look_ahead
+                if ring.produced < max(ring.held, 0) + self.slots and \
+                        (ahead is None or ring.produced < ring.held + 1 + ahead):
                     return True
                 self.cond.wait()
 
@@ -174,13 +138,16 @@ class FrameStream:
         self.seed, ring.index_base = self.restart.seed, self.restart.first_index
         self.clock.jump(ring.base * self.frames_per_chunk)
 
-    def next_inputs(self) -> tuple[str, ...]:
-        """Producer: this chunk's inputs (restarted first after a restart); the names that changed."""
-        if self.restart is None:
-            return self.inputs.next_chunk()
-        restart, self.restart = self.restart, None
-        # the inputs restart outside the lock (poll never waits on it); uploading a name twice is harmless
-        return self.inputs.reset(restart.seed, restart.first_index) + self.inputs.next_chunk()
+    def next_inputs(self, slot: int) -> tuple[str, ...]:
+        """Producer: this chunk's inputs (restarted first after a restart); the names that changed.
+        Notes where the walk is at the chunk's first frame, and its rate, for a later remake."""
+        names: tuple[str, ...] = ()
+        if self.restart is not None:
+            restart, self.restart = self.restart, None
+            # the inputs restart outside the lock (poll never waits on it); uploading a name twice is harmless
+            names = self.inputs.reset(restart.seed, restart.position)
+        self.slot_walk[slot] = self.inputs.position, self.inputs.rate
+        return names + self.inputs.next_chunk()
 
     def run_chunk(self) -> None:
         ring, buffers = self.ring, self.buffers
@@ -188,7 +155,7 @@ class FrameStream:
         started = time.perf_counter()
         if buffers.slot_events is not None:  # the consumer's asynchronous copy out of this slot comes first
             cuda.wait_event(buffers.backend_stream, buffers.consumed_events[slot])
-        buffers.stager.upload(self.next_inputs(), slot)
+        buffers.stager.upload(self.next_inputs(slot), slot)
         self.backend.run(buffers.bindings[slot])
         if buffers.state_next is not None:  # carry the state: ping-pong by copy
             self.backend.copy(buffers.device_inputs["state"], buffers.state_next)
@@ -207,79 +174,6 @@ class FrameStream:
         if self.on_publish is not None:
             self.on_publish()
 
-    # --- consumer --------------------------------------------------------------
-    def take(self, timeout: float | None = 10.0) -> Frame:
-        """The next frame in order (render, tests). Blocks until it is produced."""
-        ring = self.ring
-        if ring.next_t > 0:  # inside the held chunk: complete and never overwritten, no lock
-            self.counters.shown += 1
-            return self.advance()
-        with self.cond:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not self.next_chunk_ready_locked():
-                self.raise_if_failed()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise BackendError(f"no frame within {timeout} s: the backend is stalled")
-                self.cond.wait(remaining)
-            self.counters.shown += 1
-            return self.pop_locked()
-
-    def next_chunk_ready_locked(self) -> bool:
-        """The consumer's next chunk is published, and no restart is waiting to discard it
-        (the producer applies a restart at its next free slot; until then chunks in the ring
-        are the old ones)."""
-        return self.ring.next_chunk < self.ring.produced and self.ring.pending is None
-
-    def pop_locked(self) -> Frame:
-        """First frame of a new chunk: hold it (freeing the previous slot) and take it."""
-        ring = self.ring
-        ring.held = ring.next_chunk
-        self.last_index = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.index_base - 1
-        self.cond.notify_all()  # the previous slot is free now
-        return self.advance()
-
-    def advance(self) -> Frame:
-        """Take frame next_t of the held chunk; only the consumer thread calls this."""
-        ring = self.ring
-        frame = self.buffers.frame_records[ring.next_chunk % self.slots][ring.next_t]
-        self.last_index += 1
-        frame.index, frame.seed, frame.chunk = self.last_index, self.slot_seed[frame.slot], ring.next_chunk
-        ring.next_t += 1
-        if ring.next_t == self.frames_per_chunk:
-            ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
-        return frame
-
-    def poll(self, now: float | None = None) -> Frame | None:
-        """The frame due now by the playback clock (viewer); None keeps the last.
-
-        Frames the display was too slow to show are counted as dropped; a due frame not
-        yet produced counts as late.
-        """
-        now = time.perf_counter() if now is None else now
-        with self.cond:
-            self.raise_if_failed()
-            ring, per_chunk = self.ring, self.frames_per_chunk
-            due = int(self.clock.advance(now)) - ring.base * per_chunk
-            position = (ring.next_chunk - ring.base) * per_chunk + ring.next_t
-            frame, old = None, False
-            while position <= due:
-                if ring.next_t == 0 and not self.next_chunk_ready_locked():
-                    self.counters.late += 1
-                    self.clock.jump(ring.base * per_chunk + position)
-                    break
-                if frame is not None:  # superseded before it reached the screen
-                    if old:
-                        self.counters.flushed += 1
-                    else:
-                        self.counters.dropped += 1
-                old = ring.next_chunk < ring.base  # the rest of the chunk on screen, before a restart
-                frame = self.advance() if ring.next_t > 0 else self.pop_locked()
-                position += 1
-            if frame is not None:
-                self.counters.shown += 1
-            return frame
-
     # --- controls ----------------------------------------------------------------
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed`; frames already in the ring are discarded."""
@@ -288,14 +182,27 @@ class FrameStream:
             self.cond.notify_all()
 
     def remake(self) -> None:
-        """Make the frame on screen again, and everything after it (new truncation or class): the
-        ring's frames made with the old values are discarded. Step models carry a recurrent state
-        that cannot go back, and take no such values: nothing to do."""
+        """Make the frame on screen again, and everything after it (a new truncation, class, walk
+        speed or latent position): the ring's frames made with the old values are discarded. A step
+        model's recurrent state cannot go back: its change lands in the next chunk made."""
         if self.contract.kind == "step" or self.thread is None:  # not started: the first chunk has them
             return
         with self.cond:
-            seed = self.ring.pending.seed if self.ring.pending is not None else self.seed
-            self.ring.pending = Restart(seed, max(0, self.last_index))
+            pending, frame = self.ring.pending, self.last_frame
+            if pending is not None and pending.first_index == 0 and pending.position == 0.0:
+                return  # a seed change is waiting: it restarts everything anyway
+            if frame is None:  # nothing shown yet: start over at the beginning
+                self.ring.pending = Restart(self.seed)
+            else:
+                position, rate = self.slot_walk[frame.slot]
+                self.ring.pending = Restart(self.seed, frame.index, float(position + frame.t * rate))
+            self.cond.notify_all()
+
+    def set_look_ahead(self, chunks: int | None) -> None:
+        """At most `chunks` chunks made ahead of the one on screen (a live input follows the hand);
+        None: the whole ring again."""
+        with self.cond:
+            self.look_ahead = chunks
             self.cond.notify_all()
 
     def rest(self, resting: bool) -> None:
@@ -306,10 +213,6 @@ class FrameStream:
     def buffered_chunks(self) -> int:
         with self.cond:
             return self.ring.produced - self.ring.next_chunk
-
-    def raise_if_failed(self) -> None:
-        if self.error is not None:
-            raise BackendError(f"the stream's backend failed: {self.error}") from self.error
 
     # --- shutdown ----------------------------------------------------------------
     def close(self) -> None:

@@ -85,6 +85,8 @@ class Viewer:
             log.info("imgui-bundle is not installed: the HUD is the title bar (pip install 'ganrt[viewer]')")
         self.session.wake_on_new_chunk(self.window.wake)  # a new chunk ends the loop's sleep
         self.session.start()
+        self.session.attach_live(o, self.stream.choice.label,
+                                 {"screenshot": self.screenshot, "record": self.toggle_recording})
         if o.record:
             self.session.start_recording(o.record)
 

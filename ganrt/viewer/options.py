@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..playback_ui.options import PlaybackOptions
-from ..runtime.stream import StreamCounters
+from ..playback_ui.options import LiveOptions, PlaybackOptions
+from ..runtime.ring import StreamCounters
 
 
 @dataclass
-class ViewOptions(PlaybackOptions):
+class ViewOptions(PlaybackOptions, LiveOptions):
     scale: int | None = None  # window size = canvas x scale (default: about 512 px)
     smooth: bool = False  # linear filtering instead of crisp integer scaling
     vsync: bool = True

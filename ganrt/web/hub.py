@@ -27,7 +27,7 @@ from typing import Callable
 from ..errors import UsageError
 from ..playback_open import open_playback
 from ..playback_ui.actions import KEY_ACTIONS
-from ..playback_ui.options import PlaybackOptions
+from ..playback_ui.options import LiveOptions, PlaybackOptions
 from ..playback_ui.session import PlaybackSession
 from .capture_service import CaptureService
 from .hub_states import RUNNING, HubState, HubStates
@@ -36,8 +36,11 @@ from .pump import FramePump
 from .viewers import ViewerRegistry, ViewerSession
 
 
+PAGE_LIVE = ("truncation", "class_index", "walk_speed", "direction")  # the page's sliders: a live input
+
+
 @dataclass
-class ServeOptions(PlaybackOptions):
+class ServeOptions(PlaybackOptions, LiveOptions):
     host: str = "127.0.0.1"
     port: int = 8765  # 0: any free port
     image_format: str = "auto"  # auto | png | jpeg
@@ -78,6 +81,8 @@ class Hub:
             self.captures = CaptureService(self.session, self.states, self.refresh_state)
             self.pump = self.make_pump(self.session, o, self.viewers, self.captures, self.states, self.refresh_state)
             self.session.start()
+            self.session.attach_live(o, self.stream.choice.label,  # OSC commands run on the pump's thread
+                                     {"screenshot": self.pump.screenshot, "record": self.captures.toggle_recording})
         except BaseException:
             self.session.close()
             self.session = None
@@ -157,5 +162,5 @@ class Hub:
 
     def set(self, name: str, value: object) -> None:
         """A page's control value, checked against the model (the one bounds table: UsageError)."""
-        self.session.set(name, value)
+        self.session.set(name, value, source="page" if name in PAGE_LIVE else None)
         self.refresh_state()

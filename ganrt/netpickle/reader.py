@@ -116,12 +116,15 @@ def _numpy_scalar(dtype: np.dtype, data: bytes = b"") -> np.generic:
 
 
 class _NdarrayName:
-    """numpy.ndarray as named by numpy's own array pickles: only _reconstruct's subtype argument
-    (an ndarray built from the pickle's shape, strides and buffer would be a view to check)."""
+    """numpy.ndarray as named by numpy's own array pickles: only _reconstruct's subtype argument,
+    never called (an ndarray built from the pickle's shape, strides and buffer would be a view)."""
+
+
+_NDARRAY = _NdarrayName()
 
 
 def _numpy_reconstruct(subtype: Any, shape: Any, dtype_code: Any) -> np.ndarray:
-    if subtype is not _NdarrayName:
+    if subtype is not _NDARRAY:
         raise _Refused(f"a numpy array of type {getattr(subtype, '__name__', type(subtype).__name__)}")
     # An empty array that BUILD fills through ndarray.__setstate__: numpy's own data-only path,
     # which checks the data's length against shape x itemsize, and every dtype that reaches it
@@ -147,7 +150,7 @@ ALLOWED = {
     ("torch.storage", "_load_from_bytes"): load_storage_blob,
     ("dnnlib.util", "EasyDict"): PlainDict,
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _persistent_record,
-    ("numpy", "ndarray"): _NdarrayName,
+    ("numpy", "ndarray"): _NDARRAY,
     ("numpy", "dtype"): _numpy_dtype,
     **{(m, "scalar"): _numpy_scalar for m in _NUMPY_MODULES},
     **{(m, "_reconstruct"): _numpy_reconstruct for m in _NUMPY_MODULES},

@@ -32,6 +32,7 @@ STORAGE_DTYPES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "Double
                   "BFloat16Storage": "bfloat16"}
 MAX_DIMS = 16  # torch's tensors in snapshots have at most 5 dimensions
 MAX_KEY = 64  # a storage key is a short decimal string
+MAX_ELEMENTS = 1 << 40  # elements of one view, counting only its non-zero dimensions
 
 
 class _StorageType:
@@ -104,6 +105,8 @@ def check_view(storage_size: int, offset: Any, size: Any, stride: Any) -> tuple[
         raise OutOfBounds(f"{shown}: sizes and strides disagree or exceed {MAX_DIMS} dimensions")
     if offset < 0 or min(size + stride, default=0) < 0:
         raise OutOfBounds(f"{shown}: a negative offset, size or stride")
+    if math.prod(n for n in size if n) > MAX_ELEMENTS:  # an empty (0, 2^62) is still an allocation numpy refuses
+        raise OutOfBounds(f"{shown}: more than 2^40 elements")
     if math.prod(size) == 0:
         return offset, size, stride
     if any(n > 1 and s == 0 for n, s in zip(size, stride)):
@@ -132,6 +135,8 @@ def rebuild_tensor(storage: np.ndarray, offset: Any, size: Any, stride: Any, *_u
         raise pickle.UnpicklingError("a tensor without a storage")
     offset, size, stride = check_view(storage.size, offset, size, stride)
     charge_bytes(math.prod(size) * storage.itemsize, "a tensor")
-    itemsize = storage.itemsize
-    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size, strides=[s * itemsize for s in stride])
-    return np.array(view)
+    if math.prod(size) == 0:
+        return np.zeros(size, storage.dtype)
+    # A stride along a dimension of one element is never applied (it may be any number): 0 there.
+    strides = [s * storage.itemsize if n > 1 else 0 for n, s in zip(size, stride)]
+    return np.array(np.lib.stride_tricks.as_strided(storage[offset:], shape=size, strides=strides))

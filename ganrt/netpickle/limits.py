@@ -8,9 +8,10 @@ a 2x margin. What this refuses is amplification: one storage decoded again and a
 memo references (4 bytes on disk each), or views that alias a small storage many times over.
 
 The walk budget: the containers and records the reader walks (kwargs, attributes, sub-modules),
-each object once per walk, at most MAX_WALK_VISITS per file. A StyleGAN2/3 snapshot at 1024^2
-has about 300 persistence records of about 25 plain objects each (under 10^4 visits: 200x margin);
-StyleGAN-V's omegaconf configs (a deep copy per record) stay near 2x10^5 (10x).
+each object once per walk, at most MAX_WALK_VISITS per file. The CI fixtures take 216-474 visits
+(5-10 per persistence record); a 1024^2 StyleGAN2/3 snapshot has about 300 records (a few
+thousand visits); StyleGAN-V's omegaconf configs, a deep copy per record, are estimated near
+2x10^5 (10x margin).
 """
 
 from __future__ import annotations

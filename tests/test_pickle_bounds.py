@@ -49,7 +49,7 @@ def opcodes(body: bytes) -> bytes:
     (3, (2,), (1,), "past the storage's end"),  # the last element one past the end
     (4, (1,), (1,), "past the storage's end"),
     (0, (2, 2), (2, 2), "past the storage's end"),  # the last element at 4
-    (0, (1 << 62,), (1,), "past the storage's end"),  # an element count near 2^62
+    (0, (1 << 62,), (1,), "more than 2^40 elements"),  # an element count near 2^62
     (0, (1 << 31,), (0,), "stride-0 expansion"),  # billions of elements over one
     (0, (2, 2), (0, 1), "stride-0 expansion"),
     (0, (2,), (1, 1), "sizes and strides disagree"),
@@ -69,6 +69,7 @@ def test_views_outside_the_storage_are_refused_in_every_direction(tmp_path, offs
     (1, (2,), (2,), [2.0, 4.0]),  # the last element exactly the storage's last
     (0, (2, 2), (1, 2), [[1.0, 3.0], [2.0, 4.0]]),  # a transpose
     (4, (0,), (1,), []),  # empty, at the end
+    (0, (2, 1), (1, 1 << 62), [[1.0], [2.0]]),  # a dimension of one element: its stride is never applied
     (0, (3, 0), (0, 1), np.zeros((3, 0))),  # empty: no element to bound, any stride
 ])
 def test_views_inside_the_storage_are_read(tmp_path, offset, size, stride, expected):
@@ -195,6 +196,15 @@ def test_opcode_level_bounds(tmp_path, body, why):
     path = tmp_path / "ops.pkl"
     path.write_bytes(opcodes(body))
     refused(path, why)
+
+
+def test_a_file_of_tiny_opcodes_is_refused_at_the_opcode_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_OPCODES", 1000)
+    path = tmp_path / "tiny.pkl"
+    path.write_bytes(opcodes(b"N0" * 600 + b"N"))  # 1 202 opcodes of 2 bytes
+    refused(path, r"more than \d+ opcodes \(at byte 1001\)")
+    path.write_bytes(opcodes(b"N0" * 400 + b"N"))
+    assert read_pickle(path) is None
 
 
 def test_a_dense_memo_written_over_is_read(tmp_path):

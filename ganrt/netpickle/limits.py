@@ -24,6 +24,11 @@ TENSOR_BUDGET_FACTOR = 4
 TENSOR_BUDGET_SLACK = 16 << 20
 ARRAY_OVERHEAD = 128  # bytes charged per array on top of its data: a million empty tensors cost too
 MAX_WALK_VISITS = 2_000_000
+# Opcodes scanned per file (outer pickle and every tensor blob's small ones): about 1 us each on a
+# 2-core Xeon. The CI fixtures have 5 000-19 000 (and 40 per tensor blob); a 1024^2 snapshot about
+# 10^5; StyleGAN-V's configs perhaps 5x that (estimated). The cap is 20x a real snapshot and about
+# 2 s of checking: a file of tiny opcodes (2 bytes each) is refused long before it could cost minutes.
+MAX_OPCODES = 2_000_000
 
 
 class OutOfBounds(Exception):
@@ -35,6 +40,7 @@ class ReadBudget:
         self.file_bytes = file_bytes
         self.bytes_left = TENSOR_BUDGET_FACTOR * file_bytes + TENSOR_BUDGET_SLACK
         self.visits_left = MAX_WALK_VISITS
+        self.opcodes_left = MAX_OPCODES
 
     def charge_bytes(self, nbytes: int, what: str) -> None:
         self.bytes_left -= nbytes + ARRAY_OVERHEAD
@@ -67,6 +73,17 @@ def charge_bytes(nbytes: int, what: str) -> None:
     budget = _current.get()
     if budget is not None:
         budget.charge_bytes(nbytes, what)
+
+
+def opcodes_left() -> int:
+    budget = _current.get()
+    return MAX_OPCODES if budget is None else budget.opcodes_left
+
+
+def charge_opcodes(count: int) -> None:
+    budget = _current.get()
+    if budget is not None:
+        budget.opcodes_left -= count
 
 
 def charge_visit(what: str) -> None:

@@ -14,6 +14,8 @@ opcodes (scan.py), every tensor view (blob.py), the memory and walks one file ma
 from __future__ import annotations
 
 import collections
+import io
+import mmap
 import os
 import pickle
 import reprlib
@@ -181,8 +183,8 @@ def read_pickle(path: str | Path) -> Any:
                               f"stylegan2-ada-pytorch or stylegan3")
     try:
         with open(path, "rb") as f, reading(os.fstat(f.fileno()).st_size) as budget:
-            scan_pickle(f, budget.file_bytes)
-            f.seek(0)
+            with _mapped(f, budget.file_bytes) as view:
+                scan_pickle(view, budget.file_bytes)
             return DataOnlyUnpickler(f).load()
     except _Refused as exc:
         raise CheckpointError(f"{path}: refused to load: the pickle holds {exc}, which ganrt will not run; only "
@@ -193,6 +195,11 @@ def read_pickle(path: str | Path) -> Any:
     except Exception as exc:  # noqa: BLE001 -- the C unpickler and numpy on a stranger's bytes raise anything
         raise CheckpointError(f"{path}: not a readable network pickle, truncated or corrupt "
                               f"({type(exc).__name__}: {' '.join(str(exc).split())[:100]})") from None
+
+
+def _mapped(f: Any, size: int) -> Any:
+    """The file as an mmap (reads clamp to its end, no copy), or an empty BytesIO for an empty file."""
+    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else io.BytesIO(b"")
 
 
 def read_snapshot(path: str | Path, key: str = "G_ema") -> NetRecord:

@@ -21,35 +21,26 @@ from __future__ import annotations
 import pickletools
 from typing import Any, BinaryIO
 
-from .limits import OutOfBounds
+from .limits import MAX_OPCODES, OutOfBounds, charge_opcodes, opcodes_left
 
 # Snapshots in NVlabs' layout nest 28-33 levels (records 5 deep, 5-6 levels each; measured on the
 # CI fixtures); StyleGAN-V's omegaconf configs inside a record's kwargs would add about 20 (estimated).
 MAX_NESTING = 200
 MAX_INT_BYTES = 64  # the torch.save magic number, the largest real integer, has 10
-MAX_LINE = 4096  # text opcodes (protocol 0 names and numbers)
 MUTATE = {"APPEND", "APPENDS", "SETITEM", "SETITEMS", "ADDITEMS", "BUILD"}
 GETS = {"GET", "BINGET", "LONG_BINGET"}
 PUTS = {"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"}
 REFUSED = {"NEXT_BUFFER", "READONLY_BUFFER", "EXT1", "EXT2", "EXT4"}
 
 
-class _Bounded:
-    """A file view for genops that never reads past `end`: a length prefix of 2^62 is answered
-    with the few bytes there are (genops then refuses), never with an allocation of 2^62."""
+def _shape(op: Any) -> tuple[int, bool, int]:
+    """(entries it pops below a MARK, whether it pops to a MARK, entries it pushes)."""
+    names = [s.name for s in op.stack_before]
+    below = names.index("mark") if "mark" in names else len(names)
+    return below, "mark" in names, len(op.stack_after)
 
-    def __init__(self, f: BinaryIO, end: int):
-        self.f, self.end = f, end
 
-    def read(self, n: int = -1) -> bytes:
-        left = max(0, self.end - self.f.tell())
-        return self.f.read(left if n < 0 else min(n, left))
-
-    def readline(self) -> bytes:
-        return self.f.readline(min(MAX_LINE, max(0, self.end - self.f.tell())))
-
-    def tell(self) -> int:
-        return self.f.tell()
+SHAPES = {op.name: _shape(op) for op in pickletools.opcodes}  # from pickletools' own tables
 
 
 class _Stack:
@@ -60,21 +51,20 @@ class _Stack:
         self.marks: list[int] = []  # stack length at each open MARK
         self.memo: dict[int, int] = {}
 
-    def pop(self, op: Any, pos: int) -> list[int]:
-        """Pop what `op` consumes; the depths, bottom first."""
-        names = [s.name for s in op.stack_before]
+    def pop(self, name: str, pos: int) -> list[int]:
+        """Pop what opcode `name` consumes; the depths, bottom first."""
+        below_mark, to_mark, _ = SHAPES[name]
         popped: list[int] = []
-        if "mark" in names:
+        if to_mark:
             if not self.marks:
-                raise OutOfBounds(f"opcode {op.name} at byte {pos} without a MARK")
+                raise OutOfBounds(f"opcode {name} at byte {pos} without a MARK")
             popped = self.depths[self.marks.pop():]
             del self.depths[len(self.depths) - len(popped):]
-            names = names[:names.index("mark")]
-        if len(names) > len(self.depths):
-            raise OutOfBounds(f"opcode {op.name} at byte {pos} on a stack of {len(self.depths)}")
-        if names:
-            popped = self.depths[-len(names):] + popped
-            del self.depths[-len(names):]
+        if below_mark > len(self.depths):
+            raise OutOfBounds(f"opcode {name} at byte {pos} on a stack of {len(self.depths)}")
+        if below_mark:
+            popped = self.depths[-below_mark:] + popped
+            del self.depths[-below_mark:]
         return popped
 
     def push(self, depth: int, pos: int) -> None:
@@ -82,8 +72,8 @@ class _Stack:
             raise OutOfBounds(f"nesting deeper than {MAX_NESTING} levels at byte {pos}")
         self.depths.append(depth)
 
-    def step(self, op: Any, arg: Any, pos: int) -> None:
-        name = op.name
+    def step(self, name: str, arg: Any, pos: int) -> None:
+        below_mark, to_mark, pushes = SHAPES[name]
         if name == "MARK":
             self.marks.append(len(self.depths))
             if len(self.marks) > MAX_NESTING:
@@ -96,11 +86,14 @@ class _Stack:
             self.push(self.memo[arg], pos)
         elif name == "DUP":
             self.push(self.top(pos), pos)
+        elif not below_mark and not to_mark:  # a leaf or an empty container: nests nothing yet
+            if pushes:
+                self.depths.append(1)
         else:
-            popped = self.pop(op, pos)
+            popped = self.pop(name, pos)
             if name in MUTATE:
-                self.push(max([popped[0]] + [1 + d for d in popped[1:]]), pos)
-            elif op.stack_after:
+                self.push(max(popped[0], 1 + max(popped[1:], default=0)), pos)
+            elif pushes:
                 self.push(1 + max(popped, default=0), pos)
 
     def top(self, pos: int) -> int:
@@ -126,9 +119,16 @@ def check_argument(op: Any, arg: Any, pos: int, end: int) -> None:
 
 
 def scan_pickle(f: BinaryIO, end: int) -> None:
-    """Check one pickle from f's position up to its STOP, leaving f just past it; raises
-    OutOfBounds naming the opcode and byte, ValueError for bytes that are not a pickle."""
-    stack = _Stack()
-    for op, arg, pos in pickletools.genops(_Bounded(f, end)):
+    """Check one pickle from f's position up to its STOP, leaving f just past it. `f` reads at most
+    what it holds (a BytesIO or an mmap: a length prefix of 2^62 is answered with the bytes there
+    are, and genops then refuses, never with an allocation of 2^62). Raises
+    OutOfBounds naming the opcode and byte, ValueError for bytes that are not a pickle. Its
+    opcodes count against the read's budget (limits.py): a file of tiny opcodes is refused once it
+    has cost as much checking as a real snapshot could."""
+    stack, left, count = _Stack(), opcodes_left(), 0
+    for count, (op, arg, pos) in enumerate(pickletools.genops(f), 1):
+        if count > left:
+            raise OutOfBounds(f"more than {MAX_OPCODES} opcodes (at byte {pos})")
         check_argument(op, arg, pos, end)
-        stack.step(op, arg, pos)
+        stack.step(op.name, arg, pos)
+    charge_opcodes(count)

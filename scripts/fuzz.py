@@ -94,7 +94,9 @@ def run_atheris(group: str, seconds: float, work: Path) -> dict:
     child = subprocess.run([sys.executable, __file__, "--minutes", "0", "--atheris-child",
                             f"{group}:{int(seconds)}:{work}"], capture_output=True, text=True)
     runs = [line for line in child.stderr.splitlines() if line.startswith("Done ")]
-    found = [keep(artifact, f"atheris-{group}", "libFuzzer " + artifact.name.split("-")[0])
+    raised = [line.strip() for line in child.stderr.splitlines() if line.startswith(("AssertionError", "Hang",
+                                                                                    "Traceback", "==="))]
+    found = [keep(artifact, f"atheris-{group}", f"libFuzzer {artifact.name.split('-')[0]}: {' / '.join(raised)[-300:]}")
              for artifact in sorted(work.glob("atheris-*/crash-*")) + sorted(work.glob("atheris-*/timeout-*"))
              + sorted(work.glob("atheris-*/oom-*"))]
     if child.returncode not in (0,) and not found:

@@ -182,8 +182,13 @@ def check_consistent(contract: StreamContract, where: str, hint: str = CONTRACT_
             raise ContractError(f"{where}: the contract's {role} {_specs_text(stated)} are not those of a "
                                 f"{contract.kind} graph with its batch, frames, dims, resolution and output "
                                 f"({_specs_text(derived)}); {hint}")
+    check_tensor_bytes(contract, where, hint)
+
+
+def check_tensor_bytes(contract: StreamContract, where: str, hint: str) -> None:
+    """No tensor larger than MAX_TENSOR_BYTES per call: resolution^2 x frames x batch, bounded."""
     batch = 1 if contract.dynamic_batch else contract.batch
-    for spec in inputs + outputs:
+    for spec in contract.inputs + contract.outputs:
         nbytes = math.prod(concrete_shape(spec, batch)) * ITEMSIZE[spec.dtype]
         if nbytes > MAX_TENSOR_BYTES:
             raise ContractError(f"{where}: the contract's tensor '{spec.name}' {spec.shape} holds {nbytes} bytes "

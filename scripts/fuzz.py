@@ -97,8 +97,7 @@ def run_atheris(group: str, seconds: float, work: Path) -> dict:
     raised = [line.strip() for line in child.stderr.splitlines() if line.startswith(("AssertionError", "Hang",
                                                                                     "Traceback", "==="))]
     found = [keep(artifact, f"atheris-{group}", f"libFuzzer {artifact.name.split('-')[0]}: {' / '.join(raised)[-300:]}")
-             for artifact in sorted(work.glob("atheris-*/crash-*")) + sorted(work.glob("atheris-*/timeout-*"))
-             + sorted(work.glob("atheris-*/oom-*"))]
+             for kind in ("crash", "timeout", "oom") for artifact in sorted(work.glob(f"atheris-{group}/{kind}-*"))]
     if child.returncode not in (0,) and not found:
         found.append({"why": f"atheris exited {child.returncode}: {child.stderr.strip()[-300:]}", "input": None})
     return {"target": f"{group} bytes", "engine": "atheris", "seconds": round(time.monotonic() - started, 1),

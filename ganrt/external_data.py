@@ -62,7 +62,9 @@ def check_tensor(tensor: Any, folder: Path, onnx_path: str | Path) -> None:
     if any(d < 0 for d in tensor.dims):
         raise ContractError(f"{where}: negative dims {list(tensor.dims)[:8]}; {HINT}")
     expected = tensor_bytes(tensor)
-    if expected is not None and length != expected:
+    if expected is None:  # found by Atheris: type 0 (undefined) skipped the size check
+        raise ContractError(f"{where}: a tensor of type {tensor.data_type}, whose size in bytes is not known; {HINT}")
+    if length != expected:
         raise ContractError(f"{where}: {length} bytes for a tensor of {expected} bytes (dims {list(tensor.dims)[:8]}); "
                             f"{HINT}")
 

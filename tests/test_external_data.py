@@ -99,6 +99,16 @@ def test_offsets_lengths_and_names_are_bounded(external, tmp_path, entry, match)
         read_contract(str(edited(external, tmp_path, **entry)))
 
 
+def test_a_tensor_of_no_known_size_is_refused(external, tmp_path):
+    """Atheris flipped one bit of a data_type to 0 (undefined): its length then matched nothing."""
+    path = edited(external, tmp_path)
+    model = onnx.load(str(path), load_external_data=False)
+    next(t for t in tensors_of(model) if t.data_location == onnx.TensorProto.EXTERNAL).data_type = 0
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(ContractError, match="a tensor of type 0, whose size in bytes is not known"):
+        read_contract(str(path))
+
+
 def test_the_backends_check_before_they_open(external, tmp_path):
     """A model whose contract was read elsewhere still cannot send onnxruntime or OpenVINO outside."""
     (tmp_path / "outside.bin").write_bytes((external.parent / "weights.bin").read_bytes())

@@ -19,7 +19,6 @@ from .errors import ContractError
 
 EXTERNAL = 1  # onnx.TensorProto.EXTERNAL
 PACKED_4BIT = {21, 22, 23}  # INT4, UINT4, FLOAT4E2M1: two elements per byte
-_checked: dict[tuple, None] = {}  # files already checked, by (path, size, mtime): opening one twice costs once
 HINT = "keep a model's external data files in its own folder, as `onnx.save(..., save_as_external_data=True)` does"
 
 
@@ -101,28 +100,16 @@ def tensor_bytes(tensor: Any) -> int | None:
 
 
 def check_onnx_file(path: str | Path, model: Any = None) -> None:
-    """check_external_data for a model file (`model`: the file already loaded without its external
-    data, else it is read here); a file already checked (same path, size and mtime) is not read again."""
+    """check_external_data for a model file: `model` is the file already loaded without its external
+    data, else it is read here (again, each time: a check remembered by size and mtime let a file
+    rewritten within one timestamp tick through, as the fuzzer showed)."""
     import onnx
 
-    resolved = Path(path).resolve()
-    try:
-        stat = resolved.stat()
-    except OSError:
-        return  # the engine that opens it says it is missing, in its own line
-    key = (str(resolved), stat.st_size, stat.st_mtime_ns)
-    if key in _checked:
-        return
     if model is None:
+        if not Path(path).is_file():
+            return  # the engine that opens it says it is missing, in its own line
         try:
-            model = onnx.load(str(resolved), load_external_data=False)
+            model = onnx.load(str(path), load_external_data=False)
         except Exception as exc:  # noqa: BLE001 -- onnx raises DecodeError and friends for foreign bytes
             raise ContractError(f"{path}: not a readable ONNX model ({type(exc).__name__})") from None
     check_external_data(model, path)
-    remember(key)
-
-
-def remember(key: tuple) -> None:
-    while len(_checked) >= 32:
-        _checked.pop(next(iter(_checked)))
-    _checked[key] = None

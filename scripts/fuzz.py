@@ -94,8 +94,8 @@ def run_atheris(group: str, seconds: float, work: Path) -> dict:
     child = subprocess.run([sys.executable, __file__, "--minutes", "0", "--atheris-child",
                             f"{group}:{int(seconds)}:{work}"], capture_output=True, text=True)
     runs = [line for line in child.stderr.splitlines() if line.startswith("Done ")]
-    raised = [line.strip() for line in child.stderr.splitlines() if line.startswith(("AssertionError", "Hang",
-                                                                                    "Traceback", "==="))]
+    raised = [line.strip() for line in (child.stdout + child.stderr).splitlines()
+              if line.strip().startswith(("AssertionError", "Hang", "==="))]
     found = [keep(artifact, f"atheris-{group}", f"libFuzzer {artifact.name.split('-')[0]}: {' / '.join(raised)[-300:]}")
              for kind in ("crash", "timeout", "oom") for artifact in sorted(work.glob(f"atheris-{group}/{kind}-*"))]
     if child.returncode not in (0,) and not found:

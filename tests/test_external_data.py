@@ -109,6 +109,21 @@ def test_a_tensor_of_no_known_size_is_refused(external, tmp_path):
         read_contract(str(path))
 
 
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_checked_again(external, tmp_path):
+    """Atheris rewrote one model file faster than its timestamp ticks: a check remembered by path,
+    size and mtime let the hostile one through. Every open checks again."""
+    good = edited(external, tmp_path, location="weights.bin")
+    stat = good.stat()
+    check_onnx_file(good)
+    (tmp_path / "other").mkdir()
+    hostile = edited(external, tmp_path / "other", location="../ghts.bin").read_bytes()  # as long a name
+    assert len(hostile) == stat.st_size
+    good.write_bytes(hostile)
+    os.utime(good, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(ContractError, match="not a relative path inside"):
+        check_onnx_file(good)
+
+
 def test_the_backends_check_before_they_open(external, tmp_path):
     """A model whose contract was read elsewhere still cannot send onnxruntime or OpenVINO outside."""
     (tmp_path / "outside.bin").write_bytes((external.parent / "weights.bin").read_bytes())

@@ -1,5 +1,9 @@
 """The stream contract: what a generator graph takes and gives.
 
+A contract arrives inside a stranger's ONNX or beside an engine: every field is checked against
+CONTRACT_FIELDS (types and ranges) and the fields against each other (check_consistent) before
+any of it is used, and the graph against the contract (contract_of).
+
 Kept free of torch and onnx imports at module level so that the runtime can read
 a contract in a deployment that has only onnxruntime.
 """
@@ -7,22 +11,89 @@ a contract in a deployment that has only onnxruntime.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import ContractError, UsageError
+from .external_data import check_onnx_file
+from .fields import Field, check_fields, field_problem, load_json_object, shown
 
-KINDS = ("step", "clip", "image")
 OUTPUTS = ("rgba8", "float")
 METADATA_KEY = "ganrt.contract"
 CONTRACT_VERSION = 1
+DYNAMIC_BATCH = "batch"  # the name of a dynamic batch dimension, in `batch` and in shapes
 
-# Tensor names per kind, in graph input order.
-INPUT_NAMES = {"step": ("content", "state", "noise"), "clip": ("z",), "image": ("z",)}
-# Optional image-kind inputs, after z, when `dims` names them: a class label c (B, C) one-hot, and
-# the truncation psi (B,) of StyleGAN-like generators (dims["psi"] = 1 marks it).
-CONDITION_INPUTS = ("c", "psi")
-OUTPUT_NAMES = {"step": ("frames", "state_next"), "clip": ("frames",), "image": ("frames",)}
+# Each kind's graph tensors in graph order, (name, dtype, shape): shape entries name the contract's
+# fields, "B" the batch, "T" frames per call, any other name a `dims` entry. The frames output comes
+# first among the outputs, shaped by `output` (FRAME_OUTPUTS). A new kind (and its dtypes: every
+# dtype named here is one a contract may carry) is one entry here.
+KIND_TENSORS: dict[str, tuple[list[tuple[str, str, tuple]], list[tuple[str, str, tuple]]]] = {
+    "step": ([("content", "float32", ("B", "content")), ("state", "float32", ("B", "state")),
+              ("noise", "float32", ("B", "T", "noise"))], [("state_next", "float32", ("B", "state"))]),
+    "clip": ([("z", "float32", ("B", "z"))], []),
+    "image": ([("z", "float32", ("B", "z"))], []),
+}
+# Inputs a kind takes after its own when `dims` names them (non-zero): a class label c (B, C)
+# one-hot, and the truncation psi (B,) of StyleGAN-like generators (dims["psi"] = 1 marks it).
+OPTIONAL_INPUTS = {"image": [("c", "float32", ("B", "c")), ("psi", "float32", ("B",))]}
+FRAME_OUTPUTS = {"rgba8": ("uint8", ("B", "T", "R", "R", 4)), "float": ("float32", ("B", "T", 3, "R", "R"))}
+
+KINDS = tuple(KIND_TENSORS)
+INPUT_NAMES = {kind: tuple(t[0] for t in tensors[0]) for kind, tensors in KIND_TENSORS.items()}
+CONDITION_INPUTS = tuple(t[0] for extra in OPTIONAL_INPUTS.values() for t in extra)
+OUTPUT_NAMES = {kind: ("frames",) + tuple(t[0] for t in tensors[1]) for kind, tensors in KIND_TENSORS.items()}
+DTYPES = tuple(sorted({t[1] for ins, outs in KIND_TENSORS.values() for t in ins + outs}
+                      | {t[1] for extra in OPTIONAL_INPUTS.values() for t in extra}
+                      | {dtype for dtype, _ in FRAME_OUTPUTS.values()}))
+ITEMSIZE = {"uint8": 1, "float16": 2, "float32": 4, "int32": 4, "int64": 8}
+
+# The contract's fields: types and ranges (fields.py). Ranges hold every model ganrt exports with a
+# wide margin (largest real values in comments) and keep one number from asking for the impossible.
+MAX_CONTRACT_TEXT = 1 << 20
+# One graph tensor at the contract's batch (1 for a dynamic batch): 64 GiB, more than half the largest
+# GPU ganrt runs on (H200, 141 GB); whether a stream fits this machine is checked when it opens.
+MAX_TENSOR_BYTES = 1 << 36
+MAX_CONFIG_BYTES = 64 << 10  # the config as JSON (a StyleGAN's: about 1 KiB)
+MAX_DIM = 1 << 20  # a dims entry or a shape entry (z: 512, content: 50)
+NAME = r"[A-Za-z_][A-Za-z0-9_.:-]*"
+
+
+def _config_problem(config: dict) -> str:
+    size = len(json.dumps(config))
+    return f"expected at most {MAX_CONFIG_BYTES} bytes of JSON, not {size}" if size > MAX_CONFIG_BYTES else ""
+
+
+DIM_VALUE = Field((int,), low=0, high=MAX_DIM)
+
+
+def _dims_problem(dims: dict) -> str:
+    if len(dims) > 16:
+        return f"expected at most 16 sizes, not {len(dims)}"
+    bad = [k for k, v in dims.items() if len(k) > 32 or field_problem(v, DIM_VALUE)]
+    return f"expected sizes from 0 to {MAX_DIM} by short names ({shown(bad[0])} is not)" if bad else ""
+
+
+SHAPE_ENTRY = Field((int, str), low=1, high=MAX_DIM, choices=(DYNAMIC_BATCH,))
+TENSOR_FIELDS = {"name": Field((str,), max_len=64, pattern=NAME), "dtype": Field((str,), choices=DTYPES),
+                 "shape": Field((list,), max_len=8, item=SHAPE_ENTRY)}
+CONTRACT_FIELDS = {
+    "kind": Field((str,), choices=KINDS),
+    "model": Field((str,), max_len=128),
+    "config": Field((dict,), check=_config_problem),
+    "resolution": Field((int,), low=1, high=16384),  # StyleGAN: 1024
+    "frames": Field((int,), low=1, high=4096),  # export: at most 256
+    "batch": Field((int, str), low=1, high=1024, choices=(DYNAMIC_BATCH,)),  # export: at most 1024
+    "output": Field((str,), choices=OUTPUTS),
+    "precision": Field((str,), choices=("fp32", "fp16")),
+    "fps": Field((float,), low=0.01, high=1000.0),  # 15 to 30
+    "inputs": Field((list,), max_len=16, item=Field((dict,), table=TENSOR_FIELDS)),
+    "outputs": Field((list,), max_len=16, item=Field((dict,), table=TENSOR_FIELDS)),
+    "dims": Field((dict,), optional=True, check=_dims_problem),
+    "source_sha256": Field((str,), optional=True, max_len=64, pattern=r"([0-9a-f]{64})?"),
+    "version": Field((int,), optional=True, low=1, high=CONTRACT_VERSION),
+}
+CONTRACT_HINT = "re-export the model with `ganrt export`"
 
 
 @dataclass
@@ -30,7 +101,7 @@ class TensorSpec:
     """One graph tensor: its name, dtype and shape ("batch" marks a dynamic dim)."""
 
     name: str
-    dtype: str  # "float32" | "uint8"
+    dtype: str  # one of DTYPES
     shape: list[int | str]
 
 
@@ -58,19 +129,21 @@ class StreamContract:
 
     @classmethod
     def from_json(cls, text: str, where: str = "model") -> "StreamContract":
-        try:
-            raw = json.loads(text)
-            raw["inputs"] = [TensorSpec(**t) for t in raw["inputs"]]
-            raw["outputs"] = [TensorSpec(**t) for t in raw["outputs"]]
-            contract = cls(**raw)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ContractError(f"{where}: the '{METADATA_KEY}' metadata is not a valid contract "
-                                f"({exc}); re-export it with `ganrt export`") from None
-        if contract.version > CONTRACT_VERSION:
-            raise ContractError(f"{where}: contract version {contract.version} is newer than this "
+        """The contract in `text`, every field checked against CONTRACT_FIELDS and the fields
+        against each other; one ContractError line naming the field otherwise."""
+        what = f"'{METADATA_KEY}' metadata"
+        return cls.from_dict(load_json_object(text, where, what, MAX_CONTRACT_TEXT, CONTRACT_HINT), where)
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "model", hint: str = CONTRACT_HINT) -> "StreamContract":
+        """from_json's checks on parsed JSON (an engine sidecar's contract); `hint` says how to fix."""
+        if isinstance(raw, dict) and type(raw.get("version")) is int and raw["version"] > CONTRACT_VERSION:
+            raise ContractError(f"{where}: contract version {raw['version']} is newer than this "
                                 f"ganrt reads ({CONTRACT_VERSION}); upgrade ganrt")
-        if contract.kind not in KINDS:
-            raise ContractError(f"{where}: unknown stream kind '{contract.kind}', expected one of {KINDS}")
+        check_fields(raw, CONTRACT_FIELDS, where, "contract", hint)
+        contract = cls(**{**raw, "inputs": [TensorSpec(**t) for t in raw["inputs"]],
+                          "outputs": [TensorSpec(**t) for t in raw["outputs"]]})
+        check_consistent(contract, where, hint)
         return contract
 
     def input(self, name: str) -> TensorSpec:
@@ -94,6 +167,39 @@ class StreamContract:
         return (r, r, 4) if self.output == "rgba8" else (3, r, r)
 
 
+def check_consistent(contract: StreamContract, where: str, hint: str = CONTRACT_HINT) -> None:
+    """The fields agree: the tensors are the ones kind, batch, frames, dims, resolution and output
+    make, and none is larger than MAX_TENSOR_BYTES at the contract's batch."""
+    needed = [s for t in KIND_TENSORS[contract.kind][0] for s in t[2] if s not in ("B", "T")]
+    lacking = [name for name in needed if not contract.dims.get(name)]
+    if lacking:
+        raise ContractError(f"{where}: the contract's dims lack {', '.join(lacking)}, which a {contract.kind} "
+                            f"graph takes; {hint}")
+    inputs, outputs = tensor_specs(contract.kind, contract.batch, contract.frames, contract.dims,
+                                   contract.resolution, contract.output)
+    for role, stated, derived in (("inputs", contract.inputs, inputs), ("outputs", contract.outputs, outputs)):
+        if stated != derived:
+            raise ContractError(f"{where}: the contract's {role} {_specs_text(stated)} are not those of a "
+                                f"{contract.kind} graph with its batch, frames, dims, resolution and output "
+                                f"({_specs_text(derived)}); {hint}")
+    check_tensor_bytes(contract, where, hint)
+
+
+def check_tensor_bytes(contract: StreamContract, where: str, hint: str) -> None:
+    """No tensor larger than MAX_TENSOR_BYTES per call: resolution^2 x frames x batch, bounded."""
+    batch = 1 if contract.dynamic_batch else contract.batch
+    for spec in contract.inputs + contract.outputs:
+        nbytes = math.prod(concrete_shape(spec, batch)) * ITEMSIZE[spec.dtype]
+        if nbytes > MAX_TENSOR_BYTES:
+            raise ContractError(f"{where}: the contract's tensor '{spec.name}' {spec.shape} holds {nbytes} bytes "
+                                f"per call at batch {batch} (at most {MAX_TENSOR_BYTES}); {hint}")
+
+
+def _specs_text(specs: list[TensorSpec]) -> str:
+    text = ", ".join(f"{s.name} {s.dtype}{s.shape}" for s in specs[:4])
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def concrete_shape(spec: TensorSpec, batch: int) -> tuple[int, ...]:
     """The spec's shape with a dynamic batch dimension filled in."""
     return tuple(batch if isinstance(d, str) else int(d) for d in spec.shape)
@@ -111,26 +217,17 @@ def resolve_batch(contract: StreamContract, batch: int | None, where: str = "mod
 
 def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],
                  resolution: int, output: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
-    """Input and output specs of a graph of this kind, in graph order."""
+    """Input and output specs of a graph of this kind, in graph order (KIND_TENSORS)."""
     if kind not in KINDS:
         raise ContractError(f"unknown stream kind '{kind}', expected one of {KINDS}")
-    b, t, r = batch, frames, resolution
-    if kind == "step":
-        inputs = [TensorSpec("content", "float32", [b, dims["content"]]),
-                  TensorSpec("state", "float32", [b, dims["state"]]),
-                  TensorSpec("noise", "float32", [b, t, dims["noise"]])]
-    else:
-        inputs = [TensorSpec("z", "float32", [b, dims["z"]])]
-    if kind == "image":
-        if dims.get("c"):
-            inputs.append(TensorSpec("c", "float32", [b, dims["c"]]))
-        if dims.get("psi"):
-            inputs.append(TensorSpec("psi", "float32", [b]))
-    frame = [b, t, r, r, 4] if output == "rgba8" else [b, t, 3, r, r]
-    outputs = [TensorSpec("frames", "uint8" if output == "rgba8" else "float32", frame)]
-    if kind == "step":
-        outputs.append(TensorSpec("state_next", "float32", [b, dims["state"]]))
-    return inputs, outputs
+    sizes = {**dims, "B": batch, "T": frames, "R": resolution}
+    own_inputs, own_outputs = KIND_TENSORS[kind]
+    extra = [t for t in OPTIONAL_INPUTS.get(kind, []) if dims.get(t[0])]
+    frame_dtype, frame_shape = FRAME_OUTPUTS[output]
+    made = [[TensorSpec(name, dtype, [sizes[d] if isinstance(d, str) else d for d in shape])
+             for name, dtype, shape in tensors]
+            for tensors in (own_inputs + extra, [("frames", frame_dtype, frame_shape)] + own_outputs)]
+    return made[0], made[1]
 
 
 def read_contract(path: str) -> StreamContract:
@@ -144,6 +241,7 @@ def read_contract(path: str) -> StreamContract:
     except Exception as exc:  # onnx raises DecodeError and friends for foreign bytes
         raise ContractError(f"{path}: not a readable ONNX model ({type(exc).__name__}); "
                             f"export one with `ganrt export CKPT`") from None
+    check_onnx_file(path, model)  # before any engine opens it
     return contract_of(model, str(path))
 
 
@@ -180,7 +278,7 @@ def contract_of(model, where: str) -> StreamContract:
     return contract
 
 
-_ONNX_DTYPES = {1: "float32", 2: "uint8", 10: "float16"}
+_ONNX_DTYPES = {1: "float32", 2: "uint8", 6: "int32", 7: "int64", 10: "float16"}
 
 
 def graph_tensor(value) -> tuple[str, list[int | str]]:

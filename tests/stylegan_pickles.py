@@ -170,3 +170,43 @@ def write_snapshot(model: StyleGAN, path: str | Path, nested: bool | None = None
     with open(path, "wb") as f:
         FormatPickler(f, numpy1).dump(data)
     return path
+
+
+# --- Hostile files in the same layout (tests/test_pickle_bounds.py, tests/test_fuzz.py) ---------------
+
+def storage_of(values) -> object:
+    """A torch storage as torch pickles it: torch.storage._load_from_bytes(an old-style torch.save blob)."""
+    import warnings
+
+    with warnings.catch_warnings():  # TypedStorage is what Tensor.__reduce_ex__ itself pickles
+        warnings.simplefilter("ignore")
+        return torch.as_tensor(values, dtype=torch.float32).storage()
+
+
+class TensorHeader:
+    """A tensor as torch pickles it (torch._utils._rebuild_tensor_v2), with the storage offset, size
+    and stride a stranger chose."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, size, stride
+
+    def __reduce__(self):
+        return torch._utils._rebuild_tensor_v2, (self.storage, self.offset, self.size, self.stride, False,
+                                                 collections.OrderedDict())
+
+
+def persistent_record(class_name: str = "Layer", params: dict | None = None, modules: dict | None = None,
+                      kwargs: dict | None = None, **attrs) -> _Persistent:
+    """A persistence record of a module that never existed: the state a stranger chose."""
+    state = {"training": False, "_parameters": collections.OrderedDict(params or {}),
+             "_buffers": collections.OrderedDict(), "_modules": collections.OrderedDict(modules or {}),
+             "_init_args": (), "_init_kwargs": kwargs if kwargs is not None else {}, **attrs}
+    return _Persistent(dict(type="class", version=6, module_src=SOURCE, class_name=class_name, state=state))
+
+
+def write_pickle(data, path: str | Path) -> Path:
+    """Any structure of records, EasyDicts, tensors and plain data, in the snapshots' pickle format."""
+    path = Path(path)
+    with open(path, "wb") as f:
+        FormatPickler(f, numpy1=False).dump(data)
+    return path

@@ -83,8 +83,10 @@ def doctor_onnx(src: Path, dst: Path, frames: int) -> Path:
     contract = json.loads(meta.value)
     contract["frames"] = frames
     next(t for t in contract["outputs"] if t["name"] == "frames")["shape"][1] = frames
+    next(t for t in contract["inputs"] if t["name"] == "noise")["shape"][1] = frames  # the contract agrees with itself
     meta.value = json.dumps(contract)
     next(o for o in model.graph.output if o.name == "frames").type.tensor_type.shape.dim[1].dim_value = frames
+    next(i for i in model.graph.input if i.name == "noise").type.tensor_type.shape.dim[1].dim_value = frames
     onnx.save(model, str(dst))
     return dst
 

@@ -155,7 +155,9 @@ def test_contract_that_contradicts_the_graph_is_refused(tiny_checkpoints, tmp_pa
     model = onnx.load(str(out))
     meta = next(p for p in model.metadata_props if p.key == METADATA_KEY)
     contract = json.loads(meta.value)
-    contract["outputs"][0]["shape"][-1] = 3  # claims RGB where the graph makes RGBA
+    contract["output"] = "float"  # claims float frames where the graph makes RGBA bytes (the contract agrees
+    b, t = contract["outputs"][0]["shape"][:2]  # with itself: only the graph can tell)
+    contract["outputs"][0].update(dtype="float32", shape=[b, t, 3, contract["resolution"], contract["resolution"]])
     meta.value = json.dumps(contract)
     onnx.save(model, str(out))
     with pytest.raises(ContractError, match="tensor 'frames' is uint8.*in its contract; re-export"):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..contract import read_contract
+from ..external_data import check_onnx_file
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ def graph_flops_per_frame(onnx_path: str, frames_per_call: int) -> float:
     """FLOPs (2 x MACs) of Conv, ConvTranspose and Gemm per frame, from inferred shapes at batch 1."""
     import onnx
 
+    check_onnx_file(onnx_path)  # external data inside the model's folder, before onnx reads it
     model = onnx.load(onnx_path)
     for value in list(model.graph.input) + list(model.graph.output):  # pin a dynamic batch to 1
         for dim in value.type.tensor_type.shape.dim[:1]:

@@ -13,6 +13,7 @@ import onnx
 
 from ..contract import contract_of, set_contract
 from ..errors import ContractError, UsageError
+from ..external_data import check_onnx_file
 from ..fileio import atomic_output, file_sha256
 from .checks import check_fp16
 from .fp16_pass import recurrent_nodes, to_fp16
@@ -35,6 +36,7 @@ def fp16_path(onnx_path: Path) -> Path:
 
 
 def load_onnx(path: Path, load_weights: bool = True) -> onnx.ModelProto:
+    check_onnx_file(path)  # external data inside the model's folder, before onnx reads it
     try:
         return onnx.load(str(path), load_external_data=load_weights)
     except Exception as exc:  # onnx raises DecodeError and friends for foreign bytes

@@ -1,14 +1,16 @@
 """The checkpoint format: one file, a format version, model name, config, weights.
 
 Loaded with `torch.load(weights_only=True)`: a file that would run code on load is
-refused, never executed.
+refused, never executed; its structure pickle's opcodes are checked first (check_structure).
 """
 
 from __future__ import annotations
 
+import io
 import pickle
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,14 @@ import torch
 
 from ..errors import CheckpointError, UsageError
 from ..fileio import atomic_output
+from ..netpickle.limits import OutOfBounds, reading
+from ..netpickle.scan import scan_pickle
 from .base import VideoGenerator
 from .registry import create_model, list_models
 
 FORMAT = "ganrt-checkpoint"
 FORMAT_VERSION = 1
+MAX_STRUCTURE_BYTES = 64 << 20  # data.pkl holds the structure only (tensors are entries of their own): a few KB
 
 
 def save_checkpoint(model: VideoGenerator, path: str | Path, meta: dict[str, Any] | None = None) -> Path:
@@ -44,6 +49,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not zipfile.is_zipfile(path):  # torch.save always writes a zip archive
         raise CheckpointError(f"{path}: not a readable checkpoint, truncated or not a torch file (no zip "
                               f"archive found); re-save it with `ganrt train`")
+    check_structure(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -65,6 +71,28 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: unknown model '{payload.get('model')}'; this ganrt knows "
                               f"{', '.join(list_models())}")
     return payload
+
+
+def check_structure(path: Path) -> None:
+    """The archive's structure pickle (data.pkl), checked as a network pickle's opcodes are before
+    torch.load's own unpickler builds what it says: a tuple nested 10^5 deep as a dict key (300 KB)
+    crashes CPython there (C stack), and nothing in weights_only mode stops it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.rsplit("/", 1)[-1] != "data.pkl":
+                    continue
+                if info.file_size > MAX_STRUCTURE_BYTES:
+                    raise OutOfBounds(f"a data.pkl of {info.file_size} bytes (at most {MAX_STRUCTURE_BYTES})")
+                data = archive.read(info)
+                with reading(len(data)):
+                    scan_pickle(io.BytesIO(data), len(data))
+    except OutOfBounds as exc:
+        raise CheckpointError(f"{path}: refused to load: {exc}; not a checkpoint ganrt can read safely (hostile "
+                              f"or corrupt)") from None
+    except (ValueError, zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint, truncated or not a torch file "
+                              f"({' '.join(str(exc).split())[:120]}); re-save it with `ganrt train`") from None
 
 
 def load_checkpoint(path: str | Path) -> VideoGenerator:

@@ -101,8 +101,8 @@ class PlaybackSession:
                 return
             try:
                 self.apply(command)
-            except UsageError as exc:
-                log.warning("OSC refused: %s", exc)
+            except (UsageError, ValueError) as exc:  # a value the model cannot take; a capture not possible yet
+                log.warning("%s refused: %s", getattr(command, "source", "osc"), exc)
 
     def apply(self, command: OscCommand) -> None:
         if command.kind == "set":

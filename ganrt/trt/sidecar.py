@@ -17,10 +17,28 @@ from typing import Any
 
 from ..contract import StreamContract
 from ..errors import BackendError, ContractError
+from ..fields import Field, check_fields, load_json_object, shown
 from ..fileio import atomic_output, file_sha256
 from .flavour import CURRENT, LABELS, MODULES, Flavour, capability_target, import_flavour
 
 SIDECAR_FORMAT = 2
+MAX_SIDECAR_BYTES = 1 << 20
+HEX64 = r"[0-9a-f]{64}"
+SIDECAR_FIELDS = {
+    "flavour": Field((str,), choices=tuple(MODULES)),
+    "version": Field((str,), max_len=32, pattern=r"[0-9A-Za-z.+_-]+"),
+    "targets": Field((list,), max_len=16, item=Field((str,), pattern=rf"sm[0-9]{{2,4}}|{CURRENT}")),
+    "gpu": Field((str, type(None)), max_len=128),
+    "onnx": Field((str,), max_len=255, pattern=r"(?!\.\.?$)[^/\\]+"),  # a file name beside the engine
+    "onnx_sha256": Field((str,), pattern=HEX64),
+    "engine_sha256": Field((str,), pattern=HEX64),
+    "engine_bytes": Field((int,), low=1, high=1 << 40),
+    "batches": Field((list,), max_len=3, item=Field((int,), low=1, high=1024)),
+    "build_seconds": Field((float,), low=0, high=1e6),
+    "contract": Field((dict,)),  # checked as any contract is (StreamContract.from_dict)
+    "built": Field((str,), optional=True, max_len=64),
+    "format": Field((int,)),
+}
 
 
 @dataclass
@@ -59,20 +77,36 @@ def rebuild_hint(engine: str | Path) -> str:
 
 
 def read_sidecar(engine: str | Path) -> EngineSidecar:
-    """The sidecar beside `engine`; ContractError (one line) if missing, old or foreign."""
+    """The sidecar beside `engine`; ContractError (one line) if missing, old, foreign or out of range:
+    every field is checked against SIDECAR_FIELDS, the contract as any contract is, then the two agree."""
     path = sidecar_path(engine)
     try:
-        raw = json.loads(path.read_text())
-        if raw.get("format") != SIDECAR_FORMAT:
-            raise ContractError(f"{path}: sidecar format {raw.get('format', 1)}, this ganrt reads "
-                                f"{SIDECAR_FORMAT}; {rebuild_hint(engine)}")
-        raw["contract"] = StreamContract.from_json(json.dumps(raw["contract"]), str(path))
-        return EngineSidecar(**raw)
+        with open(path, "rb") as f:
+            text = f.read(MAX_SIDECAR_BYTES + 1)
     except FileNotFoundError:
         raise ContractError(f"{engine}: no sidecar {path.name} beside it, so neither the TensorRT that built it "
                             f"nor its stream contract is known; {rebuild_hint(engine)}") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ContractError(f"{path}: not a ganrt engine sidecar ({exc}); {rebuild_hint(engine)}") from None
+    except OSError as exc:
+        raise ContractError(f"{path}: cannot be read ({exc.strerror}); {rebuild_hint(engine)}") from None
+    hint = rebuild_hint(engine)
+    raw = load_json_object(text, str(path), "engine sidecar", MAX_SIDECAR_BYTES, hint)
+    if raw.get("format") != SIDECAR_FORMAT:
+        raise ContractError(f"{path}: sidecar format {shown(raw.get('format', 1))}, this ganrt reads "
+                            f"{SIDECAR_FORMAT}; {hint}")
+    check_fields(raw, SIDECAR_FIELDS, str(path), "sidecar", hint)
+    sidecar = EngineSidecar(**{**raw, "contract": StreamContract.from_dict(raw["contract"], str(path), hint)})
+    check_batches(sidecar, path, hint)
+    return sidecar
+
+
+def check_batches(sidecar: EngineSidecar, path: Path, hint: str) -> None:
+    """min <= opt <= max, and the contract's own batch three times over for a fixed one."""
+    batches, contract = sidecar.batches, sidecar.contract
+    fixed = [contract.batch] * 3 if not contract.dynamic_batch else sorted(batches)
+    if len(batches) != 3 or batches != fixed:
+        raise ContractError(f"{path}: the sidecar's batches {batches} are not min <= opt <= max"
+                            + ("" if contract.dynamic_batch else f" = the contract's batch {contract.batch}")
+                            + f"; {hint}")
 
 
 def write_engine(engine: Path, plan: bytes, sidecar: EngineSidecar) -> None:

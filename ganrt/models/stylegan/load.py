@@ -8,6 +8,7 @@ is built from the init kwargs, then every tensor is taken by name with its shape
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,37 @@ def _plain_number(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+# Bounds on the Generator kwargs, checked before any module is built: each layer is a Python loop
+# step and each channel a weight, so one number from a stranger's file could ask for hours or
+# terabytes. The largest values in NVlabs' configs are in the comments; ints not named here are
+# bounded by MAX_KWARG_NUMBER (their largest: channel_base 65536, StyleGAN3-R at 1024^2).
+KWARG_LIMITS = {"img_resolution": 8192, "img_channels": 4, "num_layers": 64,  # 1024; 3; 14
+                "num_critical": 64, "num_fp16_res": 64, "conv_kernel": 15, "filter_size": 64,  # 2; 4; 3; 6
+                "lrelu_upsampling": 16, "margin_size": 1024, "channel_max": 16384}  # 2; 10; 1024
+MAX_KWARG_NUMBER = 1 << 20
+MAX_KWARG_ITEMS = 64  # a list in the kwargs (resample_filter taps: 4)
+
+
+def check_kwargs(kwargs: dict[str, Any], where: str) -> None:
+    """Every number finite and within its bound, every list short; one CheckpointError otherwise."""
+    pending = list(kwargs.items())
+    while pending:  # kwargs are a tree at most 32 deep and 10^4 values (netpickle.walk)
+        name, value = pending.pop()
+        value = _plain_number(value)
+        if isinstance(value, dict):
+            pending.extend(value.items())
+        elif isinstance(value, (list, tuple)):
+            if len(value) > MAX_KWARG_ITEMS:
+                raise CheckpointError(f"{where}: Generator kwarg {name} has {len(value)} items (at most "
+                                      f"{MAX_KWARG_ITEMS}); not a StyleGAN2/3 configuration")
+            pending.extend((name, v) for v in value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            limit = KWARG_LIMITS.get(name, MAX_KWARG_NUMBER)
+            if not (math.isfinite(value) and abs(value) <= limit):
+                raise CheckpointError(f"{where}: Generator kwarg {name} = {value:.6g} is outside -{limit}..{limit}; "
+                                      f"not a StyleGAN2/3 configuration")
+
+
 def generator_kwargs(record: NetRecord, arch: str) -> tuple[dict, dict, dict]:
     """(top, mapping, synthesis) kwargs: stylegan2-ada nests synthesis_kwargs, stylegan3 flattens them."""
     kw = {k: _plain_number(v) for k, v in record.kwargs.items()}
@@ -83,30 +115,47 @@ def _sg2_layer_attrs(record: NetRecord, synthesis: dict) -> None:
 
 
 def build_generator(record: NetRecord, where: str = "network pickle", truncation: float | None = None) -> StyleGAN:
-    """ganrt's module for this record, with its weights; every mismatch is one CheckpointError."""
+    """ganrt's module for this record, with its weights; every mismatch is one CheckpointError.
+
+    The module is first built on torch's meta device (no memory) and its tensor names and shapes
+    compared with the pickle's: only a layout the file's own tensors fill is then allocated."""
     arch = architecture_of(record, where)
     try:
         top, mapping_kw, synthesis_kw = generator_kwargs(record, arch)
         if arch == "stylegan2":
             _sg2_layer_attrs(record, synthesis_kw)
             if synthesis_kw.get("architecture") not in sg2.ARCHITECTURES:
-                raise CheckpointError(f"{where}: StyleGAN2 architecture {synthesis_kw.get('architecture')!r} is not "
-                                      f"one of {sg2.ARCHITECTURES}")
-            synthesis = sg2.Synthesis(top["w_dim"], top["img_resolution"], top["img_channels"], **synthesis_kw)
-        else:
-            synthesis = sg3.Synthesis(top["w_dim"], top["img_resolution"], top["img_channels"], **synthesis_kw)
-        mapping = Mapping(top["z_dim"], top["c_dim"], top["w_dim"], **mapping_kw)
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{where}: the Generator kwargs do not build a {arch} ({exc})") from None
+                raise CheckpointError(f"{where}: StyleGAN2 architecture {_short(synthesis_kw.get('architecture'))} "
+                                      f"is not one of {sg2.ARCHITECTURES}")
+        check_kwargs({**top, **mapping_kw, **synthesis_kw}, where)
+        tensors = record.flat_tensors()
+        with torch.device("meta"):
+            check_names_and_shapes(_construct(arch, top, mapping_kw, synthesis_kw).state_dict(), tensors, where)
+        parts = _construct(arch, top, mapping_kw, synthesis_kw)
+    except (TypeError, ValueError, ArithmeticError, RuntimeError, KeyError, IndexError) as exc:  # torch, numpy
+        raise CheckpointError(f"{where}: the Generator kwargs do not build a {arch} "
+                              f"({' '.join(str(exc).split())[:200]})") from None
     info = {"arch": arch, **top, "mapping": mapping_kw, "synthesis": synthesis_kw}
-    model = StyleGAN(mapping, synthesis, arch, info, truncation)
-    load_by_name(model, record.flat_tensors(), where)
+    model = StyleGAN(parts["mapping"], parts["synthesis"], arch, info, truncation)
+    load_by_name(model, tensors, where)
     return model.eval().requires_grad_(False)
 
 
-def load_by_name(model: nn.Module, tensors: dict[str, np.ndarray], where: str) -> None:
-    """Copy every parameter and buffer from `tensors`, names and shapes checked both ways."""
-    state = model.state_dict()
+def _construct(arch: str, top: dict, mapping_kw: dict, synthesis_kw: dict) -> nn.ModuleDict:
+    """mapping and synthesis built from the kwargs, on torch's current default device (named as
+    in StyleGAN, so the state dict's names are the generator's)."""
+    family = sg2 if arch == "stylegan2" else sg3
+    synthesis = family.Synthesis(top["w_dim"], top["img_resolution"], top["img_channels"], **synthesis_kw)
+    return nn.ModuleDict({"mapping": Mapping(top["z_dim"], top["c_dim"], top["w_dim"], **mapping_kw),
+                          "synthesis": synthesis})
+
+
+def _short(value: Any) -> str:
+    return repr(value)[:40] if isinstance(value, (str, int, float, type(None))) else type(value).__name__
+
+
+def check_names_and_shapes(state: dict[str, Any], tensors: dict[str, np.ndarray], where: str) -> None:
+    """Names and shapes of `tensors` against a module's state dict, both ways; one CheckpointError."""
     missing = [k for k in state if k not in tensors]
     unused = [k for k in tensors if k not in state]
     wrong = [f"{k} {tuple(tensors[k].shape)} (expected {tuple(v.shape)})" for k, v in state.items()
@@ -114,8 +163,14 @@ def load_by_name(model: nn.Module, tensors: dict[str, np.ndarray], where: str) -
     for problem, names in (("lacks", missing), ("has tensors ganrt does not know:", unused),
                            ("has tensors of the wrong shape:", wrong)):
         if names:
-            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            shown = ", ".join(n[:120] for n in names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
             raise CheckpointError(f"{where}: the generator {problem} {shown}; not a StyleGAN2/3 layout ganrt reads")
+
+
+def load_by_name(model: nn.Module, tensors: dict[str, np.ndarray], where: str) -> None:
+    """Copy every parameter and buffer from `tensors`, names and shapes checked both ways."""
+    state = model.state_dict()
+    check_names_and_shapes(state, tensors, where)
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(tensors[k], dtype=np.float32)) for k in state})
 
 

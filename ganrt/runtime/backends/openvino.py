@@ -18,6 +18,7 @@ import numpy as np
 
 from ...contract import concrete_shape
 from ...errors import BackendError
+from ...external_data import check_onnx_file
 from ...optional import require_module
 from .base import Backend
 
@@ -73,6 +74,7 @@ class OpenVinoBackend(Backend):
                 raise BackendError(f"--cpu-precision bf16: this CPU has no bf16 kernels in OpenVINO ({why}); "
                                    f"use fp32")
         core = ov.Core()
+        check_onnx_file(self.model_path)  # external data inside the model's folder, before OpenVINO opens it
         model = core.read_model(self.model_path)
         # A dynamic batch becomes this backend's batch: static shapes let OpenVINO plan memory once.
         model.reshape({spec.name: list(concrete_shape(spec, self.batch)) for spec in self.contract.inputs})

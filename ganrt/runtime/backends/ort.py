@@ -8,6 +8,7 @@ from typing import Any
 
 
 from ...errors import BackendError, onnxruntime_errors
+from ...external_data import check_onnx_file
 from ..buffers import DeviceBuffer
 from ...optional import require_module
 from .base import Backend
@@ -47,6 +48,7 @@ class OrtCpuBackend(Backend):
 
     def activate_impl(self) -> None:
         ort = import_onnxruntime()
+        check_onnx_file(self.model_path)  # external data inside the model's folder, before onnxruntime opens it
         self.session = ort.InferenceSession(self.model_path, self.session_options(), providers=self.providers())
         running = self.session.get_providers()
         if running[0] != self.provider:  # ORT silently falls back; never accept that

@@ -166,3 +166,10 @@ def read_snapshot(path: str | Path, key: str = "G_ema") -> NetRecord:
                               f"G_ema, as stylegan2-ada-pytorch and stylegan3 write network-snapshot-*.pkl)")
     record = data.get(key) if isinstance(data.get(key), NetRecord) else data.get("G")
     return record
+
+
+# StyleGAN-V's globals (stylegan_v.py, each with why it is allowed), imported here, after NetRecord,
+# which its torch-container stand-in extends.
+from .stylegan_v import stylegan_v_globals  # noqa: E402
+
+ALLOWED.update(stylegan_v_globals(ALLOWED))

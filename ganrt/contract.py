@@ -12,17 +12,39 @@ from typing import Any
 
 from .errors import ContractError, UsageError
 
-KINDS = ("step", "clip", "image")
+KINDS = ("step", "clip", "image", "timed")
 OUTPUTS = ("rgba8", "float")
 METADATA_KEY = "ganrt.contract"
 CONTRACT_VERSION = 1
 
 # Tensor names per kind, in graph input order.
-INPUT_NAMES = {"step": ("content", "state", "noise"), "clip": ("z",), "image": ("z",)}
+INPUT_NAMES = {"step": ("content", "state", "noise"), "clip": ("z",), "image": ("z",),
+               "timed": ("z", "motion_z", "anchor", "t")}
 # Optional image-kind inputs, after z, when `dims` names them: a class label c (B, C) one-hot, and
 # the truncation psi (B,) of StyleGAN-like generators (dims["psi"] = 1 marks it).
 CONDITION_INPUTS = ("c", "psi")
-OUTPUT_NAMES = {"step": ("frames", "state_next"), "clip": ("frames",), "image": ("frames",)}
+OUTPUT_NAMES = {"step": ("frames", "state_next"), "clip": ("frames",), "image": ("frames",), "timed": ("frames",)}
+
+# --- the `timed` kind (StyleGAN-V, issue 28): a generator that takes time -------------------------
+# Inputs, (name, dtype, shape by dims names; "B" batch, "T" frames per call): z; motion_z, W
+# consecutive rows of the sample's motion noise; anchor, the index of the window's first row in the
+# whole sequence; t, ABSOLUTE frame times. Then c and psi as for `image` (CONDITION_INPUTS). dims
+# also name motion_z_distance (d, frames between rows) and motion_reach (the rows a frame at t
+# reads: floor(t / d) .. floor(t / d) + reach - 1, all inside the window).
+TIMED_INPUTS = (("z", "float32", ("B", "z")), ("motion_z", "float32", ("B", "motion_window", "motion_z")),
+                ("anchor", "int64", ("B",)), ("t", "float32", ("B", "T")))
+TIMED_DIMS = ("z", "motion_z", "motion_window", "motion_z_distance", "motion_reach")
+
+
+def check_timed_dims(contract: "StreamContract", where: str) -> None:
+    """A timed contract names every size its runtime needs, and its window holds what a frame reads."""
+    dims = contract.dims
+    lacking = [k for k in TIMED_DIMS if type(dims.get(k)) is not int or dims[k] < 1]
+    if lacking or dims["motion_reach"] > dims["motion_window"]:
+        raise ContractError(f"{where}: a timed contract needs positive whole dims {', '.join(TIMED_DIMS)} with "
+                            f"motion_reach <= motion_window (it has {', '.join(lacking) or 'a reach past its window'} "
+                            f"wrong); re-export the model with `ganrt export`")
+# --- end of the `timed` kind ----------------------------------------------------------------------
 
 
 @dataclass
@@ -30,7 +52,7 @@ class TensorSpec:
     """One graph tensor: its name, dtype and shape ("batch" marks a dynamic dim)."""
 
     name: str
-    dtype: str  # "float32" | "uint8"
+    dtype: str  # "float32" | "uint8" | "int64" (the timed kind's anchor)
     shape: list[int | str]
 
 
@@ -71,6 +93,8 @@ class StreamContract:
                                 f"ganrt reads ({CONTRACT_VERSION}); upgrade ganrt")
         if contract.kind not in KINDS:
             raise ContractError(f"{where}: unknown stream kind '{contract.kind}', expected one of {KINDS}")
+        if contract.kind == "timed":
+            check_timed_dims(contract, where)
         return contract
 
     def input(self, name: str) -> TensorSpec:
@@ -119,9 +143,12 @@ def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],
         inputs = [TensorSpec("content", "float32", [b, dims["content"]]),
                   TensorSpec("state", "float32", [b, dims["state"]]),
                   TensorSpec("noise", "float32", [b, t, dims["noise"]])]
+    elif kind == "timed":
+        sizes = {**dims, "B": b, "T": t}
+        inputs = [TensorSpec(name, dtype, [sizes[d] for d in shape]) for name, dtype, shape in TIMED_INPUTS]
     else:
         inputs = [TensorSpec("z", "float32", [b, dims["z"]])]
-    if kind == "image":
+    if kind in ("image", "timed"):
         if dims.get("c"):
             inputs.append(TensorSpec("c", "float32", [b, dims["c"]]))
         if dims.get("psi"):
@@ -180,7 +207,7 @@ def contract_of(model, where: str) -> StreamContract:
     return contract
 
 
-_ONNX_DTYPES = {1: "float32", 2: "uint8", 10: "float16"}
+_ONNX_DTYPES = {1: "float32", 2: "uint8", 7: "int64", 10: "float16"}
 
 
 def graph_tensor(value) -> tuple[str, list[int | str]]:

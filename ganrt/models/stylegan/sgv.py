@@ -31,6 +31,7 @@ from torch import nn
 from . import sg2
 from .layers import Dense, Mapping
 
+TWO_PI = 2 * math.pi
 MAX_SPEED_COVERED = 8  # the default window covers one call's frames at up to this many frames per frame
 
 
@@ -69,15 +70,19 @@ class AlignedTimeEncoder(nn.Module):
     def forward(self, t: torch.Tensor, t_left: torch.Tensor, distance: float, u_left: torch.Tensor,
                 u_right: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         rate = self.freqs * (torch.tanh(self.periods_predictor(u_left)) + 1)  # (B, T, F)
-        shift = self.phase_predictor(u_left) * self.phase_scales  # (B, T, F)
+        # The angle at the left anchor, rate * t_left + shift, is large on long runs (8e5 rad at
+        # t = 1e6); its rounding is shared by the three encodings below, so taken modulo 2 pi once it
+        # is a constant offset within the interval, not a per-frame jitter (see docs/stylegan.md).
+        start = rate * t_left.unsqueeze(2) + self.phase_predictor(u_left) * self.phase_scales
+        start = start - TWO_PI * torch.floor(start / TWO_PI + 0.5)
+        offset = (t - t_left).unsqueeze(2)  # (B, T, 1): exact, 0 <= offset < d
 
-        def encoding(tau: torch.Tensor) -> torch.Tensor:  # (B, T) -> (B, T, 2F)
-            angle = rate * tau.unsqueeze(2) + shift
+        def encoding(angle: torch.Tensor) -> torch.Tensor:  # (B, T, F) -> (B, T, 2F)
             return torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)
 
-        aligned = encoding(t_left) * (1 - alpha) + encoding(t_left + distance) * alpha
+        aligned = encoding(start) * (1 - alpha) + encoding(start + rate * distance) * alpha
         aligners = self.aligners_predictor(u_left) * (1 - alpha) + self.aligners_predictor(u_right) * alpha
-        return encoding(t) - aligned + aligners
+        return encoding(start + rate * offset) - aligned + aligners
 
 
 class MotionEncoder(nn.Module):

@@ -70,7 +70,10 @@ def read_config(record: NetRecord, where: str) -> dict[str, Any]:
                                   f"ganrt plays its published form ({path} = {wanted!r}) only")
     out["use_noise"] = bool(cfg.get("use_noise", False))
     sampling = cfg.get("sampling") if isinstance(cfg.get("sampling"), dict) else {}
-    out["max_num_frames"] = sampling.get("max_num_frames") if isinstance(sampling.get("max_num_frames"), int) else None
+    for key, high in (("max_num_frames", 1 << 24), ("fps", 1000)):  # kept in the export's config; fps its rate
+        value = sampling.get(key)
+        out[key] = value if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= high \
+            else None
     return out
 
 
@@ -101,7 +104,7 @@ def build_stylegan_v(record: NetRecord, where: str = "network pickle", truncatio
     except (TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{where}: the Generator kwargs do not build a StyleGAN-V ({exc})") from None
     info = {"arch": "stylegan-v", "z_dim": settings["z_dim"], **top, "mapping": mapping_kw, "synthesis": synthesis_kw,
-            "motion": motion, "max_num_frames": settings["max_num_frames"]}
+            "motion": motion, "max_num_frames": settings["max_num_frames"], "fps": settings["fps"]}
     model = StyleGANV(mapping, synthesis, info, truncation)
     load_by_name(model, record.flat_tensors(), where)
     return model.eval().requires_grad_(False)

@@ -179,20 +179,9 @@ def load(pkl: str):
         return legacy.load_network_pkl(f)["G_ema"].eval()
 
 
-def generate(G, torch, z, c, t, motion_z, psi, dtype=None):
-    """Frames (S, T, 3, H, W) from its own G_ema; `dtype` float64 evaluates a float64 copy."""
-    if dtype is not None:
-        G = copy.deepcopy(G).to(dtype)
-    with torch.no_grad():
-        img = G(z.to(dtype or torch.float32), c.to(dtype or torch.float32), t.to(dtype or torch.float32),
-                motion_z=motion_z.to(dtype or torch.float32), truncation_psi=psi, noise_mode="const",
-                force_fp32=True)
-    return img.reshape(t.shape[0], t.shape[1], *img.shape[1:]).float().numpy()
-
-
 def run(pkl: str, io: str) -> None:
-    """For every tag: img_TAG from z_TAG, c_TAG, t_TAG, motion_z_TAG, psi_TAG (and img64_TAG, its
-    float64 evaluation, where f64_TAG is set)."""
+    """For every tag: img_TAG (S, T, 3, H, W) from z_TAG, c_TAG, t_TAG, motion_z_TAG, psi_TAG. (Its code
+    computes in float32 wherever it casts, the time encoder's t included: no float64 evaluation here.)"""
     import torch
 
     G = load(pkl)
@@ -200,11 +189,11 @@ def run(pkl: str, io: str) -> None:
     outs = {}
     for key in sorted(k for k in feeds if k.startswith("z_")):
         tag = key[2:]
-        args = [torch.from_numpy(feeds[f"{n}_{tag}"]) for n in ("z", "c", "t", "motion_z")]
-        psi = float(feeds[f"psi_{tag}"])
-        outs[f"img_{tag}"] = generate(G, torch, *args, psi)
-        if f"f64_{tag}" in feeds:
-            outs[f"img64_{tag}"] = generate(G, torch, *args, psi, dtype=torch.float64)
+        z, c, t, motion_z = (torch.from_numpy(feeds[f"{n}_{tag}"]) for n in ("z", "c", "t", "motion_z"))
+        with torch.no_grad():
+            img = G(z, c, t, motion_z=motion_z, truncation_psi=float(feeds[f"psi_{tag}"]), noise_mode="const",
+                    force_fp32=True)
+        outs[f"img_{tag}"] = img.reshape(t.shape[0], t.shape[1], *img.shape[1:]).numpy()
     np.savez(io, **feeds, **outs)
 
 

@@ -121,7 +121,7 @@ def experiment_config(model: sgv.StyleGANV) -> dict:
             "sampling": {"name": "${sampling.type}${sampling.num_frames_per_video}", "fps": "${dataset.fps}",
                          "max_num_frames": "${dataset.max_num_frames}", "num_frames_per_video": 3, "type": "random",
                          "total_dists": [1, 2, 4, 8], "max_dist": 32},
-            "env": {"project_path": "/stylegan-v", "python_bin": "${env.project_path}/env/bin/python"}}
+            "env": {"project_path": "stylegan-v", "python_bin": "${env.project_path}/env/bin/python"}}
 
 
 def make_stylegan_v(resolution: int = 16, c_dim: int = 0, z_dim: int = 32, channels: int = 32, motion_dim: int = 16,

@@ -33,15 +33,19 @@ KIND_TENSORS: dict[str, tuple[list[tuple[str, str, tuple]], list[tuple[str, str,
               ("noise", "float32", ("B", "T", "noise"))], [("state_next", "float32", ("B", "state"))]),
     "clip": ([("z", "float32", ("B", "z"))], []),
     "image": ([("z", "float32", ("B", "z"))], []),
+    # StyleGAN-V: z; motion_z, W consecutive rows of the sample's motion noise; anchor, the index of
+    # the window's first row in the whole sequence; t, ABSOLUTE frame times (check_timed_dims).
+    "timed": ([("z", "float32", ("B", "z")), ("motion_z", "float32", ("B", "motion_window", "motion_z")),
+               ("anchor", "int64", ("B",)), ("t", "float32", ("B", "T"))], []),
 }
 # Inputs a kind takes after its own when `dims` names them (non-zero): a class label c (B, C)
 # one-hot, and the truncation psi (B,) of StyleGAN-like generators (dims["psi"] = 1 marks it).
-OPTIONAL_INPUTS = {"image": [("c", "float32", ("B", "c")), ("psi", "float32", ("B",))]}
+OPTIONAL_INPUTS = {kind: [("c", "float32", ("B", "c")), ("psi", "float32", ("B",))] for kind in ("image", "timed")}
 FRAME_OUTPUTS = {"rgba8": ("uint8", ("B", "T", "R", "R", 4)), "float": ("float32", ("B", "T", 3, "R", "R"))}
 
 KINDS = tuple(KIND_TENSORS)
 INPUT_NAMES = {kind: tuple(t[0] for t in tensors[0]) for kind, tensors in KIND_TENSORS.items()}
-CONDITION_INPUTS = tuple(t[0] for extra in OPTIONAL_INPUTS.values() for t in extra)
+CONDITION_INPUTS = tuple(dict.fromkeys(t[0] for extra in OPTIONAL_INPUTS.values() for t in extra))
 OUTPUT_NAMES = {kind: ("frames",) + tuple(t[0] for t in tensors[1]) for kind, tensors in KIND_TENSORS.items()}
 DTYPES = tuple(sorted({t[1] for ins, outs in KIND_TENSORS.values() for t in ins + outs}
                       | {t[1] for extra in OPTIONAL_INPUTS.values() for t in extra}
@@ -95,13 +99,27 @@ CONTRACT_FIELDS = {
 }
 CONTRACT_HINT = "re-export the model with `ganrt export`"
 
+# The timed kind's sizes: dims also name motion_z_distance (d, frames between rows) and motion_reach
+# (the rows a frame at t reads: floor(t / d) .. floor(t / d) + reach - 1, all inside the window).
+TIMED_DIMS = ("z", "motion_z", "motion_window", "motion_z_distance", "motion_reach")
+
+
+def check_timed_dims(contract: "StreamContract", where: str) -> None:
+    """A timed contract names every size its runtime needs, and its window holds what a frame reads."""
+    dims = contract.dims
+    lacking = [k for k in TIMED_DIMS if type(dims.get(k)) is not int or dims[k] < 1]
+    if lacking or dims["motion_reach"] > dims["motion_window"]:
+        raise ContractError(f"{where}: a timed contract needs positive whole dims {', '.join(TIMED_DIMS)} with "
+                            f"motion_reach <= motion_window (it has {', '.join(lacking) or 'a reach past its window'} "
+                            f"wrong); re-export the model with `ganrt export`")
+
 
 @dataclass
 class TensorSpec:
     """One graph tensor: its name, dtype and shape ("batch" marks a dynamic dim)."""
 
     name: str
-    dtype: str  # one of DTYPES
+    dtype: str  # one of DTYPES ("int64": the timed kind's anchor)
     shape: list[int | str]
 
 
@@ -143,6 +161,8 @@ class StreamContract:
         check_fields(raw, CONTRACT_FIELDS, where, "contract", hint)
         contract = cls(**{**raw, "inputs": [TensorSpec(**t) for t in raw["inputs"]],
                           "outputs": [TensorSpec(**t) for t in raw["outputs"]]})
+        if contract.kind == "timed":
+            check_timed_dims(contract, where)
         check_consistent(contract, where, hint)
         return contract
 

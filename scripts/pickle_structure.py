@@ -40,17 +40,18 @@ def records_of(path: Path) -> list[dict]:
     """Every persistence meta dict of the pickle, in order (captured while the data-only reader runs)."""
     captured = []
     original = reader.ALLOWED[("torch_utils.persistence", "_reconstruct_persistent_obj")]
+    names = [name for name, found in reader.ALLOWED.items() if found is original]  # StyleGAN-V's src. too
 
     def spy(meta):
         captured.append(meta)
         return original(meta)
 
-    reader.ALLOWED[("torch_utils.persistence", "_reconstruct_persistent_obj")] = spy
+    reader.ALLOWED.update({name: spy for name in names})
     try:
-        reader.read_pickle(path)
+        data = reader.read_pickle(path)
     finally:
-        reader.ALLOWED[("torch_utils.persistence", "_reconstruct_persistent_obj")] = original
-    return captured
+        reader.ALLOWED.update({name: original for name in names})
+    return captured, data
 
 
 class _Blob(pickle.Unpickler):
@@ -75,9 +76,9 @@ def blob_layout(data: bytes) -> str:
 
 
 def facts(path: Path) -> dict[str, str]:
-    data = path.read_bytes()
-    protocol, names = globals_of(data)
-    metas = records_of(path)
+    raw = path.read_bytes()
+    protocol, names = globals_of(raw)
+    metas, data = records_of(path)
     layer = next(m for m in metas if m["class_name"] == "SynthesisLayer")
     generator = next(m for m in metas if m["class_name"] == "Generator")
     kwargs = generator["state"]["_init_kwargs"]
@@ -88,19 +89,38 @@ def facts(path: Path) -> dict[str, str]:
             "a layer's torch state keys": ", ".join(k for k in layer["state"] if k.startswith("_")),
             "Generator kwargs": ", ".join(f"{k}{'{...}' if isinstance(v, dict) else ''}" for k, v in kwargs.items()),
             "kwargs dict types": ", ".join(sorted({type(v).__name__ for v in kwargs.values() if isinstance(v, dict)})),
-            "tensor blob": blob_layout(data)}
+            "tensor blob": blob_layout(raw), **(stylegan_v_facts(data) if "cfg" in kwargs else {})}
+
+
+def stylegan_v_facts(data: dict) -> dict[str, str]:
+    """What a StyleGAN-V snapshot adds: its entries, the config nodes' state, an interpolation as stored,
+    the motion mapping's container, what the skipped entries were read as."""
+    record = data["G_ema"]
+    cfg = record.kwargs["cfg"]
+    motion = cfg.state["_content"]["motion"].state["_content"]["motion_z_distance"]
+    encoder = record.modules["synthesis"].modules["motion_encoder"]
+    return {"snapshot entries": ", ".join(data),
+            "config node state keys": ", ".join(sorted(cfg.state)),
+            "motion_z_distance as stored": f"{type(motion).__name__} {motion.state.get('_val')}",
+            "motion mapping container": f"{encoder.modules['conv'].class_name} of "
+                                        f"{', '.join(m.class_name for m in encoder.modules['conv'].modules.values())}",
+            "G_opt, D's time encoder read as": f"{type(data['G_opt']).__name__}, "
+                                               f"{data['D'].modules['time_encoder'].name}"}
 
 
 def compare_structure(real: list[Path], work: Path) -> list[dict]:
     """Facts of each real pickle next to those of a fixture written like it."""
     from stylegan_pickles import make_generator, write_snapshot
+    from stylegan_v_pickles import make_stylegan_v, write_stylegan_v_snapshot
 
     out = []
     for path in real:
         sg3 = path.name.startswith("sg3")
-        model = make_generator("stylegan3" if sg3 else "stylegan2")
-        fixture = write_snapshot(model, work / f"fixture-{path.stem}.pkl", nested=not sg3,
-                                 numpy1="numpy1" in path.name)
+        if path.name.startswith("sgv"):
+            fixture = write_stylegan_v_snapshot(make_stylegan_v(c_dim=3), work / f"fixture-{path.stem}.pkl")
+        else:
+            fixture = write_snapshot(make_generator("stylegan3" if sg3 else "stylegan2"),
+                                     work / f"fixture-{path.stem}.pkl", nested=not sg3, numpy1="numpy1" in path.name)
         ours, theirs = facts(fixture), facts(path)
         for key in theirs:
             same = ours[key] == theirs[key]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import copyreg
 import pickle
 from pathlib import Path
 
@@ -71,8 +72,20 @@ class FormatPickler(pickle._Pickler):
         self.memoize(obj)
 
 
-def record_of(module: torch.nn.Module, kwargs: dict | None = None) -> _Persistent:
-    """A persistence record of `module`: its __dict__ as state, sub-modules as records."""
+class PlainObject:
+    """An object pickled as classes are by default: NEWOBJ of its class (a stand-in whose name
+    FormatPickler writes), then BUILD with `state`."""
+
+    def __init__(self, state: dict):
+        self.state = state
+
+    def __reduce_ex__(self, protocol):
+        return copyreg.__newobj__, (type(self),), self.state
+
+
+def record_of(module: torch.nn.Module, kwargs: dict | None = None) -> _Persistent | torch.nn.Module:
+    """A persistence record of `module`: its __dict__ as state, sub-modules as records (a plain torch
+    container, as StyleGAN-V's Sequential, is pickled as itself, holding records)."""
     state = dict(module.__dict__)
     state["training"] = False
     state["_parameters"] = collections.OrderedDict(
@@ -86,6 +99,10 @@ def record_of(module: torch.nn.Module, kwargs: dict | None = None) -> _Persisten
     for k in [k for k in state if not k.startswith("_") and not _plain(state[k])]:
         del state[k]  # ganrt-only attributes (schedules, callables)
     state.update(_extra_attrs(module))
+    if type(module) is torch.nn.Sequential:  # pickled as itself (NEWOBJ, BUILD with this state)
+        container = torch.nn.Sequential()
+        container.__dict__.update(state)
+        return container
     state["_init_args"], state["_init_kwargs"] = (), kwargs if kwargs is not None else {}
     meta = dict(type="class", version=6, module_src=SOURCE, class_name=NV_CLASS[type(module)], state=state)
     return _Persistent(meta)

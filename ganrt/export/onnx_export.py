@@ -94,14 +94,30 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
     try:
         with warnings.catch_warnings():  # the exporter's own deprecation chatter
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(graph, args, input_names=contract.input_names,
-                                        output_names=list(OUTPUT_NAMES[contract.kind]),
+            program = torch.onnx.export(graph, args, output_names=list(OUTPUT_NAMES[contract.kind]),
                                         dynamic_shapes=dynamic, external_data=False, dynamo=True,
                                         verbose=False, **kwargs)
     except Exception as exc:  # the exporter raises many types; say which op failed
         raise ExportError(f"torch.onnx.export failed for {contract.model}: "
                           f"{' '.join(str(exc).split())[:300]}") from exc
-    return program.model_proto
+    model = program.model_proto
+    name_inputs(model, contract.input_names)
+    return model
+
+
+def name_inputs(model: onnx.ModelProto, names: list[str]) -> None:
+    """Name the graph's inputs as the contract does. The exporter names values after their ops (a
+    transpose is `t`), so a value inside the graph that already has one of those names (the timed
+    kind's input `t`) is renamed first; naming the inputs at export would give two values one name."""
+    graph = model.graph
+    inside = {v for node in graph.node for v in node.output} | {t.name for t in graph.initializer}
+    renames = {name: f"{name}__value" for name in names if name in inside}
+    renames.update({value.name: name for value, name in zip(graph.input, names)})
+    for node in graph.node:
+        node.input[:] = [renames.get(v, v) for v in node.input]
+        node.output[:] = [renames.get(v, v) for v in node.output]
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info) + list(graph.initializer):
+        value.name = renames.get(value.name, value.name)
 
 
 def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:

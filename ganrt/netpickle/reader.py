@@ -19,7 +19,6 @@ import mmap
 import os
 import pickle
 import reprlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,53 +26,11 @@ import numpy as np
 
 from ..errors import CheckpointError
 from .blob import load_storage_blob, rebuild_tensor
-from .limits import OutOfBounds, charge_visit, reading
+from .limits import OutOfBounds, reading
 from .scan import scan_pickle
+from .records import NetRecord, PlainDict, _Foreign, _Refused
+from .stylegan_v import stylegan_v_globals
 from .walk import is_plain_tree, plain_copy
-
-
-@dataclass
-class NetRecord:
-    """One network module as data: what NVlabs' persistence stored, minus its source code."""
-
-    class_name: str
-    kwargs: dict[str, Any]  # _init_kwargs (EasyDicts as plain dicts)
-    params: dict[str, np.ndarray | None]
-    buffers: dict[str, np.ndarray | None]
-    modules: dict[str, Any]  # NetRecord, None, or _Foreign (not a persistence record)
-    attrs: dict[str, Any] = field(default_factory=dict)  # its own plain-data attributes
-    version: int = 0
-
-    def __setstate__(self, state: Any) -> None:  # BUILD on a record: nothing a real snapshot writes
-        raise _Refused("state set on a persistence record")
-
-    def flat_tensors(self, prefix: str = "") -> dict[str, np.ndarray]:
-        """Every parameter and buffer by dotted name, like a state_dict (None or non-array entries skipped:
-        the loader then names them as missing). Each record once, under the first name that reaches it, so
-        shared or cyclic sub-modules cost their own size."""
-        out: dict[str, np.ndarray] = {}
-        seen, pending = {id(self)}, [(prefix, self)]
-        while pending:
-            name, record = pending.pop()
-            charge_visit("a network's sub-modules")
-            out.update({f"{name}{k}": v for k, v in {**record.params, **record.buffers}.items()
-                        if isinstance(v, np.ndarray)})
-            for sub_name, sub in record.modules.items():
-                if isinstance(sub, NetRecord) and id(sub) not in seen:
-                    seen.add(id(sub))
-                    pending.append((f"{name}{sub_name}.", sub))
-        return out
-
-
-class PlainDict(dict):
-    """dnnlib.util.EasyDict as plain data (attribute access is not needed)."""
-
-    def __setstate__(self, state: Any) -> None:  # an EasyDict pickles its items, never a state
-        raise _Refused("state set on an EasyDict")
-
-
-class _Refused(Exception):
-    pass
 
 
 MAX_NAME = 256  # class names, sub-module and tensor names: NVlabs' longest are under 40 characters
@@ -102,13 +59,6 @@ def _persistent_record(meta: Any) -> NetRecord:
                      params=_named(state.get("_parameters", {}), f"{what} _parameters"),
                      buffers=_named(state.get("_buffers", {}), f"{what} _buffers"),
                      modules=modules, attrs=attrs, version=version)
-
-
-class _Foreign:
-    """A sub-module that is not a persistence record (kept only as its type's name)."""
-
-    def __init__(self, name: str):
-        self.name = name
 
 
 def _numpy_scalar(dtype: np.dtype, data: bytes = b"") -> np.generic:
@@ -157,6 +107,7 @@ ALLOWED = {
     **{(m, "scalar"): _numpy_scalar for m in _NUMPY_MODULES},
     **{(m, "_reconstruct"): _numpy_reconstruct for m in _NUMPY_MODULES},
 }
+ALLOWED.update(stylegan_v_globals(ALLOWED))  # StyleGAN-V's own (stylegan_v.py, each with why it is allowed)
 
 
 class DataOnlyUnpickler(pickle.Unpickler):
@@ -216,3 +167,4 @@ def read_snapshot(path: str | Path, key: str = "G_ema") -> NetRecord:
 
 def _short(key: Any) -> str:
     return reprlib.repr(key) if isinstance(key, str) else type(key).__name__
+

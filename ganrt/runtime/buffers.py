@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DTYPES = {"float32": np.float32, "uint8": np.uint8, "float16": np.float16}
+DTYPES = {"float32": np.float32, "uint8": np.uint8, "float16": np.float16, "int64": np.int64}  # int64: a timed anchor
 
 
 @dataclass

@@ -33,15 +33,15 @@ class Dense(nn.Module):
     """y = x W^T * (lr / sqrt(in)) + b * lr: weights stored unscaled, scaled at run time."""
 
     def __init__(self, in_features: int, out_features: int, activation: str = "linear", lr_multiplier: float = 1.0,
-                 bias_init: float = 0.0):
+                 bias_init: float = 0.0, bias: bool = True):
         super().__init__()
         self.activation = activation
         self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_multiplier)
-        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init) / lr_multiplier))
+        self.bias = nn.Parameter(torch.full((out_features,), float(bias_init) / lr_multiplier)) if bias else None
         self.weight_gain, self.bias_gain = lr_multiplier / math.sqrt(in_features), lr_multiplier
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, in) -> (B, out)
-        x = F.linear(x, self.weight * self.weight_gain, self.bias * self.bias_gain)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (..., in) -> (..., out)
+        x = F.linear(x, self.weight * self.weight_gain, self.bias * self.bias_gain if self.bias is not None else None)
         return lrelu(x) if self.activation == "lrelu" else x
 
 

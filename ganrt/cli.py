@@ -163,6 +163,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         from .replay import replay
 
         report = replay(playback_options(args), args.replay, args.out)
+    elif args.audio:
+        from .audio.render import music_video
+
+        report, _ = music_video(playback_options(args), args.audio, args.out, args.audio_map)
     else:
         report = render(playback_options(args), args.out, seconds=args.seconds)
     c = report.counters
@@ -180,6 +184,9 @@ def add_render(sub) -> None:
     p.add_argument("--replay", metavar="SHOW.jsonl", help="render a performance recorded with --record-controls, "
                                                           "every frame shown live, frame-exact (its length, not "
                                                           "--seconds; its seed and controls, not the flags')")
+    p.add_argument("--audio", metavar="TRACK.wav", help="a music video: the motion follows the track (hits, "
+                                                        "loudness, chroma), its length, the track muxed into an .mp4")
+    p.add_argument("--audio-map", metavar="MAP.toml", help="with --audio: what the sound moves (docs/live.md)")
     p.set_defaults(func=cmd_render)
 
 

@@ -16,7 +16,7 @@
     pulse = 0.0            # 0 (off) to 1: psi dips by this much on a full-strength hit
     base = 1.0             # psi between hits
 
-A mapping file is a file from a stranger: at most MAX_BYTES, only these tables and keys, every value
+A mapping file is a file from a stranger: at most 64 KiB, only these tables and keys, every value
 typed and bounded; a mistake is one line naming the file and the key. `MotionMapper` turns each video
 frame's `Features` into control values that the bounds table accepts for the model at hand.
 """
@@ -24,16 +24,15 @@ frame's `Features` into control values that the bounds table accepts for the mod
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ..contract import StreamContract
 from ..errors import UsageError
+from ..fileio import read_toml
 from ..runtime.controls import MAX_DIRECTIONS, MAX_POSITION, MAX_WALK_SPEED, classes_of, takes_truncation
 from .analysis import Features
 
-MAX_BYTES = 64 << 10  # a mapping is a few hundred bytes
 QUANTUM_DIGITS = 2  # values are rounded to 0.01: a change smaller than that re-makes nothing
 
 
@@ -92,15 +91,7 @@ def read_mapping(path: str | Path) -> dict[str, dict]:
     """The tables of the TOML file at `path`, every key known and every value bounded (merge them
     over a model's defaults with `merged`), or a one-line UsageError naming the file and the key."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise UsageError(f"{path}: {size} bytes; a mapping file is at most {MAX_BYTES >> 10} KiB")
-        data = tomllib.loads(path.read_bytes()[:MAX_BYTES].decode("utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it ({exc.strerror}); pass a TOML mapping file") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"{path}: not TOML ({str(exc).splitlines()[0][:80]}); see docs/live.md") from None
+    data = read_toml(path)
     tables = {}
     for table, values in data.items():
         if not isinstance(values, dict) or table not in {t for t, _ in BOUNDS}:

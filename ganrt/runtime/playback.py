@@ -15,6 +15,7 @@ change to the first frame of the new seed on screen (the consumer says when that
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ..contract import concrete_shape
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
 from .controls import MAX_DIRECTIONS, Controls, check_control, classes_of, shown, takes_truncation
+from .inputs import KeyframeLoop
 from .live import LiveFollow
 from .stream import Frame, FrameStream, StreamCounters
 
@@ -45,6 +47,7 @@ class PlaybackStream:
         self.copy_stream: int | None = None
         self.pinned: np.ndarray | None = None
         self.pinned_chunk = -1  # ring index of the chunk `pinned` holds
+        self.loop_frames: int | None = None  # with keyframes: content frames until the loop comes round
 
     # --- life ------------------------------------------------------------------------
     def start(self) -> "PlaybackStream":
@@ -241,6 +244,17 @@ class PlaybackStream:
         """A user's latent directions, (K <= 8, latent dim), checked by the caller; positions back to 0."""
         self.controls.positions = (0.0,) * MAX_DIRECTIONS
         self.frames.asked.set_directions(directions)
+        self.frames.remake()
+
+    def set_keyframes(self, keys) -> None:
+        """z loops through `keys` (playback_ui.keyframes.Keyframes: seeds, times, loop length) from the
+        frame on screen on; `loop_frames` is the loop's length in content frames. A step model has no
+        latent walk to loop (refused upstream)."""
+        fps, per_call = self.contract.fps, self.contract.frames
+        self.loop_frames = max(1, math.ceil(round(keys.loop * fps) / per_call)) * per_call  # whole chunks
+        starts = [round(t / keys.loop * self.loop_frames, 6) for t in keys.times]  # walk positions (1 a frame at rate 1)
+        self.frames.asked.set_keyframes(KeyframeLoop(list(keys.seeds), starts, self.loop_frames, self.batch,
+                                                     self.latent_dim))
         self.frames.remake()
 
     def remake(self, name: str, value: object) -> None:

@@ -241,7 +241,8 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     check_destination(out)
     if named is not None and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
-    live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls)) if value]
+    live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls),
+                                     ("--midi", args.midi), ("--pipe", args.pipe)) if value]
     if live:
         raise GanrtError(f"{' and '.join(live)}: live play needs a window; without a display, `ganrt serve` plays "
                          f"it in a browser with the same flags")
@@ -255,12 +256,21 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     return 0
 
 
+def claim_stdout_for_frames(args: argparse.Namespace) -> None:
+    """--pipe: standard output carries frames only; what would be printed goes to standard error."""
+    if args.pipe:
+        from .playback_ui.pipe import claim_stdout
+
+        claim_stdout()
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     from .errors import DisplayError
     from .playback_ui.capture import check_capture_paths
     from .viewer import display_available
 
     check_capture_paths(args.record, args.screenshot)  # a window or not: before the run, not after it
+    claim_stdout_for_frames(args)
     ok, why = display_available()
     if not ok:
         return render_instead(args, why)
@@ -309,6 +319,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .web.hub import ServeOptions
     from .web.server import WebServer
 
+    claim_stdout_for_frames(args)
     options = playback_options(args, ServeOptions, image_format=args.format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

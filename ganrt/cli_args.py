@@ -131,3 +131,11 @@ def add_live_args(p: argparse.ArgumentParser) -> None:
                                                                "latent size) (default: 8 random orthonormal ones)")
     live.add_argument("--record-controls", metavar="FILE.jsonl", help="write every control change, with the frame "
                                                                       "it took effect at (ganrt render --replay)")
+    live.add_argument("--midi", metavar="PORT", help="a MIDI input (its name or part of it): knobs and pads drive "
+                                                     "the controls, with soft takeover")
+    live.add_argument("--midi-map", metavar="FILE.toml", help="what each CC and note does (default: CC 1-3 psi, "
+                                                              "walk, speed; CC 16-23 directions; notes 36-39)")
+    live.add_argument("--pipe", action="store_true", help="every frame shown, raw RGBA, to standard output (size "
+                                                          "and rate on standard error): | ffmpeg -f rawvideo ...")
+    live.add_argument("--midi-learn", action="store_true", help="move a control, then touch a knob: it drives that "
+                                                                "control from then on, written into --midi-map")

@@ -98,3 +98,7 @@ class LiveOptions:
     osc_feedback: str | None = None  # HOST:PORT where /ganrt/state answers go
     directions: str | None = None  # a .npy of latent directions (K <= 8, latent dim); default random orthonormal
     record_controls: str | None = None  # a .jsonl every control change is written to (ganrt render --replay)
+    midi: str | None = None  # a MIDI input port (its name, or part of it) whose knobs and pads drive the controls
+    midi_map: str | None = None  # a .toml of what each CC and note does (default: playback_ui.midi.default_bindings)
+    midi_learn: bool = False  # move a control, touch a knob: the knob drives it, written into midi_map
+    pipe: bool = False  # every frame shown, raw RGBA, to standard output (playback_ui.pipe)

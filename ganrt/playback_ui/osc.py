@@ -48,7 +48,7 @@ ACTION_ALIASES = {"next": "next_seed", "previous": "previous_seed"}
 class OscCommand:
     """One received instruction: a control value to set, or an action to take."""
 
-    kind: str  # "set" | "action" | "state"
+    kind: str  # "set" | "action" | "state" | "midi" (value: a playback_ui.midi.MidiEvent)
     name: str
     value: object = None
 

@@ -51,6 +51,8 @@ class PlaybackSession:
         self.live_parts = ExitStack()  # OSC server, feedback socket, timeline: closed with the session
         self.feedback = None
         self.osc = None  # the OscServer, when --osc asked for one (its address, received and refused counts)
+        self.midi = None  # the MidiControl, when --midi asked for one (its bindings, soft takeover, learn)
+        self.pipe = None  # the FramePipe, when --pipe asked for one: every frame shown goes out raw
 
     def start(self) -> "PlaybackSession":
         self.stream.start()
@@ -86,6 +88,42 @@ class PlaybackSession:
             server = OscServer(*parse_endpoint(options.osc, "--osc"), self.post, options.osc_token)
             self.osc = self.live_parts.enter_context(server)
             self.stream.live.attach("osc")
+        if options.midi:
+            self.attach_midi(options)
+        if options.pipe:
+            self.attach_pipe()
+
+    def attach_pipe(self, fd: int | None = None) -> None:
+        """Every frame put on screen from now on, raw RGBA, to `fd` (default: standard output)."""
+        from .pipe import FramePipe
+
+        self.pipe = FramePipe(self.stream, fd)
+        self.live_parts.callback(self.pipe.close)
+
+    @property
+    def wants_pixels(self) -> bool:
+        """Whether `on_screen` needs the frame's host pixels (a recording, the pipe)."""
+        return self.captures.recording or self.pipe is not None
+
+    def attach_midi(self, options: LiveOptions, port: bool = True) -> None:
+        """MIDI control as `options` asks; `port`: open the named input (False: events come from
+        `post(OscCommand("midi", ...))` alone, as tests inject them)."""
+        from .midi import MidiControl, MidiPort, default_bindings, read_midi_map
+
+        if options.midi_learn and not options.midi_map:
+            raise UsageError("--midi-learn: pass --midi-map FILE.toml, where what is learnt is written")
+        learning_anew = options.midi_learn and not Path(options.midi_map).exists()
+        bindings = read_midi_map(options.midi_map) if options.midi_map and not learning_anew else default_bindings()
+        self.midi = MidiControl(self.stream, bindings, self.act_any, options.midi_map if options.midi_learn else None)
+        self.live_parts.callback(self.midi.close)
+        if port:
+            self.live_parts.enter_context(MidiPort(options.midi, lambda e: self.post(OscCommand("midi", "", e))))
+        self.stream.live.attach("midi")
+
+    def act_any(self, action: str) -> None:
+        """A stream action, or the front end's own (screenshot, record)."""
+        if not self.act(action):
+            self.front_actions[action]()
 
     def post(self, command: OscCommand) -> None:
         """A live input's command, from its own thread: applied at the next tick, on the loop's thread."""
@@ -102,10 +140,12 @@ class PlaybackSession:
             try:
                 self.apply(command)
             except UsageError as exc:
-                log.warning("OSC refused: %s", exc)
+                log.warning("%s refused: %s", "MIDI" if command.kind == "midi" else "OSC", exc)
 
     def apply(self, command: OscCommand) -> None:
-        if command.kind == "set":
+        if command.kind == "midi":
+            self.stream.live.touched("midi", self.midi.apply(command.value))
+        elif command.kind == "set":
             self.stream.set(command.name, command.value, source="osc")
         elif command.kind == "state":
             self.send_state()
@@ -139,6 +179,8 @@ class PlaybackSession:
         self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
         self.frames_shown += 1
         self.stream.note_shown(frame, when)
+        if host is not None and self.pipe is not None:
+            self.pipe.offer(host)
         if host is None or not self.captures.recording:
             return False
         self.captures.append(host)
@@ -164,6 +206,8 @@ class PlaybackSession:
         """`delivery`: how frames reach the screen ("upload host", "png to 2 viewers"); with a live
         input attached, which ones, their last values and the look-ahead."""
         lines = hud_lines(self.stream, self.shown, delivery, self.captures.recording)
+        if self.pipe is not None:
+            lines.append(self.pipe.words())
         live = self.stream.live.words()
         return lines + [live] if live else lines
 

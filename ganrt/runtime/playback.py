@@ -38,6 +38,8 @@ class PlaybackStream:
                                   controls=self.controls)
         self.live = LiveFollow(self.frames)
         self.on_control = None  # called (name, value) after every change, whatever its source (a timeline)
+        self.listeners: list = []  # each called (name, value, source) after every change (MIDI learn, takeover)
+        self.source: str | None = None  # the live input whose change is being applied (None: keys, panel, code)
         self.asked_at: float | None = None  # perf_counter of the last restart (seed, psi...) not yet on screen
         self.last_control_latency_s: float | None = None
         self.last_shown_at = 0.0  # perf_counter when the last frame went on screen
@@ -170,13 +172,19 @@ class PlaybackStream:
         setter = {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
                   "truncation": self.set_truncation, "class_index": self.set_class,
                   "walk_speed": self.set_walk_speed, "direction": self.set_direction}[name]
-        setter(value)
+        self.source = source
+        try:
+            setter(value)
+        finally:
+            self.source = None
         if source is not None:  # after the check: a refused value moves nothing
             self.live.touched(source, f"{name} {shown(value)}")
 
     def changed(self, name: str, value: object) -> None:
         if self.on_control is not None:
             self.on_control(name, value)
+        for listener in self.listeners:
+            listener(name, value, self.source)
 
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""

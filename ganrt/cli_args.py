@@ -137,5 +137,9 @@ def add_live_args(p: argparse.ArgumentParser) -> None:
                                                               "walk, speed; CC 16-23 directions; notes 36-39)")
     live.add_argument("--pipe", action="store_true", help="every frame shown, raw RGBA, to standard output (size "
                                                           "and rate on standard error): | ffmpeg -f rawvideo ...")
+    live.add_argument("--audio-in", metavar="DEVICE", help="a sound card input (name or index; python -m "
+                                                           "sounddevice lists them): hits, loudness and chroma move "
+                                                           "the stream as render --audio does")
+    live.add_argument("--audio-map", metavar="MAP.toml", help="with --audio-in: what the sound moves (docs/live.md)")
     live.add_argument("--midi-learn", action="store_true", help="move a control, then touch a knob: it drives that "
                                                                 "control from then on, written into --midi-map")

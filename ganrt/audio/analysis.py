@@ -24,6 +24,7 @@ import numpy as np
 
 HISTORY_S = 1.0  # the onset threshold follows the median strength of this much sound
 REFRACTORY_S = 0.08  # two onsets closer than this are one hit
+WARMUP_S = 0.1  # no onset before the threshold has this much sound behind it (a track's first note is not a hit)
 PEAK_DECAY_S = 10.0  # the loudness reference forgets a loud passage over this long
 ATTACK_S, RELEASE_S = 0.02, 0.25  # loudness smoothing
 CHROMA_LOW_HZ, CHROMA_HIGH_HZ = 65.0, 4000.0
@@ -57,7 +58,7 @@ class Analyser:
         self.hops, self.last_onset, self.peak, self.level, self.strength_peak = 0, -1e9, 1e-4, 0.0, 1e-3
         self.peak_decay = math.exp(-1.0 / (PEAK_DECAY_S * hops_per_s))
         self.attack, self.release = (1 - math.exp(-1.0 / (s * hops_per_s)) for s in (ATTACK_S, RELEASE_S))
-        self.refractory = REFRACTORY_S * hops_per_s
+        self.refractory, self.warmup = REFRACTORY_S * hops_per_s, WARMUP_S * hops_per_s
         self.pitch_class, self.in_range = pitch_classes(rate, self.n_fft)
 
     def frame(self, block: np.ndarray) -> Features:
@@ -95,7 +96,8 @@ class Analyser:
         self.strength_peak = max(excess, self.strength_peak * self.peak_decay)
         strength = min(1.0, max(0.0, excess / self.strength_peak))
         margin = (1.0 - self.sensitivity) * 0.6 + 0.1  # sensitivity 1: 10% of the recent peak; 0: 70%
-        onset = bool(strength > margin and raw > previous and self.hops - self.last_onset > self.refractory)
+        onset = bool(strength > margin and raw > previous and self.hops - self.last_onset > self.refractory
+                     and self.hops > self.warmup)
         if onset:
             self.last_onset = self.hops
         return onset, strength if onset else 0.0

@@ -102,3 +102,5 @@ class LiveOptions:
     midi_map: str | None = None  # a .toml of what each CC and note does (default: playback_ui.midi.default_bindings)
     midi_learn: bool = False  # move a control, touch a knob: the knob drives it, written into midi_map
     pipe: bool = False  # every frame shown, raw RGBA, to standard output (playback_ui.pipe)
+    audio_in: str | None = None  # a PortAudio input device (name or index) whose sound moves the stream
+    audio_map: str | None = None  # a .toml of what the sound moves (ganrt.audio.mapping)

@@ -51,6 +51,7 @@ class OscCommand:
     kind: str  # "set" | "action" | "state" | "midi" (value: a playback_ui.midi.MidiEvent)
     name: str
     value: object = None
+    source: str = "osc"  # the live input it came from (the HUD's words, the ring following the hand)
 
 
 # What each control's address takes (OSC type tags); a control added to the bounds table needs a line here

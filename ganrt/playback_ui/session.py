@@ -92,13 +92,25 @@ class PlaybackSession:
             self.attach_midi(options)
         if options.pipe:
             self.attach_pipe()
+        if options.audio_in:
+            self.attach_audio(options)
 
-    def attach_pipe(self, fd: int | None = None) -> None:
-        """Every frame put on screen from now on, raw RGBA, to `fd` (default: standard output)."""
-        from .pipe import FramePipe
+    def attach_audio(self, options: LiveOptions, rate: int | None = None):
+        """Sound in, live, from --audio-in's PortAudio device; returns the worker its blocks go to (a
+        WAV through the same path, in tests: `options.audio_in` None and the WAV's `rate`)."""
+        from ..audio.live import AudioReactor, AudioWorker, SoundCard
+        from ..audio.mapping import defaults_for, merged, read_mapping
 
-        self.pipe = FramePipe(self.stream, fd)
-        self.live_parts.callback(self.pipe.close)
+        tables = read_mapping(options.audio_map) if options.audio_map else {}
+        mapping = merged(defaults_for(self.stream.contract), tables)
+        card = SoundCard(options.audio_in, self.stream.contract.fps) if options.audio_in else None
+        worker = AudioWorker(AudioReactor(mapping, self.stream.contract, card.rate if card else rate,
+                                          self.stream.contract.fps, self.post))
+        self.live_parts.callback(worker.close)
+        if card is not None:
+            self.live_parts.enter_context(card.open(worker.offer))
+        self.stream.live.attach("audio")
+        return worker
 
     @property
     def wants_pixels(self) -> bool:
@@ -140,13 +152,13 @@ class PlaybackSession:
             try:
                 self.apply(command)
             except UsageError as exc:
-                log.warning("%s refused: %s", "MIDI" if command.kind == "midi" else "OSC", exc)
+                log.warning("%s refused: %s", "MIDI" if command.kind == "midi" else command.source.upper(), exc)
 
     def apply(self, command: OscCommand) -> None:
         if command.kind == "midi":
             self.stream.live.touched("midi", self.midi.apply(command.value))
         elif command.kind == "set":
-            self.stream.set(command.name, command.value, source="osc")
+            self.stream.set(command.name, command.value, source=command.source)
         elif command.kind == "state":
             self.send_state()
         elif not self.act(command.name):

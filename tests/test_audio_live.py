@@ -30,14 +30,14 @@ def test_a_wav_through_the_live_path_moves_the_stream(sg_models, tmp_path):
     offered_at, onset_posted, impulse = [0.0], [None], [0.0]
     try:
         worker = session.attach_audio(LiveOptions(), rate=RATE)
-        post = session.post
+        post = worker.reactor.post
 
-        def watched(command):  # a hit's impulse (a rise): note when the block that brought it arrived
-            if command.name == "direction":
-                if abs(command.value[1]) > impulse[0] + 0.5 and onset_posted[0] is None:
+        def watched(name, value):  # a hit's impulse (a rise): note when the block that brought it arrived
+            if name == "direction":
+                if abs(value[1]) > impulse[0] + 0.5 and onset_posted[0] is None:
                     onset_posted[0] = offered_at[0]
-                impulse[0] = abs(command.value[1])
-            post(command)
+                impulse[0] = abs(value[1])
+            post(name, value)
 
         worker.reactor.post = watched
 

@@ -1,8 +1,8 @@
 """Sound in, live (`ganrt view|serve ... --audio-in DEVICE`): the same analysis and mapping as a music
 video (ganrt.audio.analysis, ganrt.audio.mapping), on the live ring. Blocks of one video frame of
 sound come from PortAudio (sounddevice) on its callback thread, are queued (the callback never
-waits), analysed on a thread of their own, and the control values that changed are posted to the
-session's inbox as "audio" changes: applied on the frame loop's thread, through the bounds table,
+waits), analysed on a thread of their own, and the control values that changed are posted (the
+session puts them in its inbox as the "audio" live input's changes): applied on the frame loop's thread, through the bounds table,
 and followed by the ring as any live input is (ganrt.runtime.live).
 
 `WavFeed` plays a WAV through the same path against a clock it is handed (tests, rehearsals
@@ -19,7 +19,6 @@ from typing import Callable
 import numpy as np
 
 from ..errors import UsageError
-from ..playback_ui.osc import OscCommand
 from .analysis import Analyser
 from .mapping import AudioMapping, MotionMapper
 
@@ -29,10 +28,9 @@ QUEUE_BLOCKS = 32  # about a second of sound waiting for the analysis at most; p
 
 
 class AudioReactor:
-    """Blocks of sound (one video frame each) -> control changes posted to `post`."""
+    """Blocks of sound (one video frame each) -> control changes, each posted as `post(name, value)`."""
 
-    def __init__(self, mapping: AudioMapping, contract, rate: int, fps: float,
-                 post: Callable[[OscCommand], None]):
+    def __init__(self, mapping: AudioMapping, contract, rate: int, fps: float, post: Callable[[str, object], None]):
         self.analyser = Analyser(rate, mapping.onset.sensitivity)
         self.mapper = MotionMapper(mapping, contract, fps)
         self.post, self.rate, self.fps = post, rate, fps
@@ -47,7 +45,7 @@ class AudioReactor:
         for name, value in self.mapper.step(features).items():
             if self.applied.get(name) != value:
                 self.applied[name] = value
-                self.post(OscCommand("set", name, value, source="audio"))
+                self.post(name, value)
 
 
 class AudioWorker:
@@ -67,12 +65,27 @@ class AudioWorker:
             self.dropped += 1
 
     def run(self) -> None:
-        while (block := self.queue.get()) is not None:
-            self.reactor.feed(block)
+        try:
+            while (block := self.queue.get()) is not None:
+                self.reactor.feed(block)
+        except Exception:  # a ganrt bug: said once; the show goes on without the sound
+            log.exception("the audio input stopped")
 
     def close(self) -> None:
-        self.queue.put(None)
+        while self.thread.is_alive():
+            try:
+                self.queue.put(None, timeout=0.1)
+                break
+            except queue.Full:  # the worker is behind (or gone): what is queued no longer matters
+                self.drain()
         self.thread.join(timeout=5)
+
+    def drain(self) -> None:
+        try:
+            while True:
+                self.queue.get_nowait()
+        except queue.Empty:
+            pass
 
 
 class WavFeed:

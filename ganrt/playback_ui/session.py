@@ -66,8 +66,9 @@ class PlaybackSession:
 
     # --- live inputs ---------------------------------------------------------------------
     def attach_live(self, options: LiveOptions, model: str, front_actions: dict[str, Callable[[], object]]) -> None:
-        """OSC, latent directions and the performance record, as `options` asks; `front_actions`: the
-        front end's own actions a live input may take (screenshot, record)."""
+        """OSC, MIDI, sound in, the frames pipe, latent directions and the performance record, as
+        `options` asks; `front_actions`: the front end's own actions a live input may take (screenshot,
+        record)."""
         from .osc import OscServer, parse_endpoint
 
         self.front_actions = front_actions
@@ -104,13 +105,21 @@ class PlaybackSession:
         tables = read_mapping(options.audio_map) if options.audio_map else {}
         mapping = merged(defaults_for(self.stream.contract), tables)
         card = SoundCard(options.audio_in, self.stream.contract.fps) if options.audio_in else None
+        post = lambda name, value: self.post(OscCommand("set", name, value, source="audio"))  # noqa: E731
         worker = AudioWorker(AudioReactor(mapping, self.stream.contract, card.rate if card else rate,
-                                          self.stream.contract.fps, self.post))
+                                          self.stream.contract.fps, post))
         self.live_parts.callback(worker.close)
         if card is not None:
             self.live_parts.enter_context(card.open(worker.offer))
         self.stream.live.attach("audio")
         return worker
+
+    def attach_pipe(self, fd: int | None = None) -> None:
+        """Every frame put on screen from now on, raw RGBA, to `fd` (default: standard output)."""
+        from .pipe import FramePipe
+
+        self.pipe = FramePipe(self.stream, fd)
+        self.live_parts.callback(self.pipe.close)
 
     @property
     def wants_pixels(self) -> bool:

@@ -56,7 +56,8 @@ def main() -> None:
              f"`python benchmarks/audio_analysis.py` on {machine}; a 20 s generated track (drum hits under a "
              f"chord plus noise), median of {RUNS} runs. One call per video frame: the FFT of every hop in it "
              "(n_fft / 4 samples), the percussive flux and its threshold, loudness, chroma.", "",
-             "| sample rate | video fps | n_fft / hop | ms per frame | share of the frame's time | hits found (within a frame) / hits | onsets reported |",
+             "| sample rate | video fps | n_fft / hop | ms per frame | share of the frame's time | "
+             "hits found (within a frame) / hits | onsets reported |",
              "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['rate']} | {r['fps']:g} | {r['n_fft']} / {r['hop']} | {r['ms_per_frame']:.2f} | "
               f"{r['frame_budget_pct']:.1f}% | {r['hits_found']} / {r['hits']} | {r['onsets']} |" for r in rows]

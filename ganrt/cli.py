@@ -159,6 +159,9 @@ def add_export(sub) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
+    if args.replay and args.audio:
+        raise GanrtError(f"--replay {args.replay} and --audio {args.audio}: a replayed show has its own controls; "
+                         f"pass one of them")
     if args.replay:
         from .replay import replay
 
@@ -242,7 +245,8 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     if named is not None and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
     live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls),
-                                     ("--midi", args.midi), ("--pipe", args.pipe)) if value]
+                                     ("--midi", args.midi), ("--pipe", args.pipe),
+                                     ("--audio-in", args.audio_in)) if value]
     if live:
         raise GanrtError(f"{' and '.join(live)}: live play needs a window; without a display, `ganrt serve` plays "
                          f"it in a browser with the same flags")

@@ -2,8 +2,8 @@
 video (ganrt.audio.analysis, ganrt.audio.mapping), on the live ring. Blocks of one video frame of
 sound come from PortAudio (sounddevice) on its callback thread, are queued (the callback never
 waits), analysed on a thread of their own, and the control values that changed are posted (the
-session puts them in its inbox as the "audio" live input's changes): applied on the frame loop's thread, through the bounds table,
-and followed by the ring as any live input is (ganrt.runtime.live).
+session puts them in its inbox as the "audio" live input's changes): applied on the frame loop's
+thread, through the bounds table, and followed by the ring as any live input is (ganrt.runtime.live).
 
 `WavFeed` plays a WAV through the same path against a clock it is handed (tests, rehearsals
 without a sound card); `SoundCard` is the real input.

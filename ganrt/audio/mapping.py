@@ -76,7 +76,8 @@ BOUNDS = {("onset", "direction"): (int, 0, MAX_DIRECTIONS - 1), ("onset", "ampli
           ("onset", "decay"): (float, 0.02, 5.0), ("onset", "sensitivity"): (float, 0.0, 1.0),
           ("onset", "alternate"): (bool, None, None), ("loudness", "low"): (float, 0.0, MAX_WALK_SPEED),
           ("loudness", "high"): (float, 0.0, MAX_WALK_SPEED), ("chroma", "class"): (bool, None, None),
-          ("chroma", "hold"): (float, 0.0, 10.0), ("psi", "pulse"): (float, 0.0, 1.0), ("psi", "base"): (float, 0.0, 1.0)}
+          ("chroma", "hold"): (float, 0.0, 10.0), ("psi", "pulse"): (float, 0.0, 1.0),
+          ("psi", "base"): (float, 0.0, 1.0)}
 
 
 def defaults_for(contract: StreamContract) -> AudioMapping:

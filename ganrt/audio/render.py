@@ -187,7 +187,8 @@ def mux(video: Path, audio: Path, out: Path, seconds: float) -> None:
     try:
         done = subprocess.run([*command, pending.temp], capture_output=True, text=True)
         if done.returncode != 0:
-            why = done.stderr.strip().splitlines()[-1][:200] if done.stderr.strip() else f"exit status {done.returncode}"
+            said = done.stderr.strip()
+            why = said.splitlines()[-1][:200] if said else f"exit status {done.returncode}"
             raise UsageError(f"{out}: ffmpeg could not mux {audio} in ({why}); the video was not written")
         pending.land()
     finally:

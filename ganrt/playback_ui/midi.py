@@ -68,8 +68,8 @@ def default_bindings() -> dict[tuple[str, int], Binding]:
     """A layout most controllers can reach: CC 1-3 psi, walk, speed; CC 16-23 the 8 directions
     (the knob row of many controllers); notes 36-39 (the first pads) next and previous seed, pause,
     next class."""
-    bindings = {("cc", 1): Binding("truncation", low=0.0, high=1.0), ("cc", 2): Binding("walk_speed", low=0.0, high=4.0),
-                ("cc", 3): Binding("speed", low=0.125, high=4.0)}
+    bindings = {("cc", 1): Binding("truncation", low=0.0, high=1.0),
+                ("cc", 2): Binding("walk_speed", low=0.0, high=4.0), ("cc", 3): Binding("speed", low=0.125, high=4.0)}
     bindings |= {("cc", 16 + i): Binding("direction", index=i, low=-4.0, high=4.0) for i in range(8)}
     bindings |= {("note", 36 + i): Binding(action=a) for i, a in enumerate(("next_seed", "previous_seed", "pause",
                                                                               "next_class"))}
@@ -231,6 +231,8 @@ class MidiControl:
                               value=value[1] if name == "direction" else value)
         else:
             low, high = KNOB_RANGE.get(name, (0.0, 1.0))
+            if name == "class_index":  # the knob's sweep: this model's classes
+                high = float(max(0, self.stream.classes - 1))
             binding = Binding(name, index=value[0] if name == "direction" else 0, low=low, high=high)
         self.bindings[key] = binding
         write_midi_map(self.learn_into, self.bindings)

@@ -197,7 +197,7 @@ class KeyframeLoop:
         """z (B, Dz) at walk `position`."""
         phase = position % self.period
         last = len(self.starts) - 1
-        k = int(np.searchsorted(self.starts, phase, side="right")) - 1  # the keyframe last passed (-1: the last, a loop ago)
+        k = int(np.searchsorted(self.starts, phase, side="right")) - 1  # keyframe passed last (-1: the last one)
         after = (k + 1) % len(self.starts)
         start = self.starts[k] if k >= 0 else self.starts[last] - self.period
         end = self.starts[after] + (self.period if k == last else 0.0)

@@ -260,7 +260,7 @@ class PlaybackStream:
         latent walk to loop (refused upstream)."""
         fps, per_call = self.contract.fps, self.contract.frames
         self.loop_frames = max(1, math.ceil(round(keys.loop * fps) / per_call)) * per_call  # whole chunks
-        starts = [round(t / keys.loop * self.loop_frames, 6) for t in keys.times]  # walk positions (1 a frame at rate 1)
+        starts = [round(t / keys.loop * self.loop_frames, 6) for t in keys.times]  # walk positions: 1 a frame at rate 1
         self.frames.asked.set_keyframes(KeyframeLoop(list(keys.seeds), starts, self.loop_frames, self.batch,
                                                      self.latent_dim))
         self.frames.remake()

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from cpu_stream import large_model
-from ganrt.bench import gemm_gflops, graph_flops_per_frame, machine_info
+from ganrt.bench.flops import gemm_gflops, graph_flops_per_frame
+from ganrt.bench.machine import machine_info
+from ganrt.bench.results import write_record
 from ganrt.contract import concrete_shape, read_contract
-from ganrt.bench_report import write_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WORK = Path(__file__).resolve().parent / ".work"

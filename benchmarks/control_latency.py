@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganrt.bench import machine_info
-from ganrt.bench_report import write_record
+from ganrt.bench.machine import machine_info
+from ganrt.bench.results import write_record
 from ganrt.optional import installed
 from ganrt.viewer.app import Viewer, ViewOptions
 from ganrt.viewer.latency import REFRESH_HZ, seed_change_latencies

@@ -14,8 +14,9 @@ import json
 import os
 from pathlib import Path
 
-from ganrt.bench import BenchReport, run_bench
-from ganrt.bench_report import plot, record_markdown
+from ganrt.bench.report import plot, record_markdown
+from ganrt.bench.results import BenchReport
+from ganrt.bench.run import run_bench
 from ganrt.optional import installed
 from ganrt.runtime.backends.select import demo_model
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ganrt.bench import machine_info
+from ganrt.bench.machine import machine_info
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.export.engine import build_engine
 from ganrt.models import create_model, list_models

@@ -9,7 +9,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from ganrt.bench import machine_info
+from ganrt.bench.machine import machine_info
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.models import create_model, list_models
 from ganrt.models.checkpoint import save_checkpoint

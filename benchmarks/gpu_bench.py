@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ganrt.bench import machine_info, run_bench
-from ganrt.bench_report import summary
+from ganrt.bench.machine import machine_info
+from ganrt.bench.report import summary
+from ganrt.bench.run import run_bench
 from ganrt.runtime.backends.select import demo_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -47,9 +48,9 @@ def gpu_info() -> dict:
 def no_cpu_roofline() -> None:
     """The sgemm roofline is a CPU figure (torch matmul on the host's threads, ~3 s per model): the
     GPU run has no use for it and its timed box no room, so run_bench records none here."""
-    import ganrt.bench
+    import ganrt.bench.run
 
-    ganrt.bench.sgemm_gflops = lambda threads: None
+    ganrt.bench.run.sgemm_gflops = lambda threads: None
 
 
 def runtime_models(folder: Path):

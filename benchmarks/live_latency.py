@@ -90,12 +90,13 @@ def page_latencies(model: str | None, changes: int) -> list[float]:
         browser = launch_chromium(playwright)
         with serve(model=model, backend="ort-cpu", port=0, osc="127.0.0.1:0", capture_dir=captures) as server:
             osc = SimpleUDPClient("127.0.0.1", server.hub.session.osc.address[1])
-            page = browser.new_page()
+            page = browser.new_page(bypass_csp=True)  # wait_for_function evaluates strings
             page.goto(server.url)
             page.wait_for_function("window.ganrt && ganrt.drawn >= 10", timeout=20000)
             for n in range(changes):
                 page.wait_for_timeout(300)
                 page.evaluate("ganrt.keep = []")
+                page.wait_for_function("ganrt.keep.length >= 2", timeout=10000)  # the frame on screen is in it
                 address, args = message_for(model, n, server.hub.stream.controls.seed)
                 sent_ms = time.time() * 1e3
                 osc.send_message(address, args)

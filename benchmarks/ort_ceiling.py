@@ -24,7 +24,8 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-from ganrt.bench import machine_info, run_bench
+from ganrt.bench.machine import machine_info
+from ganrt.bench.run import run_bench
 from ganrt.contract import read_contract
 from ganrt.latents import draw_inputs
 from ganrt.models.blocks import stage_channels

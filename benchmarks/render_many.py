@@ -33,8 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ganrt.bench import UNSTABLE_SPREAD, machine_info, spread
-from ganrt.bench_report import write_record
+from ganrt.bench.machine import machine_info
+from ganrt.bench.results import UNSTABLE_SPREAD, spread, write_record
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KILL_AFTER_S = 10  # after --limit, SIGTERM; this much later, SIGKILL

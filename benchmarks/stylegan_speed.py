@@ -35,10 +35,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ganrt.bench import Contestant, gemm_gflops, graph_flops_per_frame, machine_info, spread  # noqa: E402
-from ganrt.bench_report import write_record  # noqa: E402
+from ganrt.bench.flops import gemm_gflops, graph_flops_per_frame  # noqa: E402
+from ganrt.bench.machine import machine_info  # noqa: E402
+from ganrt.bench.results import spread, write_record  # noqa: E402
+from ganrt.bench.run import Contestant  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
-from ganrt.export.checks import cpu_session, psnr  # noqa: E402
+from ganrt.export.checks import cpu_session  # noqa: E402
+from ganrt.imaging import psnr_db  # noqa: E402
 
 SIDE = ROOT / "scripts" / "stylegan_nvlabs_side.py"
 CASES = ("sg2ada-256", "sg3-t-256")  # cases of scripts/stylegan_nvlabs_side.py
@@ -122,7 +125,7 @@ def measure(case: str, repos: Path, work: Path, threads: int, rounds: int, secon
     rates = {dtype: gemm_gflops(threads, dtype) for dtype in ("float32", "bfloat16")}
     return {**roofline(graph_flops_per_frame(str(float_path), 1), rates, fps_median, float(np.median(best_eager))),
             "case": case, "model": report.contract.model, "resolution": report.contract.resolution,
-            "parity_vs_nvlabs_db": psnr(reference["img"], got, 2.0), "fps_rounds": rows,
+            "parity_vs_nvlabs_db": psnr_db(reference["img"], got, 2.0), "fps_rounds": rows,
             "fps_median": fps_median, "best_eager_rounds": best_eager,
             "ratio_rounds": ratios, "ratio_median": {k: float(np.median(v)) for k, v in ratios.items()},
             "unstable": [k for k, v in {**rows, **ratios}.items() if spread(v) > UNSTABLE]}

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import torch
 
-from ganrt.bench import machine_info
-from ganrt.train.loop import TrainConfig, Trainer
+from ganrt.bench.machine import machine_info
+from ganrt.train.loop import TrainConfig
+from ganrt.train.trainer import Trainer
 
 CONFIGS = [(32, 16), (64, 32)]  # (resolution, width), T=8, batch 16
 

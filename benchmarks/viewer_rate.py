@@ -12,8 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from ganrt.bench import machine_info
-from ganrt.bench_report import write_record
+from ganrt.bench.machine import machine_info
+from ganrt.bench.results import write_record
 from ganrt.viewer.app import Viewer, ViewOptions
 
 RESULTS = Path(__file__).resolve().parent / "results"

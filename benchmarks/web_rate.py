@@ -25,19 +25,21 @@ import os
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from ganrt.bench import machine_info
-from ganrt.bench_report import write_record
+from ganrt.bench.machine import machine_info
+from ganrt.bench.results import write_record
 from ganrt.playback_ui.canvas import HostCanvas
 from ganrt.runtime.backends.select import demo_model
 from ganrt.runtime.playback import open_stream
 from ganrt.web.encode import FrameEncoder, choose_format
 from ganrt.web.headless import browser_missing, launch_chromium
-from ganrt.web.hub import HUD_PERIOD_S, Hub, ServeOptions
+from ganrt.web.hub import Hub, ServeOptions
+from ganrt.web.pump import FramePump
 from ganrt.web.server import WebServer, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,33 +51,24 @@ if "--quick" in sys.argv:  # a smoke run of every scenario (~40 s); not a record
 CAPTURES = "."  # nothing is captured; the servers need a folder
 
 
-class ReplayHub(Hub):
-    """The hub, publishing pre-rendered canvases at `fps` instead of polling its stream (which,
-    never polled, fills its ring and waits)."""
+class ReplayPump(FramePump):
+    """The frame pump, publishing pre-rendered canvases at `fps` instead of polling its stream
+    (which, never polled, fills its ring and waits)."""
 
-    def __init__(self, options: ServeOptions, canvases: list[np.ndarray], fps: float):
-        super().__init__(options)
-        self.canvases, self.fps = canvases, fps
-
-    def open(self) -> "ReplayHub":
-        super().open()
-        height, width, _ = self.canvases[0].shape
+    def __init__(self, *parts, canvases: list[np.ndarray], fps: float):
+        super().__init__(*parts)
+        self.canvases, self.fps, self.due = canvases, fps, time.perf_counter()
+        height, width, _ = canvases[0].shape
         self.encoder = FrameEncoder(choose_format(self.options.image_format, width, height), self.options.quality,
                                     width, height)
-        return self
 
-    def run(self) -> None:
-        due, state_at, count = time.perf_counter(), 0.0, 0
-        while not self.stopping:
-            with self.lock:  # a replayed frame is produced when it is due
-                self.encode_latest(self.canvases[count % len(self.canvases)], 0, count, time.time() * 1e3)
-            self.notify()
-            count += 1
-            if time.monotonic() - state_at >= HUD_PERIOD_S:
-                self.refresh_state()
-                state_at = time.monotonic()
-            due += 1.0 / self.fps
-            time.sleep(max(0.0, due - time.perf_counter()))
+    def step(self) -> None:
+        count = self.published
+        with self.lock:  # a replayed frame is produced when it is due
+            self.encode_latest(self.canvases[count % len(self.canvases)], 0, count, time.time() * 1e3)
+        self.viewers.notify()
+        self.due += 1.0 / self.fps
+        time.sleep(max(0.0, self.due - time.perf_counter()))
 
 
 class ThrottledProxy:
@@ -165,16 +158,16 @@ def watch(browser, url: str, seconds: float) -> np.ndarray:
 def figures(kept: np.ndarray, hub: Hub, published: int, encode_s: float, encoded_bytes: int) -> dict:
     produced, drawn = kept[:, 0], kept[:, 1]
     latency = drawn - produced
-    frames = max(1, hub.published - published)
+    frames = max(1, hub.pump.published - published)
     return {"drawn_fps": (len(drawn) - 1) / ((drawn[-1] - drawn[0]) / 1e3), "frames": len(drawn),
             "latency_ms_median": float(np.median(latency)), "latency_ms_p95": float(np.percentile(latency, 95)),
-            "encode_ms": 1e3 * (hub.encode_seconds - encode_s) / frames,
-            "bytes_per_frame": (hub.encoded_bytes - encoded_bytes) / frames, "format": hub.encoder.format}
+            "encode_ms": 1e3 * (hub.pump.encode_seconds - encode_s) / frames,
+            "bytes_per_frame": (hub.pump.encoded_bytes - encoded_bytes) / frames, "format": hub.pump.encoder.format}
 
 
 def measure(browser, server: WebServer, seconds: float, url: str | None = None) -> dict:
     hub = server.hub
-    before = (hub.published, hub.encode_seconds, hub.encoded_bytes)
+    before = (hub.pump.published, hub.pump.encode_seconds, hub.pump.encoded_bytes)
     kept = watch(browser, url or server.url, seconds)
     return figures(kept, hub, *before) | {"kept": kept}
 
@@ -218,7 +211,7 @@ class SpeedUp:
 
 def replay_server(canvases, fps: float):
     return lambda: WebServer(ServeOptions(backend="ort-cpu", port=0, capture_dir=CAPTURES),
-                             lambda options: ReplayHub(options, canvases, fps))
+                             lambda options: Hub(options, pump=partial(ReplayPump, canvases=canvases, fps=fps)))
 
 
 def throttled(browser, canvases) -> dict:

@@ -69,7 +69,7 @@ def rtx_runs_here(gpu: tuple[str, str] | None, no_gpu_reason: str) -> str:
 
 def check_openvino() -> list[Check]:
     """OpenVINO: installed or not; whether this CPU has bf16 kernels for it (nothing is timed)."""
-    from .bench import cpu_model_and_features
+    from .bench.machine import cpu_model_and_features
 
     try:
         import openvino as ov

@@ -1,4 +1,4 @@
-"""Frames to pictures: grids and PNG files (numpy + Pillow; no torch)."""
+"""Frames to pictures and pictures compared: PNG files, PSNR (numpy + Pillow; no torch)."""
 
 from __future__ import annotations
 
@@ -15,16 +15,6 @@ def to_uint8_rgb(frames: np.ndarray) -> np.ndarray:
     return np.clip((rgb + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
 
 
-def frame_grid(frames: np.ndarray, gap: int = 2) -> np.ndarray:
-    """(rows, cols, H, W, 3) uint8 -> one (rows*(H+gap)-gap, cols*(W+gap)-gap, 3) image."""
-    rows, cols, h, w, _ = frames.shape
-    grid = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 40, np.uint8)
-    for i in range(rows):
-        for j in range(cols):
-            grid[i * (h + gap):i * (h + gap) + h, j * (w + gap):j * (w + gap) + w] = frames[i, j]
-    return grid
-
-
 def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
     from PIL import Image
 
@@ -33,3 +23,9 @@ def save_png(image: np.ndarray, path: str | Path, scale: int = 1) -> Path:
         picture = picture.resize((image.shape[1] * scale, image.shape[0] * scale), Image.NEAREST)
     picture.save(path)
     return Path(path)
+
+
+def psnr_db(reference: np.ndarray, test: np.ndarray, peak_to_peak: float) -> float:
+    """PSNR in dB of `test` against `reference` (any shape, the same); identical arrays give +inf."""
+    mse = float(np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(peak_to_peak ** 2 / mse)

@@ -14,7 +14,8 @@ from .errors import UsageError
 from .playback_open import open_playback
 from .playback_ui.options import PlaybackOptions
 from .runtime.playback import PlaybackStream
-from .runtime.stream import Frame, StreamCounters
+from .runtime.ring import StreamCounters
+from .runtime.slots import Frame
 from .sink import FileSink, check_destination
 from .video import VideoPlan, output_frames, video_plan
 

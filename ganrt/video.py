@@ -14,7 +14,7 @@ from .errors import UsageError
 from .grid import VIDEO_GAP, blank_canvas, grid_shape, tile
 from .imaging import to_uint8_rgb
 from .runtime.playback import PlaybackStream
-from .runtime.stream import Frame
+from .runtime.slots import Frame
 
 
 def auto_scale(resolution: int, rows: int) -> int:

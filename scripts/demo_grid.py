@@ -9,7 +9,8 @@ import argparse
 
 import numpy as np
 
-from ganrt.imaging import frame_grid, to_uint8_rgb
+from ganrt.grid import frame_grid
+from ganrt.imaging import to_uint8_rgb
 from ganrt.runtime import FrameStream, open_backend
 
 STARTS, LENGTH, EVERY = (0, 1000), 64, 4

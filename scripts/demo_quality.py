@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ganrt.bench import machine_info
-from ganrt.bench_report import write_record
+from ganrt.bench.machine import machine_info
+from ganrt.bench.results import write_record
 from ganrt.fileio import file_sha256
 from ganrt.runtime import open_stream
 from ganrt.runtime.backends.select import demo_model

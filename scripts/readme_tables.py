@@ -28,7 +28,7 @@ ROOFLINE_SHARE = 0.60
 
 def verdict(value: float, target: float, rounds: list[float], faults: list, unit: str = "x") -> str:
     """The figure against its target; one whose rounds disagree, or a fault, does not count."""
-    from ganrt.bench import UNSTABLE_SPREAD, spread
+    from ganrt.bench.results import UNSTABLE_SPREAD, spread
 
     shown = f"{value:.2f}x" if unit == "x" else f"{100 * value:.0f} %"
     wanted = f"{target:g}x" if unit == "x" else f"{100 * target:.0f} %"
@@ -39,7 +39,7 @@ def verdict(value: float, target: float, rounds: list[float], faults: list, unit
 
 def faster(fast: str, slow: str, ratio: float, target: float, rounds: list[float], faults: list) -> str:
     """'A is **1.66x** faster than B (target 1.6x: met)'; the wording flips when B is the faster."""
-    from ganrt.bench import UNSTABLE_SPREAD, spread
+    from ganrt.bench.results import UNSTABLE_SPREAD, spread
 
     head = (f"{fast} is {{}} faster than {slow}" if ratio >= 1 else f"{slow} is {{}} faster than {fast}")
     shown = f"{max(ratio, 1 / ratio):.2f}x"
@@ -58,7 +58,7 @@ def roofline(report) -> str:
 
 
 def verdicts(record: dict) -> str:
-    from ganrt.bench import BenchReport
+    from ganrt.bench.results import BenchReport
 
     lines = []
     for report in (BenchReport.from_dict(r) for r in record["reports"]):
@@ -112,7 +112,7 @@ OPTIONAL_SECTIONS = [
 
 
 def section() -> str:
-    from ganrt.bench_report import record_markdown
+    from ganrt.bench.report import record_markdown
 
     stream = json.loads((RESULTS / "cpu-stream.json").read_text())
     parts = [TABLES[0],

@@ -28,10 +28,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from ganrt.bench import machine_info  # noqa: E402
-from ganrt.bench_report import write_record  # noqa: E402
+from ganrt.bench.machine import machine_info  # noqa: E402
+from ganrt.bench.results import write_record  # noqa: E402
 from ganrt.export import ExportOptions, export_stylegan  # noqa: E402
-from ganrt.export.checks import cpu_session, psnr  # noqa: E402
+from ganrt.export.checks import cpu_session  # noqa: E402
+from ganrt.imaging import psnr_db  # noqa: E402
 from pickle_structure import compare_structure  # noqa: E402
 
 SIDE = Path(__file__).resolve().parent / "stylegan_nvlabs_side.py"
@@ -110,10 +111,10 @@ def run_case(case: str, repos: Path, work: Path) -> dict:
             feeds["c"] = data[f"c_{tag}"]
         reference = data[f"img_{tag}"]
         result = {"image_std": float(reference.std()),
-                  "wrong_image_db": psnr(reference, np.roll(reference, 1, axis=0), 2.0)}
+                  "wrong_image_db": psnr_db(reference, np.roll(reference, 1, axis=0), 2.0)}
         for precision, report in exports.items():
             got = cpu_session(str(report.path)).run(None, feeds)[0][:, 0]
-            result[f"{precision}_db"] = psnr(reference, got, 2.0)
+            result[f"{precision}_db"] = psnr_db(reference, got, 2.0)
             result[f"{precision}_max_abs"] = float(np.abs(reference - got).max())
         row["by_psi"][f"{psi:g}"] = result
     row["passed"] = all(r["fp32_db"] >= FP32_BAR and r["fp16_db"] >= FP16_BAR for r in row["by_psi"].values())

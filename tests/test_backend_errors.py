@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,8 @@ from ganrt.contract import StreamContract, set_contract, tensor_specs
 from ganrt.errors import BackendError, library_message
 from ganrt.optional import installed
 from ganrt.trt.flavour import installed_flavour
+
+from waits import wait_for
 
 RTX = installed_flavour("tensorrt-rtx")
 OPENVINO = pytest.mark.skipif(not installed("openvino"),
@@ -175,11 +177,7 @@ def test_the_page_shows_the_backend_failure_in_one_line(models, tmp_path):
 
     options = dict(backend="ort-cpu", capture_dir=str(tmp_path), port=0)
     with Hub(ServeOptions(model=str(models["reshape"]), **options)) as hub:
-        deadline = time.monotonic() + 20
-        while hub.error is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        _, state = hub.current_state()
-    error = state["error"]
+        error = wait_for(lambda: hub.current_state()[1]["error"], timeout=20, what="every page's state to say it")
     assert error is not None and "\n" not in error
     assert f"{models['reshape']}: ort-cpu could not run it" in error and REASONS["reshape", "ort-cpu"] in error
     with pytest.raises(BackendError, match="ort-cpu could not load it: .*NoSuchOp"):
@@ -190,12 +188,17 @@ def test_serve_logs_the_backend_failure_in_one_line(models, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "ganrt.cli", "serve", str(models["reshape"]), "--port", "0",
                                 "--backend", "ort-cpu", "--capture-dir", str(tmp_path)], cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
+    reader.start()
     try:
         assert process.stdout.readline().startswith("open http")  # up, and its stream has run (and failed)
-        time.sleep(1.0)
+        wait_for(lambda: any("could not run it" in line for line in said), timeout=20, what="the failure logged")
     finally:
         process.terminate()
-        _, err = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        reader.join(timeout=5)
+    err = "".join(said)
     failure = [line for line in err.splitlines() if "could not run it" in line]
     assert "Traceback" not in err and len(failure) == 1, err
     assert f"{models['reshape']}: ort-cpu could not run it" in failure[0]
@@ -206,8 +209,21 @@ def test_a_failed_mp4_render_ends_in_the_error_and_leaves_no_file(models, tmp_pa
                    "--backend", "ort-cpu", cwd=tmp_path)
     line = last_line(result)
     assert "could not run it" in line
-    time.sleep(0.5)  # an ffmpeg left running would write its file by now
+    assert not processes_writing_into(tmp_path)  # no ffmpeg left running to write its file later
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def processes_writing_into(folder: Path) -> list[str]:
+    """Command lines of the live processes that name a path in `folder`."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:  # it ended meanwhile
+            continue
+        if any(word.startswith(str(folder)) for word in words):
+            found.append(" ".join(words))
+    return found
 
 
 def test_export_ends_in_one_line_when_onnx_runtime_refuses_the_graph(tmp_path):

@@ -3,8 +3,10 @@ from dataclasses import replace
 
 import pytest
 
-from ganrt.bench import Contestant, LatencyStats, graph_flops_per_frame, spread
-from ganrt.bench_report import ratio_line
+from ganrt.bench.flops import graph_flops_per_frame
+from ganrt.bench.report import ratio_line
+from ganrt.bench.results import LatencyStats, spread
+from ganrt.bench.run import Contestant
 from ganrt.cli import main
 from ganrt.runtime.backends.select import demo_model
 
@@ -75,7 +77,7 @@ def test_unstable_rounds_are_flagged_and_steady_ones_are_not():
 
 
 def test_ratios_are_not_printed_from_untrusted_figures():
-    from ganrt.bench import BenchReport
+    from ganrt.bench.results import BenchReport
 
     steady = measure_rounds([0.01, 0.01])
     # torch 3x faster in round 2 only, bare and stream alike: its own rounds agree with each other, its ratio to

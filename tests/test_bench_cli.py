@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from ganrt.bench_plan import plan_bench
+from ganrt.bench.plan import plan_bench
 from ganrt.cli import main
 from ganrt.contract import read_contract
 from ganrt.gpu import device_available
@@ -53,7 +53,7 @@ def test_an_fp16_twin_is_reused_only_when_made_from_this_onnx(mine, tmp_path):
     import onnx
 
     from ganrt.errors import UsageError
-    from ganrt.export.onnx_fp16 import convert_to_fp16
+    from ganrt.export.fp16_twin import convert_to_fp16
 
     first = convert_to_fp16(mine)
     assert not first.reused and first.psnr_db >= 40
@@ -103,7 +103,7 @@ class BrokenTorch:  # torch is on the path, but importing it fails as a torch wi
         pass
 
 sys.meta_path.insert(0, BrokenTorch())
-from ganrt.bench_plan import plan_bench
+from ganrt.bench.plan import plan_bench
 named = plan_bench(sys.argv[1], None, "ort-cpu")
 no_checkpoint = plan_bench(sys.argv[1], None, None)
 print("imported torch before the baseline was wanted:", "torch" in sys.modules)
@@ -131,7 +131,7 @@ def test_the_fp16_check_is_bounded_in_time_not_below_its_minimum(mine, caplog):
 
     from ganrt.contract import read_contract
     from ganrt.export.checks import FP16_CHECK_INPUTS, FP16_CHECK_MIN_INPUTS, check_fp16
-    from ganrt.export.onnx_fp16 import convert_to_fp16
+    from ganrt.export.fp16_twin import convert_to_fp16
 
     half = convert_to_fp16(mine).path
     contract = read_contract(str(mine))

@@ -15,6 +15,8 @@ from ganrt.playback_ui.options import PlaybackOptions
 from ganrt.runtime.controls import check_control
 from ganrt.runtime.playback import open_stream
 
+from waits import wait_for
+
 # (control, CLI flags, value): each refused by the conditional StyleGAN fixture (3 classes, psi input)
 BAD = [("class_index", ["--class", "5"], 5), ("truncation", ["--truncation", "1.5"], 1.5),
        ("speed", ["--speed", "9"], 9.0), ("seed", ["--seed", str(2**31)], 2**31)]
@@ -36,9 +38,11 @@ def cli_error(argv: list[str], capsys) -> str:
 
 
 def page_error(hub, name: str, value) -> str:
+    from ganrt.web.protocol import parse_page_message
+
     session = hub.connect()
-    try:
-        replies = [json.loads(r) for r in session.handle_text(json.dumps({"set": name, "value": value}))]
+    try:  # as the adapter does with a text message: parsed, then handled (errors become replies)
+        replies = [json.loads(r) for r in session.handle(parse_page_message(json.dumps({"set": name, "value": value})))]
     finally:
         session.close()
     assert [r["type"] for r in replies] == ["error"]
@@ -77,13 +81,7 @@ def test_controls_a_model_does_not_have_are_refused(sg_models, tmp_path, capsys,
 
 def next_frame(stream, timeout: float = 20.0):
     """Poll until the playback clock hands out a frame (a paused stream: only after a restart)."""
-    give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
-        frame = stream.poll()
-        if frame is not None:
-            return frame
-        time.sleep(0.005)
-    raise TimeoutError("no frame reached the screen")
+    return wait_for(stream.poll, timeout, "a frame to reach the screen")
 
 
 def reference(model: str, seed: int, index: int, **conditions) -> np.ndarray:

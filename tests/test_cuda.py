@@ -10,6 +10,8 @@ import pytest
 
 from ganrt.gpu import device_available
 
+from waits import wait_blocked
+
 GPU_OK, GPU_WHY = device_available()
 
 
@@ -90,9 +92,7 @@ def test_gpu_ring_keeps_order_backpressure_and_flush():
         assert stream.frames.slot_events is not None  # the ring waits on events, not a host sync
         indices = [stream.take().index for _ in range(40)]
         assert indices == list(range(40))
-        import time
-
-        time.sleep(0.3)  # the producer fills the ring, then must wait
+        wait_blocked(stream.frames.thread, "wait_for_free_slot")  # the producer fills the ring, then waits
         assert stream.frames.buffered_chunks() <= 3
         first = stream.take()
         stream.set_seed(9)

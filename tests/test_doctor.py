@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ganrt.bench import cpu_model_and_features
+from ganrt.bench.machine import cpu_model_and_features
 from ganrt.cli import main
 from ganrt.gpu import device_available
 from ganrt.optional import installed

@@ -7,6 +7,8 @@ import pytest
 from ganrt.errors import UsageError
 from ganrt.runtime import open_backend, open_stream
 
+from waits import wait_for
+
 
 def test_open_stream_owns_choice_copy_out_and_controls(tiny_onnx):
     with open_stream(tiny_onnx["mocogan"], "ort-cpu", batch=2, seed=5) as stream:
@@ -40,15 +42,12 @@ def test_frames_keep_the_seed_that_made_them(tiny_onnx):
 
 def poll_until(stream, wanted, clock: list[float]):
     """Poll on a virtual clock (one content frame per call; the producer runs in real time)."""
-    import time
-
-    for _ in range(2000):
+    def step():
         clock[0] += 1 / stream.contract.fps
         frame = stream.poll(clock[0])
-        if frame is not None and wanted(frame):
-            return frame
-        time.sleep(0.002)
-    raise AssertionError("no such frame")
+        return frame if frame is not None and wanted(frame) else None
+
+    return wait_for(step, what="such a frame")
 
 
 def test_seed_change_through_poll_counts_flushed_not_dropped(tiny_onnx):

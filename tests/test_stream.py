@@ -2,7 +2,6 @@
 shutdown, equivalence across backends and T, no per-frame allocation."""
 
 import threading
-import time
 import tracemalloc
 
 import numpy as np
@@ -12,6 +11,8 @@ from ganrt.errors import BackendError
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.runtime import FrameStream, open_backend
 from ganrt.runtime.backends.base import Backend
+
+from waits import wait_blocked
 
 
 def collect(stream, n):
@@ -51,18 +52,18 @@ def test_same_seed_same_stream_and_batch_independent(tiny_onnx):
 
 def test_order_and_backpressure(tiny_onnx):
     with FrameStream(open_backend(tiny_onnx["mocogan"], "ort-cpu").backend, seed=0, slots=3) as s:
-        time.sleep(0.5)  # nobody consumes: the producer must stop at a full ring
+        wait_blocked(s.thread, "wait_for_free_slot")  # nobody consumes: the producer stops at a full ring
         assert s.counters.chunks == 3 and s.buffered_chunks() == 3
         indices = [s.take().index for _ in range(40)]
         assert indices == list(range(40))
-        time.sleep(0.3)
+        wait_blocked(s.thread, "wait_for_free_slot")  # it refilled what was taken, and stopped again
         assert s.buffered_chunks() <= 3  # latency bounded by slots x T frames
 
 
 def test_flush_on_seed_change(tiny_onnx):
     with FrameStream(open_backend(tiny_onnx["mocogan"], "ort-cpu").backend, seed=1, slots=4) as s:
         collect(s, 5)
-        time.sleep(0.2)  # ring full of seed-1 frames
+        wait_blocked(s.thread, "wait_for_free_slot")  # ring full of seed-1 frames
         s.set_seed(9)
         s.take()  # the rest of the chunk on screen may still be seed 1 ...
         while s.take().index != 0:  # ... then the new seed starts from its first frame
@@ -76,7 +77,7 @@ def test_flush_on_seed_change(tiny_onnx):
 
 def test_poll_counts_dropped_and_late(tiny_onnx):
     with FrameStream(open_backend(tiny_onnx["mocogan"], "ort-cpu").backend, seed=0, slots=4) as s:
-        time.sleep(0.3)
+        wait_blocked(s.thread, "wait_for_free_slot")  # the ring full: frame 0 is there when due
         start = 100.0
         assert s.poll(start) is not None  # frame 0 is due at once
         frame = s.poll(start + 10 / s.contract.fps)  # 10 frames later: 9 skipped

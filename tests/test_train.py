@@ -53,7 +53,8 @@ def test_motion_seeking_pushes_a_noise_deaf_gru_to_listen():
     full penalty, and its gradient reaches the noise weights."""
     import torch
 
-    from ganrt.train.loop import TrainConfig, Trainer
+    from ganrt.train.loop import TrainConfig
+    from ganrt.train.trainer import Trainer
 
     trainer = Trainer(TrainConfig(model="mocogan", resolution=32, width=8, frames=4, batch=4))
     with torch.no_grad():
@@ -68,7 +69,8 @@ def test_motion_seeking_pushes_a_noise_deaf_gru_to_listen():
 def test_resume_starts_from_the_checkpoints_weights(tiny_checkpoints, tmp_path):
     import torch
 
-    from ganrt.train.loop import TrainConfig, Trainer
+    from ganrt.train.loop import TrainConfig
+    from ganrt.train.trainer import Trainer
 
     trainer = Trainer(TrainConfig(model="mocogan", resume=str(tiny_checkpoints["mocogan"]), resolution=32, width=8,
                                   frames=8, batch=4, out=str(tmp_path / "r.pt")))
@@ -80,7 +82,8 @@ def test_resume_starts_from_the_checkpoints_weights(tiny_checkpoints, tmp_path):
 
 
 def test_lag_pair_discriminator_trains_and_reaches_the_motion(tiny_checkpoints, tmp_path):
-    from ganrt.train.loop import TrainConfig, Trainer
+    from ganrt.train.loop import TrainConfig
+    from ganrt.train.trainer import Trainer
 
     trainer = Trainer(TrainConfig(model="mocogan", resolution=32, width=8, frames=8, batch=4, lag_pairs=1.0,
                                   out=str(tmp_path / "l.pt")))
@@ -97,7 +100,8 @@ def test_colour_discriminator_sees_foreground_pixels_and_reaches_the_decoder(tmp
     import torch
 
     from ganrt.train.discriminators import foreground_pixels
-    from ganrt.train.loop import TrainConfig, Trainer
+    from ganrt.train.loop import TrainConfig
+    from ganrt.train.trainer import Trainer
 
     video = torch.full((1, 2, 3, 4, 4), -1.0)
     video[0, 0, :, 1, 1] = torch.tensor([1.0, -0.8, -0.8])  # one red pixel on black
@@ -120,7 +124,7 @@ def test_palette_head_keeps_the_resumed_picture_in_the_datas_colours(tmp_path):
     from ganrt.models.checkpoint import save_checkpoint
     from ganrt.runtime.backends.select import demo_model
     from ganrt.train.data import PALETTE
-    from ganrt.train.loop import data_palette, resume_model
+    from ganrt.train.lineage import data_palette, resume_model
 
     free = load_checkpoint(demo_model("pt"))
     if free.config.palette:
@@ -166,7 +170,8 @@ def test_palette_is_a_mocogan_option(tmp_path, capsys):
 
 
 def test_palette_sharpness_pushes_undecided_pixels_to_one_colour(tmp_path):
-    from ganrt.train.loop import TrainConfig, Trainer
+    from ganrt.train.loop import TrainConfig
+    from ganrt.train.trainer import Trainer
 
     trainer = Trainer(TrainConfig(model="mocogan", resolution=32, width=8, frames=8, batch=4, palette=True,
                                   palette_sharpness=1.0, out=str(tmp_path / "s.pt")))

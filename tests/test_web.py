@@ -12,7 +12,8 @@ import pytest
 
 from ganrt.web import serve
 
-from web_helpers import headless_chromium, open_page, page_pixels, reference_canvas, wait_for
+from waits import wait_for
+from web_helpers import headless_chromium, open_page, page_pixels, reference_canvas
 
 pytestmark = pytest.mark.browser
 
@@ -106,7 +107,7 @@ def test_screenshot_and_recording_download(browser, tmp_path):
             page.click("#record")
         mp4 = downloads / clip.value.suggested_filename
         clip.value.save_as(mp4)
-        frames_recorded = server.hub.published
+        frames_recorded = server.hub.pump.published
         # the download link is built from the name alone, whatever URL a message carries
         page.evaluate("offer({kind: 'screenshot', name: '../a b.png', url: 'https://evil.example/x'})")
         href = page.evaluate("document.getElementById('download').href")
@@ -133,17 +134,17 @@ def test_three_viewers_and_a_client_that_never_reads(browser, tmp_path):
         pages = [open_page(browser, server.url) for _ in range(3)]
         stalled = stalled_client(server)
         try:
-            wait_for(lambda: len(server.hub.sessions) == 4, what="four viewers")
+            wait_for(lambda: len(server.hub.viewers) == 4, what="four viewers")
             pages[0].wait_for_timeout(1000)
             memory = rss_bytes()
             drawn = [p.evaluate("[ganrt.drawn, performance.now()]") for p in pages]
-            published = server.hub.published
+            published = server.hub.pump.published
             pages[0].wait_for_timeout(3000)
             rates = [(p.evaluate("ganrt.drawn") - d[0]) / (p.evaluate("performance.now()") - d[1]) * 1e3
                      for p, d in zip(pages, drawn)]
             grown = rss_bytes() - memory
-            never_read = [s for s in server.hub.sessions if s.flow.sent <= 2]
-            published = server.hub.published - published
+            never_read = [s for s in server.hub.viewers if s.flow.sent <= 2]
+            published = server.hub.pump.published - published
         finally:
             stalled.close()
             for p in pages:

@@ -13,12 +13,15 @@ from PIL import Image
 
 from ganrt.errors import UsageError
 from ganrt.web.encode import FrameEncoder, choose_format
-from ganrt.web.hub import EncodedFrame, Hub, ServeOptions, ViewerFlow
+from ganrt.web.flow import EncodedFrame, ViewerFlow
+from ganrt.web.hub import Hub, ServeOptions
+from ganrt.web.hub_states import TRANSITIONS, HubState, HubStates, StateError
 from ganrt.web.protocol import FrameHeader, ProtocolError, parse_page_message, unpack_header
 from ganrt.web.security import Gate, check_bind
 
 from gpu_helpers import require_torch_cuda
-from web_helpers import reference_canvas, wait_for
+from waits import wait_blocked, wait_for
+from web_helpers import reference_canvas
 
 
 def test_at_most_two_frames_in_flight_and_a_slow_viewer_skips_to_the_latest():
@@ -96,23 +99,36 @@ def test_png_is_exact_and_jpeg_takes_over_above_192_px():
 
 
 def test_the_stream_rests_while_nobody_watches(tmp_path):
+    """Nobody watching: the hub rests, the producer stops at its full ring and the frame thread
+    waits for a viewer (both blocked at once: nothing is made); a viewer wakes both, nothing counted
+    as dropped. A recording is refused while resting, and the hub moves only as its table says."""
     with Hub(ServeOptions(backend="ort-cpu", idle_pause_s=0.3, capture_dir=str(tmp_path))) as hub:
-        wait_for(lambda: hub.resting, what="the stream to rest")
-        seen = []  # the producer finishes filling its ring, then waits: until its count stands still
-
-        def standing() -> bool:
-            seen.append((hub.stream.counters.produced, hub.published))
-            time.sleep(0.2)
-            return len(seen) >= 3 and len(set(seen[-3:])) == 1
-
-        wait_for(standing, timeout=10, what="the producer to stop")
-        produced, published = seen[-1]
-        time.sleep(0.6)
-        assert hub.stream.counters.produced == produced and hub.published == published
+        wait_for(lambda: hub.states.state is HubState.RESTING, what="the stream to rest")
+        wait_blocked(hub.stream.frames.thread, "wait_for_free_slot")
+        wait_blocked(hub.pump.thread, "rested")
+        published = hub.pump.published
+        with pytest.raises(ProtocolError, match="the stream rests"):
+            hub.act("record")
         session = hub.connect()
-        wait_for(lambda: hub.published > published + 3, what="frames again")
-        assert not hub.resting and hub.stream.counters.dropped <= 2  # the rest counted nothing as dropped
+        wait_for(lambda: hub.pump.published > published + 3, what="frames again")
+        assert hub.states.state is HubState.PLAYING and hub.stream.counters.dropped <= 2
+        assert hub.act("record")["started"] and hub.states.state is HubState.RECORDING
         session.close()
+    assert hub.states.state is HubState.STOPPING and len(hub.captures.downloads) == 1  # the recording landed
+
+
+def test_the_hub_state_table_is_checked():
+    states = HubStates()
+    assert not states.move(HubState.PLAYING, when={HubState.RESTING})  # not resting: stays playing
+    with pytest.raises(StateError, match="from recording to resting"):  # a recording never rests
+        states.move(HubState.RESTING, when={HubState.RECORDING})
+    with pytest.raises(StateError, match="from resting to recording"):
+        states.move(HubState.RECORDING, when={HubState.RESTING})
+    with pytest.raises(StateError, match="from stopping to playing"):
+        states.move(HubState.PLAYING, when={HubState.STOPPING})
+    assert states.move(HubState.RECORDING, when={HubState.PLAYING}) and states.state is HubState.RECORDING
+    assert not TRANSITIONS[HubState.STOPPING] and all(HubState.STOPPING in TRANSITIONS[s] for s in HubState
+                                                      if s is not HubState.STOPPING)
 
 
 @pytest.mark.cuda
@@ -122,7 +138,7 @@ def test_frames_from_a_cuda_backend_reach_the_encoder_exactly(tmp_path):
     require_torch_cuda(where="(scripts/gpu_check.sh runs it on one)")
     with Hub(ServeOptions(backend="torch-cuda", grid=4, seed=2, capture_dir=str(tmp_path))) as hub:
         session = hub.connect()
-        wait_for(lambda: hub.published >= 5, what="frames")
+        wait_for(lambda: hub.pump.published >= 5, what="frames")
         header, image = unpack_header(session.next_frame())
         session.close()
     shown = np.asarray(Image.open(io.BytesIO(image)))
@@ -159,17 +175,17 @@ def test_a_recording_stops_at_its_cap_and_when_the_last_viewer_leaves(tmp_path):
 
     with Hub(ServeOptions(backend="ort-cpu", max_record_seconds=0.5, capture_dir=str(tmp_path))) as hub:
         session = hub.connect()
-        wait_for(lambda: hub.published >= 2, what="frames")
-        assert hub.toggle_recording() == {"kind": "recording", "started": True}
-        wait_for(lambda: len(hub.downloads) == 1, what="the capped recording to land")
-        capped = hub.captures.paths[-1]
+        wait_for(lambda: hub.pump.published >= 2, what="frames")
+        assert hub.act("record") == {"kind": "recording", "started": True}
+        wait_for(lambda: len(hub.captures.downloads) == 1, what="the capped recording to land")
+        capped = hub.session.captures.paths[-1]
         hub.options.max_record_seconds = 60
-        hub.toggle_recording()
-        wait_for(lambda: hub.captures.recorder is not None and hub.captures.recorder.frames >= 3, what="frames recorded")
+        hub.act("record")
+        wait_for(lambda: hub.session.captures.recorder is not None and hub.session.captures.recorder.frames >= 3, what="frames recorded")
         session.close()
-        wait_for(lambda: len(hub.downloads) == 2, what="the recording to land when the last viewer left")
-        left = hub.captures.paths[-1]
-        assert set(hub.downloads) == {capped.name, left.name}
+        wait_for(lambda: len(hub.captures.downloads) == 2, what="the recording to land when the last viewer left")
+        left = hub.session.captures.paths[-1]
+        assert set(hub.captures.downloads) == {capped.name, left.name}
     assert iio.imread(capped).shape[0] == 8  # 0.5 s of 15 fps content
     assert iio.imread(left).shape[0] >= 3
 
@@ -204,17 +220,17 @@ def test_latency_counts_from_the_frame_leaving_the_stream_not_from_encoding(tmp_
     canvas fill (slowed by 80 ms here) and the encoding, so the page's latency includes both."""
     with Hub(ServeOptions(backend="ort-cpu", capture_dir=str(tmp_path))) as hub:
         session = hub.connect()
-        fill, filled_at = hub.canvas.fill, []
+        fill, filled_at = hub.pump.canvas.fill, []
 
         def slow_fill(frame):
             time.sleep(0.08)
             filled_at.append(time.time() * 1e3)
             return fill(frame)
 
-        hub.canvas.fill = slow_fill
+        hub.pump.canvas.fill = slow_fill
         wait_for(lambda: len(filled_at) >= 3, what="slow frames")
-        with hub.lock:  # publish holds it through fill and encode: the latest frame is the last one filled
-            header, _ = unpack_header(hub.latest.message)
+        with hub.pump.lock:  # publish holds it through fill and encode: the latest frame is the last one filled
+            header, _ = unpack_header(hub.pump.latest.message)
             last_filled = filled_at[-1]
         session.close()
     assert last_filled - header.produced_ms >= 80, last_filled - header.produced_ms

@@ -19,7 +19,8 @@ import pytest
 from ganrt.errors import UsageError
 from ganrt.web import serve
 
-from web_helpers import base, missing, next_text, socket, stalled_client, wait_for, web_missing
+from waits import wait_for
+from web_helpers import base, missing, next_text, socket, stalled_client, viewers_of, web_missing
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +98,13 @@ def test_bad_messages_are_answered_and_the_server_carries_on(server):
     assert "no such frame" in answers[6] and "expected one of seed, speed" in answers[7] and "binary" in answers[8]
     assert "screenshot: one per 0.5 s" in answers[9]
     assert len(frame) > 24 and closed["type"] == "closed" and again["type"] == "hello"
-    assert server.hub.stream.controls.seed == 0 and server.hub.error is None
+    assert server.hub.stream.controls.seed == 0 and server.hub.pump.error is None
 
 
 def test_viewers_beyond_the_cap_are_refused_with_a_page(server):
     async def crowd():
         first, second = await socket(server), await socket(server)
-        wait_for(lambda: len(server.hub.sessions) == 2, what="two viewers")
+        wait_for(lambda: len(server.hub.viewers) == 2, what="two viewers")
         third = await socket(server)
         page = await get(server, f"/?token={server.token}")
         for session, _ in (first, second):
@@ -202,7 +203,7 @@ def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
             token = url.split("token=")[1]
 
         stalled = stalled_client(Server)
-        time.sleep(0.5)
+        wait_for(lambda: viewers_of(Server) == 1, what="the server to take the stalled client")
         said: list[tuple[float, str]] = []  # (when read, line): the pipe is unbuffered (PYTHONUNBUFFERED)
         reader = threading.Thread(target=lambda: said.extend((time.monotonic(), line) for line in cli.stdout),
                                   daemon=True)
@@ -232,17 +233,17 @@ def test_a_client_that_acks_but_never_reads_stalls_its_socket_not_the_server(tmp
     close() still takes under 2 s."""
     from ganrt.web.server import WebServer
     from ganrt.web.hub import ServeOptions
-    from web_helpers import BigFrameHub, masked_text, rss_bytes
+    from web_helpers import masked_text, noise_hub, rss_bytes
 
     why = web_missing()
     if why:
         missing(why)
-    server = WebServer(ServeOptions(backend="ort-cpu", port=0, capture_dir=str(tmp_path)), make_hub=BigFrameHub)
+    server = WebServer(ServeOptions(backend="ort-cpu", port=0, capture_dir=str(tmp_path)), make_hub=noise_hub)
     server.start()
     stalled = stalled_client(server)
     try:
-        wait_for(lambda: len(server.hub.sessions) == 1, what="the client")
-        session = next(iter(server.hub.sessions))
+        wait_for(lambda: len(server.hub.viewers) == 1, what="the client")
+        session = next(iter(server.hub.viewers))
 
         def ack_in_flight():  # without reading: the sequences come from the server's side
             for sequence in list(session.flow.in_flight):
@@ -250,13 +251,11 @@ def test_a_client_that_acks_but_never_reads_stalls_its_socket_not_the_server(tmp
             return session.backlog_bytes() >= 2**16  # aiohttp's high-water mark: its writer waits to drain
 
         wait_for(ack_in_flight, timeout=10, what="the server's write side to fill up")
-        sent, published, memory = session.flow.sent, server.hub.published, rss_bytes()
-        for _ in range(20):
-            ack_in_flight()
-            time.sleep(0.1)
+        sent, published, memory = session.flow.sent, server.hub.pump.published, rss_bytes()
+        # the frame thread goes on (30 fps) while the send stays blocked: 20 frames more, acked as they come
+        wait_for(lambda: ack_in_flight() and server.hub.pump.published - published >= 20, what="20 frames more")
         grown = rss_bytes() - memory
         assert session.flow.sent - sent <= 2  # blocked in the send: nothing more went out
-        assert server.hub.published - published >= 20  # while the frame thread went on (30 fps)
         assert session.backlog_bytes() >= 2**16 and grown < 8 * 2**20, (session.backlog_bytes(), grown)
         started = time.monotonic()
         server.close()
@@ -276,9 +275,9 @@ def test_a_viewer_whose_acks_stall_is_dropped(tmp_path):
     with serve(backend="ort-cpu", port=0, ack_timeout_s=1.0, capture_dir=str(tmp_path)) as server:
         stalled = stalled_client(server)
         try:
-            wait_for(lambda: len(server.hub.sessions) == 1, what="the stalled viewer")
+            wait_for(lambda: len(server.hub.viewers) == 1, what="the stalled viewer")
             started = time.monotonic()
-            wait_for(lambda: not server.hub.sessions, timeout=8, what="the stalled viewer to be dropped")
+            wait_for(lambda: not server.hub.viewers, timeout=8, what="the stalled viewer to be dropped")
             took = time.monotonic() - started
         finally:
             stalled.close()

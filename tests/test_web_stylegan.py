@@ -17,8 +17,9 @@ import pytest
 from ganrt.errors import UsageError
 from ganrt.web import serve
 
+from waits import wait_for
 from web_helpers import (headless_chromium, missing, next_text, open_page, page_pixels, reference_canvas, socket,
-                         wait_for, web_missing)
+                         web_missing)
 
 SEED = 3
 
@@ -117,7 +118,7 @@ def drawn_after_the_change(page, hub) -> tuple[dict, np.ndarray]:
     """The first frame on `page` certainly made after the last change: the ring holds at most
     `slots` chunks made before it, and the chunk being made then may land one chunk later."""
     frames = hub.stream.frames
-    after = hub.shown.index + (frames.slots + 2) * frames.frames_per_chunk
+    after = hub.session.shown.index + (frames.slots + 2) * frames.frames_per_chunk
     wait_for(lambda: page.evaluate("ganrt.last.index") > after, what="a frame made after the change")
     return page_pixels(page)
 

@@ -57,16 +57,6 @@ def reference_canvas(seed: int, index: int, grid: int = 1, backend: str = "ort-c
         return canvas.fill(stream.take())[..., :3].copy()
 
 
-def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def page_pixels(page) -> tuple[dict, np.ndarray]:
     """(header of the frame on the page's canvas, its pixels (H, W, 3)), read in one go."""
     shot = page.evaluate("ganrt.snapshot()")
@@ -101,6 +91,16 @@ def stalled_client(server):
     return client
 
 
+def viewers_of(server) -> int:
+    """How many viewers the server (in this process or another) counts now: its /status."""
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/status",
+                                     headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)["viewers"]
+
+
 def masked_text(text: str) -> bytes:
     """One client -> server WebSocket text frame (clients must mask; the mask is zero: XOR is a no-op)."""
     payload = text.encode()
@@ -108,38 +108,27 @@ def masked_text(text: str) -> bytes:
     return bytes([0x81, 0x80 | len(payload)]) + b"\0\0\0\0" + payload
 
 
-class BigFrameHub:
-    """Makes a Hub that publishes 512 x 512 JPEG frames of noise (~0.5 MB each) at 30 fps instead
+def noise_hub(options):
+    """A Hub whose pump publishes 512 x 512 JPEG frames of noise (~0.5 MB each) at 30 fps instead
     of its stream's: a client that does not read fills every buffer between it and the server at once."""
+    from ganrt.web.encode import FrameEncoder
+    from ganrt.web.hub import Hub
+    from ganrt.web.pump import FramePump
 
-    def __new__(cls, options):
-        from ganrt.web.encode import FrameEncoder
-        from ganrt.web.hub import HUD_PERIOD_S, Hub
+    class NoisePump(FramePump):
+        def __init__(self, *parts):
+            super().__init__(*parts)
+            rng = np.random.default_rng(0)
+            self.noise = [rng.integers(0, 256, (512, 512, 4), np.uint8) for _ in range(2)]
+            self.encoder = FrameEncoder("jpeg", 95, 512, 512)
 
-        class Big(Hub):
-            def open(self):
-                rng = np.random.default_rng(0)
-                self.noise = [rng.integers(0, 256, (512, 512, 4), np.uint8) for _ in range(2)]
-                self.big_encoder = FrameEncoder("jpeg", 95, 512, 512)
-                return super().open()
+        def step(self):
+            with self.lock:
+                self.encode_latest(self.noise[self.published % 2], 0, self.published, time.time() * 1e3)
+            self.viewers.notify()
+            time.sleep(1 / 30)
 
-            def encode_latest(self, canvas, seed, index, produced_ms):
-                self.encoder = self.big_encoder  # open() made the stream's own; this thread is the only encoder
-                super().encode_latest(canvas, seed, index, produced_ms)
-
-            def run(self):
-                count, state_at = 0, 0.0
-                while not self.stopping:
-                    with self.lock:
-                        self.encode_latest(self.noise[count % 2], 0, count, time.time() * 1e3)
-                    self.notify()
-                    count += 1
-                    if time.monotonic() - state_at >= HUD_PERIOD_S:
-                        self.refresh_state()
-                        state_at = time.monotonic()
-                    time.sleep(1 / 30)
-
-        return Big(options)
+    return Hub(options, pump=NoisePump)
 
 
 def base(server) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..contract import StreamContract
 from ..errors import ExportError, library_message, onnxruntime_errors
+from ..imaging import psnr_db
 from ..latents import draw_inputs
 
 FP16_MIN_PSNR = 40.0  # dB against the FP32 graph
@@ -58,12 +59,6 @@ def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
 
 
-def psnr(reference: np.ndarray, test: np.ndarray, peak_to_peak: float) -> float:
-    """PSNR in dB; identical arrays give +inf."""
-    mse = float(np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(peak_to_peak ** 2 / mse)
-
-
 def all_finite(arrays) -> bool:
     return all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f")
 
@@ -88,7 +83,7 @@ def check_fp16(fp32_path: str, fp16_path: str, contract: StreamContract, batch: 
         ref_frames.append(expected[0])
         test_frames.append(got[0])
     peak = 255.0 if contract.output == "rgba8" else 2.0
-    value = psnr(np.concatenate(ref_frames), np.concatenate(test_frames), peak)
+    value = psnr_db(np.concatenate(ref_frames), np.concatenate(test_frames), peak)
     log.info("FP16 vs FP32: %.1f dB PSNR over %d seeded inputs in %.0f s", value, len(ref_frames) * batch,
              time.perf_counter() - start)
     if value < FP16_MIN_PSNR:

@@ -26,7 +26,7 @@ from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from ..fileio import check_output
 from .checks import all_finite, check_fp16, cpu_session, max_abs_difference, run_session, seeded_batches
-from .fp16 import recurrent_nodes, to_fp16, vector_nodes
+from .fp16_pass import recurrent_nodes, to_fp16, vector_nodes
 from ..models.graph import ExportGraph
 
 log = logging.getLogger(__name__)

@@ -50,5 +50,5 @@ class VideoGenerator(nn.Module):
 
 def initial_state(batch: int, state_dim: int, gen: torch.Generator | None = None) -> torch.Tensor:
     """The recurrent state a stream starts from: uniform in (-1, 1), the GRU's range.
-    The runtime draws the same distribution in numpy (runtime/latents.py)."""
+    The runtime draws the same distribution in numpy (ganrt/latents.py)."""
     return torch.rand(batch, state_dim, generator=gen) * 2 - 1

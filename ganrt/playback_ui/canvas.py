@@ -8,7 +8,7 @@ import numpy as np
 from ..grid import VIEW_GAP, blank_canvas, tile_origins
 from ..imaging import to_uint8_rgb
 from ..runtime.playback import PlaybackStream
-from ..runtime.stream import Frame
+from ..runtime.slots import Frame
 
 
 class HostCanvas:

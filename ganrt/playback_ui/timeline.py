@@ -146,7 +146,7 @@ def header(path: Path, line: str) -> dict:
     record = parse_line(path, 1, line)
     if record.get("ganrt") != FORMAT or record.get("version") != VERSION:
         raise UsageError(f"{path}: not a ganrt timeline (version {VERSION}); record one with --record-controls")
-    model, grid, controls = record.get("model"), record.get("grid"), record.get("controls")
+    model, controls = record.get("model"), record.get("controls")
     if not isinstance(model, str) or len(model) > 256:
         raise UsageError(f"{path}:1: model: expected the model's name")
     bounded_int(path, 1, record, "grid", 64)

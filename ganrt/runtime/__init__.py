@@ -5,6 +5,8 @@ Nothing here imports torch unless the torch backend is chosen.
 
 from .backends import Backend, open_backend
 from .playback import PlaybackStream, open_stream
-from .stream import Frame, FrameStream, StreamCounters
+from .ring import StreamCounters
+from .slots import Frame
+from .stream import FrameStream
 
 __all__ = ["Backend", "open_backend", "open_stream", "PlaybackStream", "Frame", "FrameStream", "StreamCounters"]

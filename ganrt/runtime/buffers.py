@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..contract import StreamContract, concrete_shape
-
 DTYPES = {"float32": np.float32, "uint8": np.uint8, "float16": np.float16}
 
 
@@ -23,8 +21,3 @@ class DeviceBuffer:
     def nbytes(self) -> int:
         return int(np.prod(self.shape)) * np.dtype(self.dtype).itemsize
 
-
-def host_buffers(contract: StreamContract, batch: int) -> dict[str, np.ndarray]:
-    """Zeroed numpy buffers for every graph tensor."""
-    return {t.name: np.zeros(concrete_shape(t, batch), DTYPES[t.dtype])
-            for t in contract.inputs + contract.outputs}

@@ -1,7 +1,9 @@
 """The few CUDA runtime calls ganrt makes, through cuda-python (`cuda.bindings.runtime`).
 
-Every call returns (error, value...); `check` turns errors into BackendError. Imported
-only by CUDA backends and the viewer's interop path.
+Every call returns (error, value...); `check` turns errors into BackendError. The stream's
+modules (stream, slots, staging, playback) import this one on every backend, as do the CUDA
+backends, the viewer's interop path and bench's device timing: it costs nothing, since
+cuda-python itself loads only at the first call (ganrt.gpu.runtime).
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
-"""One way in for every consumer (viewer, render, bench, scripts): `open_stream`.
+"""The PlaybackStream, what every consumer plays from, and `open_stream`, the short way to one
+for scripts and tests. The window, the page, render and render-many open theirs through
+ganrt.playback_open.open_playback (options checked once, above the runtime); bench wraps its
+own open backend in one (ganrt.bench.run).
 
-The PlaybackStream it returns owns the backend choice and its one-line reason, the
+A PlaybackStream owns the backend choice and its one-line reason, the
 FrameStream, copy-out of a frame (into a caller's host array; the GL path comes with
 CUDA-GL interop), the playback controls (seed, speed, pause: their only home) and a
 one-line description for HUD and logs. It also measures control latency: from a seed
@@ -27,7 +30,9 @@ from .backends.select import BackendChoice, open_backend
 from .controls import MAX_DIRECTIONS, Controls, check_control, classes_of, shown, takes_truncation
 from .inputs import KeyframeLoop
 from .live import LiveFollow
-from .stream import Frame, FrameStream, StreamCounters
+from .ring import StreamCounters
+from .slots import Frame
+from .stream import FrameStream
 
 class PlaybackStream:
     def __init__(self, choice: BackendChoice, seed: int = 0, slots: int = 3, own_backend: bool = True):

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from ..contract import StreamContract
+from ..imaging import psnr_db
 from ..latents import draw_inputs
 
 PSNR_THRESHOLD_DB = 40.0
@@ -23,11 +24,6 @@ CHECK_MIN_INPUTS = 8  # ... and at least, however long they take
 CHECK_SECONDS = 10.0  # past this, no further call starts once the minimum is compared
 
 log = logging.getLogger(__name__)
-
-
-def psnr_db(reference: np.ndarray, test: np.ndarray, peak: float) -> float:
-    mse = float(np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(peak ** 2 / mse)
 
 
 def frames_peak(contract: StreamContract) -> float:

@@ -22,57 +22,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import BackendError, UsageError
+from ..errors import UsageError
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.base import Backend
 from .clock import PlaybackClock
 from .controls import Controls
 from .inputs import AskedInputs, make_inputs
+from .ring import Restart, Ring, RingConsumer, StreamCounters
 from .slots import Frame, StreamBuffers
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Frame", "FrameStream", "StreamCounters"]
 
 
-@dataclass
-class StreamCounters:
-    produced: int = 0  # frames (per stream) the backend has made
-    shown: int = 0  # frames handed to the consumer
-    dropped: int = 0  # frames skipped because the consumer fell behind
-    late: int = 0  # times a frame was due but not yet produced
-    flushed: int = 0  # frames made before a restart, skipped after it (not dropped: discarded)
-    chunks: int = 0
-    compute_seconds: float = 0.0  # producer time per chunk: run (+ sync on the host; on CUDA, enqueue only)
-
-
-@dataclass(frozen=True)
-class Restart:
-    """Start the inputs over from `seed` at content frame `first_index` and walk position `position`
-    (0, 0 for a seed change; the frame on screen's when a control changed, so it is made again)."""
-
-    seed: int
-    first_index: int = 0
-    position: float = 0.0
-
-
-@dataclass
-class _Ring:
-    produced: int = 0  # chunks published since the stream started
-    base: int = 0  # chunk index the current restart starts at
-    index_base: int = 0  # content frame index of chunk `base`'s first frame
-    next_chunk: int = 0  # consumer: chunk of the next frame
-    next_t: int = 0
-    held: int = -1  # chunk of the last frame returned (its slot must not be overwritten)
-    pending: Restart | None = None
-
-
-class FrameStream:
+class FrameStream(RingConsumer):
     """Streams frames from an activated backend. Use as a context manager."""
 
     def __init__(self, backend: Backend, seed: int = 0, slots: int = 4, walk_seconds: float = 2.0,
@@ -85,7 +52,7 @@ class FrameStream:
         self.walk_frames = max(1, round(walk_seconds * self.contract.fps))
         self.counters = StreamCounters()
         self.cond = threading.Condition()
-        self.ring = _Ring()
+        self.ring = Ring()
         self.buffers = StreamBuffers(backend, slots, self.frames_per_chunk)
         self.thread: threading.Thread | None = None
         self.stopping = False
@@ -207,92 +174,6 @@ class FrameStream:
         if self.on_publish is not None:
             self.on_publish()
 
-    # --- consumer --------------------------------------------------------------
-    def take(self, timeout: float | None = 10.0) -> Frame:
-        """The next frame in order (render, tests). Blocks until it is produced."""
-        ring = self.ring
-        if ring.next_t > 0:  # inside the held chunk: complete and never overwritten, no lock
-            self.counters.shown += 1
-            return self.advance()
-        with self.cond:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not self.next_chunk_ready_locked():
-                self.raise_if_failed()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise BackendError(f"no frame within {timeout} s: the backend is stalled")
-                self.cond.wait(remaining)
-            self.counters.shown += 1
-            return self.pop_locked()
-
-    def take_current(self, timeout: float | None = 10.0) -> Frame:
-        """The next frame made with the controls as they are now (a replay): the rest of a chunk
-        made before a restart is skipped (counted as flushed), as the display skips it."""
-        ring = self.ring
-        with self.cond:
-            if ring.next_t > 0 and (ring.pending is not None or ring.next_chunk < ring.base):
-                self.counters.flushed += self.frames_per_chunk - ring.next_t
-                ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
-        return self.take(timeout)
-
-    def next_chunk_ready_locked(self) -> bool:
-        """The consumer's next chunk is published, and no restart is waiting to discard it
-        (the producer applies a restart at its next free slot; until then chunks in the ring
-        are the old ones)."""
-        return self.ring.next_chunk < self.ring.produced and self.ring.pending is None
-
-    def pop_locked(self) -> Frame:
-        """First frame of a new chunk: hold it (freeing the previous slot) and take it."""
-        ring = self.ring
-        ring.held = ring.next_chunk
-        self.last_index = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.index_base - 1
-        self.cond.notify_all()  # the previous slot is free now
-        return self.advance()
-
-    def advance(self) -> Frame:
-        """Take frame next_t of the held chunk; only the consumer thread calls this."""
-        ring = self.ring
-        frame = self.buffers.frame_records[ring.next_chunk % self.slots][ring.next_t]
-        self.last_index += 1
-        frame.index, frame.seed, frame.chunk = self.last_index, self.slot_seed[frame.slot], ring.next_chunk
-        self.last_frame = frame
-        ring.next_t += 1
-        if ring.next_t == self.frames_per_chunk:
-            ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
-        return frame
-
-    def poll(self, now: float | None = None) -> Frame | None:
-        """The frame due now by the playback clock (viewer); None keeps the last.
-
-        Frames the display was too slow to show are counted as dropped; a due frame not
-        yet produced counts as late.
-        """
-        now = time.perf_counter() if now is None else now
-        with self.cond:
-            self.raise_if_failed()
-            ring, per_chunk = self.ring, self.frames_per_chunk
-            due = int(self.clock.advance(now)) - ring.base * per_chunk
-            if ring.pending is not None:  # a restart is on its way: nothing made before it is shown now
-                return None
-            position = (ring.next_chunk - ring.base) * per_chunk + ring.next_t
-            frame, old = None, False
-            while position <= due:
-                if ring.next_t == 0 and not self.next_chunk_ready_locked():
-                    self.counters.late += 1
-                    self.clock.jump(ring.base * per_chunk + position)
-                    break
-                if frame is not None:  # superseded before it reached the screen
-                    if old:
-                        self.counters.flushed += 1
-                    else:
-                        self.counters.dropped += 1
-                old = ring.next_chunk < ring.base  # the rest of the chunk on screen, before a restart
-                frame = self.advance() if ring.next_t > 0 else self.pop_locked()
-                position += 1
-            if frame is not None:
-                self.counters.shown += 1
-            return frame
-
     # --- controls ----------------------------------------------------------------
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed`; frames already in the ring are discarded."""
@@ -332,10 +213,6 @@ class FrameStream:
     def buffered_chunks(self) -> int:
         with self.cond:
             return self.ring.produced - self.ring.next_chunk
-
-    def raise_if_failed(self) -> None:
-        if self.error is not None:
-            raise BackendError(f"the stream's backend failed: {self.error}") from self.error
 
     # --- shutdown ----------------------------------------------------------------
     def close(self) -> None:

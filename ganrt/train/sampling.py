@@ -1,13 +1,16 @@
 """Drawing generated video from a generator in torch (training, previews, tests).
 
-The runtime streams with numpy-drawn inputs instead (runtime/latents.py); this is
+The runtime streams with numpy-drawn inputs instead (ganrt/latents.py); this is
 the training-side view of the same model.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
+from ..grid import frame_grid
+from ..imaging import to_uint8_rgb
 from ..models.base import VideoGenerator, initial_state
 
 
@@ -75,3 +78,13 @@ def sample_stream(model: VideoGenerator, batch: int, frames: int, chunk: int, se
             pieces.append(video)
             made += video.shape[1]
     return torch.cat(pieces, dim=1)[:, :frames]
+
+
+def preview_grid(model: VideoGenerator, frames: int, seeds: int = 6) -> np.ndarray:
+    """Rows = seeds; columns = frames early and late in one stream (step) or one clip."""
+    if model.kind == "step":
+        columns = [0, 2, 4, 6, 60, 62, 64, 66, 250, 252, 254, 256]
+        video = sample_stream(model, seeds, columns[-1] + 1, frames, seed=1234)[:, columns]
+    else:
+        video = sample_stream(model, seeds, min(frames, 12), frames, seed=1234)
+    return frame_grid(to_uint8_rgb(video.numpy()))

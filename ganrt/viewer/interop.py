@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..runtime.playback import PlaybackStream
-from ..runtime.stream import Frame
+from ..runtime.slots import Frame
 from .upload import HostUpload
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..playback_ui.options import LiveOptions, PlaybackOptions
-from ..runtime.stream import StreamCounters
+from ..runtime.ring import StreamCounters
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..playback_ui.canvas import HostCanvas
-from ..runtime.stream import Frame
+from ..runtime.slots import Frame
 
 
 class HostUpload(HostCanvas):

@@ -1,8 +1,8 @@
 """`ganrt serve`: the stream in any browser (the page and a WebSocket), with the window's controls.
 
-A framework-free core (hub.py: frames encoded once, per-viewer flow control, captures;
-protocol.py; security.py) under a thin aiohttp adapter (aiohttp_app.py); server.py runs it on a
-thread. aiohttp and simplejpeg (the [web] extra) are imported only when a server starts.
+A framework-free core (hub.py over pump.py: frames encoded once; viewers.py: per-viewer flow
+control; capture_service.py: captures; protocol.py; security.py) under a thin aiohttp adapter
+(aiohttp_app.py); server.py runs it on a thread. aiohttp and simplejpeg (the [web] extra) are imported only when a server starts.
 """
 
 from __future__ import annotations

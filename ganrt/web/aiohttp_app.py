@@ -1,4 +1,4 @@
-"""The aiohttp adapter over the framework-free core (ganrt.web.hub, .protocol, .security): HTTP
+"""The aiohttp adapter over the framework-free core (ganrt.web.hub, .viewers, .protocol, .security): HTTP
 routes for the page, its two static files, the captures and a status probe, and the WebSocket
 that carries frames out and the page's messages in. Nothing here decides anything the core
 decides; a later ASGI deployment mounts the same core.
@@ -19,12 +19,14 @@ from importlib import resources
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from .hub import HEARTBEAT_S, Hub, ViewerLimit, ViewerSession
+from .hub import Hub
 from .protocol import MAX_MESSAGE_BYTES, ProtocolError, parse_page_message, text_message
 from .security import COOKIE_ATTRIBUTES, SECURITY_HEADERS, Gate
+from .viewers import ViewerLimit, ViewerSession
 
 log = logging.getLogger(__name__)
 
+HEARTBEAT_S = 10.0  # the socket pings this often; no pong within half of it closes a half-open connection
 STATIC_TYPES = {"index.html": "text/html", "page.js": "text/javascript", "page.css": "text/css"}
 REFUSED = ("<!doctype html><title>ganrt</title><body style='font:16px sans-serif;background:#222;color:#ddd;"
            "padding:2em'><h1>ganrt serve</h1><p>{}</p></body>")
@@ -83,9 +85,10 @@ class WebAdapter:
         ok, source = self.token_of(request)
         if not ok:
             return self.forbidden()
-        if self.hub.full:
-            return refusal(503, f"{len(self.hub.sessions)} viewers are watching already, the most this server "
-                                f"takes (<code>--max-viewers {self.hub.options.max_viewers}</code>). Try again "
+        viewers = self.hub.viewers
+        if viewers.full:
+            return refusal(503, f"{len(viewers)} viewers are watching already, the most this server "
+                                f"takes (<code>--max-viewers {viewers.max_viewers}</code>). Try again "
                                 f"when one closes, or restart it with a higher --max-viewers.")
         response = web.Response(body=self.static["index.html"], content_type="text/html")
         if source != "cookie":  # the page drops ?token= from the address bar; the cookie carries it on
@@ -104,15 +107,15 @@ class WebAdapter:
     async def capture(self, request: web.Request) -> web.StreamResponse:
         if not self.token_of(request)[0]:
             return self.forbidden()
-        path = self.hub.downloads.get(request.match_info["name"])  # only names this server wrote
-        if path is None or not path.is_file():
+        path = self.hub.captures.download(request.match_info["name"])  # only names this server wrote
+        if path is None:
             raise web.HTTPNotFound()
         return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         if not self.token_of(request)[0]:
             return web.json_response({"error": "token refused"}, status=403)
-        return web.json_response({"viewers": len(self.hub.sessions), "max_viewers": self.hub.options.max_viewers})
+        return web.json_response({"viewers": len(self.hub.viewers), "max_viewers": self.hub.viewers.max_viewers})
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
         if not self.gate.origin_ok(request.headers.get("Origin"), request.host, self.scheme):
@@ -147,7 +150,7 @@ class WebAdapter:
                 pass
 
         await ws.send_str(self.hub.hello())  # before any frame: it says how to read them
-        self.hub.subscribe(news)
+        self.hub.viewers.subscribe(news)
         sender = asyncio.create_task(self.send_news(ws, session, wake))
         watchdog = asyncio.create_task(self.drop_when_stalled(session, request))
         try:
@@ -163,7 +166,7 @@ class WebAdapter:
                     await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
                     break
         finally:
-            self.hub.unsubscribe(news)
+            self.hub.viewers.unsubscribe(news)
             sender.cancel()
             watchdog.cancel()
 

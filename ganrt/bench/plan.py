@@ -8,10 +8,10 @@ import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
-from .optional import installed
-from .playable import playable_model
-from .runtime.backends.select import demo_model
+from ..errors import UsageError
+from ..optional import installed
+from ..playable import playable_model
+from ..runtime.backends.select import demo_model
 
 
 @dataclass
@@ -64,7 +64,7 @@ def plan_bench(model_arg: str | None, checkpoint_arg: str | None, backends_arg: 
     """See the module docstring. A torch backend the user named without a checkpoint (or without
     torch) is a one-line error; the default torch baseline is skipped in one line instead."""
     if model_arg and model_arg.endswith(".engine"):
-        from .trt.sidecar import open_checked
+        from ..trt.sidecar import open_checked
 
         open_checked(model_arg)  # the one line view and render give on a machine that cannot run it
     path, label = playable_model(model_arg, "auto")  # a checkpoint is exported once, then benched as ONNX

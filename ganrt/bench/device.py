@@ -9,19 +9,19 @@ import time
 
 import numpy as np
 
+from .results import DeviceTiming, LatencyStats
+
 CALLS = 200  # chunks timed with events (after the bare loop's own warm-up)
 
 
 def device_timing(backend, binding, buffers: dict, feeds: dict[str, np.ndarray]):
     """(DeviceTiming, "") on CUDA; (None, the reason) elsewhere."""
-    from .bench import DeviceTiming, LatencyStats
-
     if backend.device != "cuda":
         return None, f"enqueue, GPU compute and transfer times do not apply: {backend.name} computes on the CPU"
     stream = backend.timing_stream()
     if stream is None:
         return None, f"{backend.name} does not expose its CUDA stream; GPU compute time not measured"
-    from .runtime import cuda
+    from ..runtime import cuda
 
     start, end = cuda.create_timing_event(), cuda.create_timing_event()
     enqueue, compute = [], []

@@ -4,12 +4,9 @@ a fault; a ratio is never printed from either without the mark."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from .bench import UNSTABLE_SPREAD, BackendResult, BenchReport, spread
+from .results import UNSTABLE_SPREAD, BackendResult, BenchReport, spread
 
 RERUN = "unstable: rerun on a quiet machine"
 
@@ -139,10 +136,3 @@ def record_markdown(record: dict) -> str:
     body = "\n\n".join(f"{r.model} ({r.flops_per_frame / 1e6:.0f} MFLOP/frame), batch {r.results[0].batch}:\n\n"
                         f"{summary(r)}" for r in reports)
     return f"{header}\n\n{body}\n"
-
-
-def write_record(folder: Path, name: str, record: dict, markdown: str) -> None:
-    """A benchmark's record as `folder/name.json` (the data) and `folder/name.md` (what the README quotes)."""
-    folder.mkdir(exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(record, indent=2))
-    (folder / f"{name}.md").write_text(markdown)

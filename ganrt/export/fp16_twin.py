@@ -15,7 +15,7 @@ from ..contract import contract_of, set_contract
 from ..errors import ContractError, UsageError
 from ..fileio import atomic_output, file_sha256
 from .checks import check_fp16
-from .fp16 import recurrent_nodes, to_fp16
+from .fp16_pass import recurrent_nodes, to_fp16
 
 log = logging.getLogger(__name__)
 

@@ -80,13 +80,20 @@ def test_the_video_carries_the_track_at_its_length(sg_models, track, tmp_path, c
     assert [p.name for p in tmp_path.iterdir()] == ["video.mp4"]  # no temp file left
 
 
-def test_the_demo_follows_it_per_chunk_deterministically(track, tmp_path):
-    wav, _ = track  # the demo is recurrent: values per chunk of 8 frames, loudness as its speed
+def test_the_demo_follows_it_deterministically(track, tmp_path):
+    wav, hits = track  # the demo is recurrent: hits push it forward in time, its content moves per chunk
     for name in ("a", "b"):
         assert main(["render", "--backend", "ort-cpu", "--scale", "1", "--audio", str(wav), "-o",
                      f"{tmp_path / name}/"]) == 0
-    a, b = frames_of(tmp_path / "a"), frames_of(tmp_path / "b")
+    assert main(["render", "--backend", "ort-cpu", "--scale", "1", "--seconds", str(SECONDS), "-o",
+                 f"{tmp_path / 'silent'}/"]) == 0
+    a, b, silent = frames_of(tmp_path / "a"), frames_of(tmp_path / "b"), frames_of(tmp_path / "silent")
     assert len(a) == round(SECONDS * 15) and np.array_equal(a, b)
+    train = np.zeros(len(a))
+    train[[int(h * 15) for h in hits]] = 1.0
+    with_audio, without = cross_correlation(motion(a), train), cross_correlation(motion(silent), train)
+    print(f"the demo: cross-correlation {with_audio:.2f} with audio, {without:.2f} without")
+    assert with_audio > without + 0.1
 
 
 def test_a_failed_mux_leaves_the_earlier_video(sg_models, track, tmp_path, monkeypatch, capsys):

@@ -6,7 +6,8 @@
     decay = 0.25           # seconds for the impulse to fall to a third
     sensitivity = 0.5      # 0-1: higher finds softer hits
     alternate = true       # every other hit moves the other way (back and forth, not ever further)
-    [loudness]             # loudness -> the walk's rate (a recurrent model: the playback speed)
+    [loudness]             # loudness -> the walk's rate (a recurrent model: the playback speed,
+                           # which each hit also surges, up to 1 + amplitude times)
     low = 0.3              # at silence (0-8)
     high = 2.5             # at the loudest of the last few seconds (0-8)
     [chroma]               # conditional models: the leading pitch class picks the class
@@ -30,7 +31,8 @@ from pathlib import Path
 from ..contract import StreamContract
 from ..errors import UsageError
 from ..fileio import read_toml
-from ..runtime.controls import MAX_DIRECTIONS, MAX_POSITION, MAX_WALK_SPEED, classes_of, takes_truncation
+from ..runtime.controls import (MAX_DIRECTIONS, MAX_POSITION, MAX_SPEED, MAX_WALK_SPEED, MIN_SPEED, classes_of,
+                                takes_truncation)
 from .analysis import Features
 
 QUANTUM_DIGITS = 2  # values are rounded to 0.01: a change smaller than that re-makes nothing
@@ -151,8 +153,9 @@ class MotionMapper:
         position = quantized(self.sign * m.onset.amplitude * self.envelope)
         rate = quantized(m.loudness.low + (m.loudness.high - m.loudness.low) * features.loudness)
         values: dict[str, object] = {"direction": (m.onset.direction, position)}
-        if self.step_model:
-            values["speed"] = min(max(rate, 0.125), 8.0)  # the bounds table's speed range
+        if self.step_model:  # a hit also pushes a recurrent model forward in time: frames skipped, at once
+            surge = 1.0 + m.onset.amplitude * self.envelope
+            values["speed"] = quantized(min(max(rate * surge, MIN_SPEED), MAX_SPEED))
         else:
             values["walk_speed"] = rate
         if self.classes:

@@ -7,8 +7,9 @@ applied: the same track, model and backend give the same video, frame for frame.
 - clip and image models: a frame whose values differ from the last one's is made again with them
   (as a live change re-makes the frame on screen), then the render moves on;
 - recurrent (step) models cannot re-make a frame: their values change per chunk of T frames, set
-  while the producer waits one chunk ahead (so the chunk that takes them is known), and loudness
-  plays them faster or slower (content frames skipped or held) instead of a walk rate.
+  while the producer waits one chunk ahead (so the chunk that takes them is known), and the speed
+  (loudness, and a surge on each hit) plays them faster or slower, frame by frame (content frames
+  skipped or held), instead of a walk rate.
 
 The video lands first (the one file sink), then ffmpeg (imageio-ffmpeg's) muxes the track in, cut
 at the video's length, into a temp file renamed over the output: a failure anywhere leaves no

@@ -70,6 +70,7 @@ def add_playback_args(p: argparse.ArgumentParser, seed: bool = True, video: bool
                    help="class-conditional models: the class label to play (default 0)")
     p.add_argument("--speed", type=number(0.0), default=1.0, help="content time x SPEED, 0.125 to 8 (default 1)")
     p.add_argument("--threads", type=COUNT, default=0, help="CPU threads of the backend (0: its default)")
+    add_loop_args(p)
     if video:
         p.add_argument("--fps", type=number(0.0), help="output frame rate (default: the model's)")
     if scale_help:
@@ -78,6 +79,25 @@ def add_playback_args(p: argparse.ArgumentParser, seed: bool = True, video: bool
         p.add_argument("--slots", type=integer(2, 64), default=3,
                        help="ring slots: frames are made at most SLOTS x T ahead (default 3)")
     add_engine_args(p)
+
+
+def loop_seconds(text: str) -> float:
+    """An argparse type: '8s' or '8' -> 8.0 seconds."""
+    from .errors import UsageError
+    from .playback_ui.keyframes import parse_loop
+
+    try:
+        return parse_loop(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[1]) from None
+
+
+def add_loop_args(p: argparse.ArgumentParser) -> None:
+    """Keyframes and loops (clip and image models): PlaybackOptions.keyframes and .loop."""
+    p.add_argument("--keyframes", metavar="SEEDS|FILE.toml", help="seeds the latent passes through, e.g. 3,17,42 "
+                                                                  "(or a .toml of [seconds, seed] pairs)")
+    p.add_argument("--loop", type=loop_seconds, metavar="8s", help="seconds until the keyframes come round again; "
+                                                                   "render writes one loop (seamless GIF or MP4)")
 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:
@@ -111,3 +131,15 @@ def add_live_args(p: argparse.ArgumentParser) -> None:
                                                                "latent size) (default: 8 random orthonormal ones)")
     live.add_argument("--record-controls", metavar="FILE.jsonl", help="write every control change, with the frame "
                                                                       "it took effect at (ganrt render --replay)")
+    live.add_argument("--midi", metavar="PORT", help="a MIDI input (its name or part of it): knobs and pads drive "
+                                                     "the controls, with soft takeover")
+    live.add_argument("--midi-map", metavar="FILE.toml", help="what each CC and note does (default: CC 1-3 psi, "
+                                                              "walk, speed; CC 16-23 directions; notes 36-39)")
+    live.add_argument("--pipe", action="store_true", help="every frame shown, raw RGBA, to standard output (size "
+                                                          "and rate on standard error): | ffmpeg -f rawvideo ...")
+    live.add_argument("--audio-in", metavar="DEVICE", help="a sound card input (name or index; python -m "
+                                                           "sounddevice lists them): hits, loudness and chroma move "
+                                                           "the stream as render --audio does")
+    live.add_argument("--audio-map", metavar="MAP.toml", help="with --audio-in: what the sound moves (docs/live.md)")
+    live.add_argument("--midi-learn", action="store_true", help="move a control, then touch a knob: it drives that "
+                                                                "control from then on, written into --midi-map")

@@ -14,10 +14,17 @@ from .errors import GanrtError
 def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
+    if args.replay and args.audio:
+        raise GanrtError(f"--replay {args.replay} and --audio {args.audio}: a replayed show has its own controls; "
+                         f"pass one of them")
     if args.replay:
         from .replay import replay
 
         report = replay(playback_options(args), args.replay, args.out)
+    elif args.audio:
+        from .audio.render import music_video
+
+        report, _ = music_video(playback_options(args), args.audio, args.out, args.audio_map)
     else:
         report = render(playback_options(args), args.out, seconds=args.seconds)
     c = report.counters
@@ -35,6 +42,9 @@ def add_render(sub) -> None:
     p.add_argument("--replay", metavar="SHOW.jsonl", help="render a performance recorded with --record-controls, "
                                                           "every frame shown live, frame-exact (its length, not "
                                                           "--seconds; its seed and controls, not the flags')")
+    p.add_argument("--audio", metavar="TRACK.wav", help="a music video: the motion follows the track (hits, "
+                                                        "loudness, chroma), its length, the track muxed into an .mp4")
+    p.add_argument("--audio-map", metavar="MAP.toml", help="with --audio: what the sound moves (docs/live.md)")
     p.set_defaults(func=cmd_render)
 
 
@@ -89,7 +99,9 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     check_destination(out)
     if named is not None and Path(out).exists() and not args.force:
         raise GanrtError(f"{out}: already exists; pass --force to replace it, or -o another name")
-    live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls)) if value]
+    live = [flag for flag, value in (("--osc", args.osc), ("--record-controls", args.record_controls),
+                                     ("--midi", args.midi), ("--pipe", args.pipe),
+                                     ("--audio-in", args.audio_in)) if value]
     if live:
         raise GanrtError(f"{' and '.join(live)}: live play needs a window; without a display, `ganrt serve` plays "
                          f"it in a browser with the same flags")
@@ -103,12 +115,21 @@ def render_instead(args: argparse.Namespace, why: str) -> int:
     return 0
 
 
+def claim_stdout_for_frames(args: argparse.Namespace) -> None:
+    """--pipe: standard output carries frames only; what would be printed goes to standard error."""
+    if args.pipe:
+        from .playback_ui.pipe import claim_stdout
+
+        claim_stdout()
+
+
 def cmd_view(args: argparse.Namespace) -> int:
     from .errors import DisplayError
     from .playback_ui.capture import check_capture_paths
     from .viewer import display_available
 
     check_capture_paths(args.record, args.screenshot)  # a window or not: before the run, not after it
+    claim_stdout_for_frames(args)
     ok, why = display_available()
     if not ok:
         return render_instead(args, why)
@@ -157,6 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .web.hub import ServeOptions
     from .web.server import WebServer
 
+    claim_stdout_for_frames(args)
     options = playback_options(args, ServeOptions, image_format=args.format)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Iterator
 
@@ -163,3 +164,19 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+MAX_TOML_BYTES = 64 << 10  # a settings file (a mapping, keyframes) is a few hundred bytes
+
+
+def read_toml(path: Path) -> dict:
+    """A small TOML file from a stranger, or a one-line UsageError naming it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_TOML_BYTES:
+            raise UsageError(f"{path}: {size} bytes; expected a small TOML file (at most {MAX_TOML_BYTES >> 10} KiB)")
+        return tomllib.loads(path.read_bytes()[:MAX_TOML_BYTES].decode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.strerror})") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{path}: not TOML ({str(exc).splitlines()[0][:80]})") from None

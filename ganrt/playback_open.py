@@ -84,6 +84,9 @@ def open_playback(options: PlaybackOptions, batch: int | None = None,
         for name, value in options.control_values().items():
             if name != "seed":
                 stream.set(name, value)
+        keys = options.keyframes_asked()
+        if keys is not None:
+            stream.set_keyframes(keys)
     except BaseException:
         choice.backend.close()
         raise

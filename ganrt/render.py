@@ -48,7 +48,7 @@ def render(options: PlaybackOptions, out: str | Path, seconds: float = 5.0, prog
     with contextlib.ExitStack() as files:
         files.callback(stream.close)  # last: the backend outlives the writer
         plan = video_plan(stream.contract, seconds, options.fps, options.grid, options.scale, options.speed)
-        plan.total = frames or plan.total
+        plan.total = frames or loop_output_frames(stream, plan) or plan.total
         host = stream.host_frame_buffer()
         first = stream.start().take()  # a backend that fails does so before any file is opened
         sink = files.enter_context(FileSink(out, plan.size, plan.fps, progress))
@@ -58,6 +58,13 @@ def render(options: PlaybackOptions, out: str | Path, seconds: float = 5.0, prog
         sink.finish()
     return RenderReport(Path(out), plan.total, plan.fps, time.perf_counter() - start, stream.backend.name,
                         stream.counters)
+
+
+def loop_output_frames(stream: PlaybackStream, plan: VideoPlan) -> int | None:
+    """With keyframes: one loop's output frames (a GIF or MP4 that loops seamlessly); else None."""
+    if stream.loop_frames is None:
+        return None
+    return max(1, round(stream.loop_frames / (stream.contract.fps * plan.speed) * plan.fps))
 
 
 def counted_into(frames: Iterator[Frame], plan: VideoPlan) -> Iterator[Frame]:

@@ -34,6 +34,8 @@ class PlaybackOptions:
     scale: int | None = None  # integer upscale of a video or the window (None: about 256 / 512 px)
     slots: int = 3  # FrameStream ring: frames are made at most slots x T frames ahead
     capture_dir: str = "."  # screenshots and recordings go here
+    keyframes: str | None = None  # seeds "3,17,42" or a .toml of times and seeds the latent loops through
+    loop: float | None = None  # seconds until the keyframes come round again (playback_ui.keyframes)
 
     def check(self) -> "PlaybackOptions":
         """Refuse, in one line each, what no model could play; returns self."""
@@ -48,14 +50,25 @@ class PlaybackOptions:
             within("--scale", self.scale, 1, MAX_SCALE)
         if self.fps is not None and not (is_number(self.fps) and 0 < self.fps <= 1000):
             raise UsageError(f"--fps {self.fps!r}: expected a frame rate above 0 and at most 1000")
+        self.keyframes_asked()  # a bad list or file is one line before the model opens
         return self
+
+    def keyframes_asked(self):
+        """The keyframes and loop asked for (playback_ui.keyframes.Keyframes), or None."""
+        from .keyframes import keyframes_of, parse_loop
+
+        if self.loop is not None and not is_number(self.loop):
+            parse_loop(str(self.loop))  # its one-line refusal
+        return keyframes_of(self.keyframes, self.loop, self.seed, self.grid)
 
     def check_against(self, contract: StreamContract) -> None:
         """The control values against this model, through the one bounds table: a value the model
         cannot take (a class it has not, psi on a model without it) is the table's sentence."""
         for name, value in self.control_values().items():
             check_control(contract, name, value)
-
+        if (self.keyframes or self.loop) and contract.kind == "step":
+            raise UsageError("--keyframes/--loop: a recurrent (step) model cannot loop exactly (its state never "
+                             "comes back to where it started); loop a clip or image model (a StyleGAN)")
     def control_values(self) -> dict[str, object]:
         """The controls this asks for (seed and speed always; truncation and class when given)."""
         asked = {"seed": self.seed, "speed": self.speed, "truncation": self.truncation,
@@ -85,3 +98,9 @@ class LiveOptions:
     osc_feedback: str | None = None  # HOST:PORT where /ganrt/state answers go
     directions: str | None = None  # a .npy of latent directions (K <= 8, latent dim); default random orthonormal
     record_controls: str | None = None  # a .jsonl every control change is written to (ganrt render --replay)
+    midi: str | None = None  # a MIDI input port (its name, or part of it) whose knobs and pads drive the controls
+    midi_map: str | None = None  # a .toml of what each CC and note does (default: playback_ui.midi.default_bindings)
+    midi_learn: bool = False  # move a control, touch a knob: the knob drives it, written into midi_map
+    pipe: bool = False  # every frame shown, raw RGBA, to standard output (playback_ui.pipe)
+    audio_in: str | None = None  # a PortAudio input device (name or index) whose sound moves the stream
+    audio_map: str | None = None  # a .toml of what the sound moves (ganrt.audio.mapping)

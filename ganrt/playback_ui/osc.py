@@ -48,9 +48,10 @@ ACTION_ALIASES = {"next": "next_seed", "previous": "previous_seed"}
 class OscCommand:
     """One received instruction: a control value to set, or an action to take."""
 
-    kind: str  # "set" | "action" | "state"
+    kind: str  # "set" | "action" | "state" | "midi" (value: a playback_ui.midi.MidiEvent)
     name: str
     value: object = None
+    source: str = "osc"  # the live input it came from (the HUD's words, the ring following the hand)
 
 
 # What each control's address takes (OSC type tags); a control added to the bounds table needs a line here

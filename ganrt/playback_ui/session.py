@@ -51,6 +51,8 @@ class PlaybackSession:
         self.live_parts = ExitStack()  # OSC server, feedback socket, timeline: closed with the session
         self.feedback = None
         self.osc = None  # the OscServer, when --osc asked for one (its address, received and refused counts)
+        self.midi = None  # the MidiControl, when --midi asked for one (its bindings, soft takeover, learn)
+        self.pipe = None  # the FramePipe, when --pipe asked for one: every frame shown goes out raw
 
     def start(self) -> "PlaybackSession":
         self.stream.start()
@@ -64,8 +66,9 @@ class PlaybackSession:
 
     # --- live inputs ---------------------------------------------------------------------
     def attach_live(self, options: LiveOptions, model: str, front_actions: dict[str, Callable[[], object]]) -> None:
-        """OSC, latent directions and the performance record, as `options` asks; `front_actions`: the
-        front end's own actions a live input may take (screenshot, record)."""
+        """OSC, MIDI, sound in, the frames pipe, latent directions and the performance record, as
+        `options` asks; `front_actions`: the front end's own actions a live input may take (screenshot,
+        record)."""
         from .osc import OscServer, parse_endpoint
 
         self.front_actions = front_actions
@@ -86,6 +89,62 @@ class PlaybackSession:
             server = OscServer(*parse_endpoint(options.osc, "--osc"), self.post, options.osc_token)
             self.osc = self.live_parts.enter_context(server)
             self.stream.live.attach("osc")
+        if options.midi:
+            self.attach_midi(options)
+        if options.pipe:
+            self.attach_pipe()
+        if options.audio_in:
+            self.attach_audio(options)
+
+    def attach_audio(self, options: LiveOptions, rate: int | None = None):
+        """Sound in, live, from --audio-in's PortAudio device; returns the worker its blocks go to (a
+        WAV through the same path, in tests: `options.audio_in` None and the WAV's `rate`)."""
+        from ..audio.live import AudioReactor, AudioWorker, SoundCard
+        from ..audio.mapping import defaults_for, merged, read_mapping
+
+        tables = read_mapping(options.audio_map) if options.audio_map else {}
+        mapping = merged(defaults_for(self.stream.contract), tables)
+        card = SoundCard(options.audio_in, self.stream.contract.fps) if options.audio_in else None
+        post = lambda name, value: self.post(OscCommand("set", name, value, source="audio"))  # noqa: E731
+        worker = AudioWorker(AudioReactor(mapping, self.stream.contract, card.rate if card else rate,
+                                          self.stream.contract.fps, post))
+        self.live_parts.callback(worker.close)
+        if card is not None:
+            self.live_parts.enter_context(card.open(worker.offer))
+        self.stream.live.attach("audio")
+        return worker
+
+    def attach_pipe(self, fd: int | None = None) -> None:
+        """Every frame put on screen from now on, raw RGBA, to `fd` (default: standard output)."""
+        from .pipe import FramePipe
+
+        self.pipe = FramePipe(self.stream, fd)
+        self.live_parts.callback(self.pipe.close)
+
+    @property
+    def wants_pixels(self) -> bool:
+        """Whether `on_screen` needs the frame's host pixels (a recording, the pipe)."""
+        return self.captures.recording or self.pipe is not None
+
+    def attach_midi(self, options: LiveOptions, port: bool = True) -> None:
+        """MIDI control as `options` asks; `port`: open the named input (False: events come from
+        `post(OscCommand("midi", ...))` alone, as tests inject them)."""
+        from .midi import MidiControl, MidiPort, default_bindings, read_midi_map
+
+        if options.midi_learn and not options.midi_map:
+            raise UsageError("--midi-learn: pass --midi-map FILE.toml, where what is learnt is written")
+        learning_anew = options.midi_learn and not Path(options.midi_map).exists()
+        bindings = read_midi_map(options.midi_map) if options.midi_map and not learning_anew else default_bindings()
+        self.midi = MidiControl(self.stream, bindings, self.act_any, options.midi_map if options.midi_learn else None)
+        self.live_parts.callback(self.midi.close)
+        if port:
+            self.live_parts.enter_context(MidiPort(options.midi, lambda e: self.post(OscCommand("midi", "", e))))
+        self.stream.live.attach("midi")
+
+    def act_any(self, action: str) -> None:
+        """A stream action, or the front end's own (screenshot, record)."""
+        if not self.act(action):
+            self.front_actions[action]()
 
     def post(self, command: OscCommand) -> None:
         """A live input's command, from its own thread: applied at the next tick, on the loop's thread."""
@@ -102,11 +161,13 @@ class PlaybackSession:
             try:
                 self.apply(command)
             except (UsageError, ValueError) as exc:  # a value the model cannot take; a capture not possible yet
-                log.warning("%s refused: %s", getattr(command, "source", "osc"), exc)
+                log.warning("%s refused: %s", "MIDI" if command.kind == "midi" else command.source.upper(), exc)
 
     def apply(self, command: OscCommand) -> None:
-        if command.kind == "set":
-            self.stream.set(command.name, command.value, source="osc")
+        if command.kind == "midi":
+            self.stream.live.touched("midi", self.midi.apply(command.value))
+        elif command.kind == "set":
+            self.stream.set(command.name, command.value, source=command.source)
         elif command.kind == "state":
             self.send_state()
         elif not self.act(command.name):
@@ -139,6 +200,8 @@ class PlaybackSession:
         self.shown.seed, self.shown.index, self.shown.slot = frame.seed, frame.index, frame.slot
         self.frames_shown += 1
         self.stream.note_shown(frame, when)
+        if host is not None and self.pipe is not None:
+            self.pipe.offer(host)
         if host is None or not self.captures.recording:
             return False
         self.captures.append(host)
@@ -164,6 +227,8 @@ class PlaybackSession:
         """`delivery`: how frames reach the screen ("upload host", "png to 2 viewers"); with a live
         input attached, which ones, their last values and the look-ahead."""
         lines = hud_lines(self.stream, self.shown, delivery, self.captures.recording)
+        if self.pipe is not None:
+            lines.append(self.pipe.words())
         live = self.stream.live.words()
         return lines + [live] if live else lines
 

@@ -7,6 +7,8 @@ Stream i of a batch uses seed + i, so a stream is the same whatever the batch.
   `walk_frames` walk steps, `rate` steps a content frame (the walk speed). Image generators that
   take a class label `c` (one-hot) and a truncation `psi` (StyleGAN) get them from `Conditions`,
   set at any time, written at the next chunk.
+- clip / image, asked for keyframes: z follows a `KeyframeLoop` instead, a slerp through chosen
+  seeds' latents that comes back to the first at the loop's end (the walk position modulo the loop);
 - every kind: a `LatentOffset`, a move along up to 8 latent directions (random orthonormal, or a
   user's), added to every stream's latent (z, or a step model's content).
 The walk's keyframes are drawn in order from the seed's generator, so the latent at walk
@@ -133,6 +135,7 @@ class WalkInputs:
         self.frames_per_call, self.walk_frames = contract.frames, max(1, walk_frames)
         self.key_a, self.key_b = np.empty_like(self.z), np.empty_like(self.z)
         self.scratch = np.empty_like(self.z[0])
+        self.keyframes: KeyframeLoop | None = None  # a loop through chosen seeds instead of the walk
         self.reset(seed)
 
     def reset(self, seed: int, position: float = 0.0) -> tuple[str, ...]:
@@ -152,9 +155,12 @@ class WalkInputs:
             self.key_a[...] = self.key_b
             for i, rng in enumerate(self.rngs):
                 rng.standard_normal(out=self.key_b[i], dtype=np.float32)
-        fraction = self.position / self.walk_frames - self.passed
-        for i in range(self.z.shape[0]):
-            slerp_into(self.z[i], self.key_a[i], self.key_b[i], fraction, self.scratch)
+        if self.keyframes is not None:
+            self.keyframes.latent_into(self.z, self.position, self.scratch)
+        else:
+            fraction = self.position / self.walk_frames - self.passed
+            for i in range(self.z.shape[0]):
+                slerp_into(self.z[i], self.key_a[i], self.key_b[i], fraction, self.scratch)
         self.z += self.offset.vector  # (B, Dz) + (Dz,): every stream moves along the same directions
         self.offset.changed = False
         self.position += self.frames_per_call * self.rate
@@ -174,6 +180,32 @@ def slerp_into(out: np.ndarray, a: np.ndarray, b: np.ndarray, t: float, scratch:
     out += scratch
 
 
+class KeyframeLoop:
+    """z through keyframes and back to the first: keyframe k of stream b is the latent seed
+    seeds[k] + b starts with (what `--seed seeds[k]` shows first), reached at walk position
+    starts[k]; between two keyframes z moves along the great circle (slerp), at a constant angular
+    rate. The walk position is taken modulo `period`, so the frame after the loop's last is its first."""
+
+    def __init__(self, seeds: list[int], starts: list[float], period: float, batch: int, dim: int):
+        self.starts, self.period = np.asarray(starts, np.float64), float(period)
+        self.keys = np.empty((len(seeds), batch, dim), np.float32)  # (K, B, Dz)
+        for k, seed in enumerate(seeds):
+            for b in range(batch):
+                np.random.default_rng(seed + b).standard_normal(out=self.keys[k, b], dtype=np.float32)
+
+    def latent_into(self, z: np.ndarray, position: float, scratch: np.ndarray) -> None:
+        """z (B, Dz) at walk `position`."""
+        phase = position % self.period
+        last = len(self.starts) - 1
+        k = int(np.searchsorted(self.starts, phase, side="right")) - 1  # keyframe passed last (-1: the last one)
+        after = (k + 1) % len(self.starts)
+        start = self.starts[k] if k >= 0 else self.starts[last] - self.period
+        end = self.starts[after] + (self.period if k == last else 0.0)
+        fraction = (phase - start) / (end - start)
+        for b in range(z.shape[0]):
+            slerp_into(z[b], self.keys[k, b], self.keys[after, b], fraction, scratch)
+
+
 def make_inputs(contract: StreamContract, buffers: dict[str, np.ndarray], seed: int, walk_frames: int):
     if contract.kind == "step":
         return StepInputs(contract, buffers, seed)
@@ -190,11 +222,14 @@ class AskedInputs:
         self.rate = 1.0
         self.directions: np.ndarray | None = None
         self.positions: dict[int, float] = {}
+        self.keyframes: KeyframeLoop | None = None
         self.inputs = None
 
     def apply_to(self, inputs) -> None:
         self.inputs = inputs
         inputs.rate = self.rate
+        if self.keyframes is not None:
+            inputs.keyframes = self.keyframes
         if getattr(inputs, "conditions", None) is not None:
             inputs.conditions.set(**self.conditions)
         if self.directions is not None:
@@ -218,6 +253,12 @@ class AskedInputs:
         self.directions, self.positions = directions, {}
         if self.inputs is not None:
             self.inputs.offset.set_directions(directions)
+
+    def set_keyframes(self, loop: KeyframeLoop) -> None:
+        """A walk model's z follows `loop` from its next chunk (checked upstream: not a step model)."""
+        self.keyframes = loop
+        if self.inputs is not None:
+            self.inputs.keyframes = loop
 
     def move(self, index: int, position: float) -> None:
         self.positions[index] = position

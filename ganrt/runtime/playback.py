@@ -18,6 +18,7 @@ change to the first frame of the new seed on screen (the consumer says when that
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ..contract import concrete_shape
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
 from .controls import MAX_DIRECTIONS, Controls, check_control, classes_of, shown, takes_truncation
+from .inputs import KeyframeLoop
 from .live import LiveFollow
 from .ring import StreamCounters
 from .slots import Frame
@@ -41,6 +43,8 @@ class PlaybackStream:
                                   controls=self.controls)
         self.live = LiveFollow(self.frames)
         self.on_control = None  # called (name, value) after every change, whatever its source (a timeline)
+        self.listeners: list = []  # each called (name, value, source) after every change (MIDI learn, takeover)
+        self.source: str | None = None  # the live input whose change is being applied (None: keys, panel, code)
         self.asked_at: float | None = None  # perf_counter of the last restart (seed, psi...) not yet on screen
         self.last_control_latency_s: float | None = None
         self.last_shown_at = 0.0  # perf_counter when the last frame went on screen
@@ -50,6 +54,7 @@ class PlaybackStream:
         self.copy_stream: int | None = None
         self.pinned: np.ndarray | None = None
         self.pinned_chunk = -1  # ring index of the chunk `pinned` holds
+        self.loop_frames: int | None = None  # with keyframes: content frames until the loop comes round
 
     # --- life ------------------------------------------------------------------------
     def start(self) -> "PlaybackStream":
@@ -172,13 +177,19 @@ class PlaybackStream:
         setter = {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
                   "truncation": self.set_truncation, "class_index": self.set_class,
                   "walk_speed": self.set_walk_speed, "direction": self.set_direction}[name]
-        setter(value)
+        self.source = source
+        try:
+            setter(value)
+        finally:
+            self.source = None
         if source is not None:  # after the check: a refused value moves nothing
             self.live.touched(source, f"{name} {shown(value)}")
 
     def changed(self, name: str, value: object) -> None:
         if self.on_control is not None:
             self.on_control(name, value)
+        for listener in self.listeners:
+            listener(name, value, self.source)
 
     def set_seed(self, seed: int) -> None:
         """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""
@@ -246,6 +257,17 @@ class PlaybackStream:
         """A user's latent directions, (K <= 8, latent dim), checked by the caller; positions back to 0."""
         self.controls.positions = (0.0,) * MAX_DIRECTIONS
         self.frames.asked.set_directions(directions)
+        self.frames.remake()
+
+    def set_keyframes(self, keys) -> None:
+        """z loops through `keys` (playback_ui.keyframes.Keyframes: seeds, times, loop length) from the
+        frame on screen on; `loop_frames` is the loop's length in content frames. A step model has no
+        latent walk to loop (refused upstream)."""
+        fps, per_call = self.contract.fps, self.contract.frames
+        self.loop_frames = max(1, math.ceil(round(keys.loop * fps) / per_call)) * per_call  # whole chunks
+        starts = [round(t / keys.loop * self.loop_frames, 6) for t in keys.times]  # walk positions: 1 a frame at rate 1
+        self.frames.asked.set_keyframes(KeyframeLoop(list(keys.seeds), starts, self.loop_frames, self.batch,
+                                                     self.latent_dim))
         self.frames.remake()
 
     def remake(self, name: str, value: object) -> None:

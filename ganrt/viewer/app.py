@@ -203,9 +203,8 @@ class Viewer:
                 self.window.swap()
                 self.dirty = False
                 if self.new_frame is not None:
-                    recording = session.captures.recording
-                    if session.on_screen(self.new_frame, self.upload.host_frames() if recording else None,
-                                         time.perf_counter()):
+                    if session.on_screen(self.new_frame, self.upload.host_frames() if session.wants_pixels
+                                         else None, time.perf_counter()):
                         session.captures.stop()
             if session.measure():
                 self.window.set_title(" | ".join(["ganrt", *self.hud_lines()]) if self.hud else "ganrt")

@@ -56,6 +56,16 @@ def library_message(exc: BaseException | str, limit: int = 300) -> str:
     return one if len(one) <= limit else one[:limit - 3].rstrip() + "..."
 
 
+def one_line(exc: BaseException) -> str:
+    """Why something failed, on one line (a render-many seed's reason, a worker's): an OSError keeps its
+    kind and the final path ('IsADirectoryError: out/3.mp4: Is a directory'), anything else is what it
+    said (library_message)."""
+    if isinstance(exc, OSError) and exc.strerror:  # the final path, not the temp file's
+        return f"{type(exc).__name__}: {exc.filename2 or exc.filename}: {exc.strerror}"
+    text = library_message(exc)
+    return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
+
+
 def onnxruntime_errors() -> tuple[type[BaseException], ...]:
     """What ONNX Runtime raises for a graph it cannot load or run: the types of its pybind11 module
     (Fail, InvalidGraph, NotImplemented, ... each straight under Exception), and RuntimeError, which

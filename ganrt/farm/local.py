@@ -20,10 +20,10 @@ from collections import deque
 from multiprocessing.connection import wait
 from typing import Callable
 
-from ..errors import GanrtError
+from ..errors import GanrtError, one_line
 from .manifest import Entry
 from .seeds import Job
-from .worker import RenderWorker, WorkerConfig, one_line
+from .worker import RenderWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5  # how often a waiting worker checks that its coordinator is still there

@@ -14,7 +14,7 @@ import socket
 import time
 from typing import Callable
 
-from ..errors import GanrtError
+from ..errors import GanrtError, one_line
 from ..runtime.backends.select import CUDA_BACKENDS
 from .local import failed_entries, remove_temp_files
 from .manifest import Entry
@@ -45,10 +45,6 @@ def gpus_for(config: WorkerConfig, gpus_per_worker: float | None) -> float:
     if config.backend == "auto" and gpus_per_worker:
         return gpus_per_worker
     return 0.0
-
-
-def one_line_ray(exc: BaseException) -> str:
-    return " ".join(str(getattr(exc, "__cause__", None) or exc).split())[:300] or type(exc).__name__
 
 
 def unused_gpus_warning(config: WorkerConfig, gpus_per_worker: float | None, cluster_gpus: float) -> str | None:
@@ -131,7 +127,7 @@ class RayPool:
             self.lost(i, exc, pending, on_entries)
             return
         except RayError as exc:  # this call failed (object lost, task error); the actor goes on
-            reason = one_line_ray(exc)
+            reason = one_line(getattr(exc, "__cause__", None) or exc)  # Ray wraps the worker's own
             log.warning("seeds %s failed on Ray: %s", ",".join(map(str, job.seeds)), reason)
             entries = failed_entries(job, self.config, f"Ray: {reason}")
         self.settle(ref)
@@ -144,7 +140,7 @@ class RayPool:
     def lost(self, i: int, exc: BaseException, pending: list[Job], on_entries) -> None:
         """Actor i died or never started: the job it was rendering (if it had started) fails, as a
         killed local worker's does; the jobs queued behind it go back for the other actors."""
-        self.last_error = one_line_ray(exc)
+        self.last_error = one_line(getattr(exc, "__cause__", None) or exc)  # Ray wraps the worker's own
         log.warning("render actor %d is gone: %s", i, self.last_error)
         started = self.has_started(i)
         refs = list(self.queued[i])

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..errors import one_line
 from ..playback_open import Resolved, open_playback
 from ..playback_ui.options import PlaybackOptions
 from ..sink import FileSink
@@ -60,14 +61,6 @@ class WorkerConfig:
         return {"model": name, "model_sha256": self.model_sha256, "seconds": self.seconds,
                 "fps": p.fps, "grid": p.grid, "scale": p.scale, "speed": p.speed, "truncation": p.truncation,
                 "class_index": p.class_index, "backend": p.backend, "cpu_precision": p.cpu_precision}
-
-
-def one_line(exc: BaseException) -> str:
-    """The reason a seed failed, on one line (an OSError keeps its kind: 'IsADirectoryError: ...')."""
-    if isinstance(exc, OSError) and exc.strerror:  # the final path, not the temp file's
-        return f"{type(exc).__name__}: {exc.filename2 or exc.filename}: {exc.strerror}"
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
 
 
 class RenderWorker:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_output, check_output, check_suffix
+from ..fileio import atomic_output, check_output, check_suffix, unused_name
 from ..imaging import save_png
 from ..sink import FileSink
 from ..video import tiled_plan
@@ -18,19 +18,10 @@ from ..video import tiled_plan
 log = logging.getLogger(__name__)
 
 
-def unused_path(folder: Path, stem: str, suffix: str) -> Path:
-    """folder/stem.suffix, or stem-2, -3... when that exists: no capture overwrites an earlier one."""
-    path, count = folder / f"{stem}{suffix}", 1
-    while path.exists():
-        count += 1
-        path = folder / f"{stem}-{count}{suffix}"
-    return path
-
-
 def screenshot(canvas: np.ndarray, folder: str | Path, seed: int, index: int) -> Path:
     """The canvas (every stream, at the model's resolution) as a PNG named by seed and frame (-2, -3...
     for a second one of the same frame: a paused stream, or two viewers)."""
-    path = unused_path(Path(folder), f"ganrt-seed{seed}-frame{index:06d}", ".png")
+    path = unused_name(Path(folder) / f"ganrt-seed{seed}-frame{index:06d}.png")  # -2, -3...: none overwritten
     with atomic_output(path) as tmp:
         save_png(canvas[..., :3], tmp)
     return path
@@ -100,7 +91,7 @@ class Captures:
 
     def new_recording_path(self) -> Path:
         """ganrt-DATE-TIME.mp4, or -2, -3... when a recording of that second exists (none is overwritten)."""
-        return unused_path(self.folder, f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}", ".mp4")
+        return unused_name(self.folder / f"ganrt-{time.strftime('%Y%m%d-%H%M%S')}.mp4")
 
     def window(self, pixels: np.ndarray, path: str | Path) -> Path:
         """What the window shows (HUD included), as a PNG; `pixels` (H, W, 3), row 0 at the top."""

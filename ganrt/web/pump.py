@@ -86,8 +86,9 @@ class FramePump:
         self.wake.clear()
 
     def rested(self) -> bool:
-        """The idle policy; True when the stream rested (and a viewer has come since, or the stop)."""
-        if len(self.viewers):
+        """The idle policy; True when the stream rested (and a viewer has come since, or the stop).
+        A --pipe reader watches too: with one, the stream never rests."""
+        if len(self.viewers) or self.session.pipe is not None:
             return False
         if self.captures.recording:
             self.captures.stop_recording("the last viewer left")

@@ -122,6 +122,9 @@ EFFECTS = {
     "/ganrt/screenshot": ([], "file", ".png"),
     "/ganrt/record": ([], "file", ".mp4"),
     "/ganrt/state": ([], "feedback", None),
+    # a generator that takes time (StyleGAN-V) only (tests/test_timed_stream.py plays one): refused here
+    "/ganrt/time": ([100.0], "refused", None),
+    "/ganrt/motion_seed": ([5], "refused", None),
 }
 
 
@@ -147,6 +150,10 @@ def test_an_osc_address_has_its_visible_effect(address, sg_models, tmp_path):
             seed, index, pixels = p.shown[on_screen]
             assert index == p.shown[on_screen - 1][1]  # the same frame...
             assert np.array_equal(pixels, reference(p.model, seed, index, **expected)), address  # ...at the value
+        elif effect == "refused":  # logged, nothing changed, the stream plays on
+            shown = len(p.shown)
+            p.run_until(lambda: len(p.shown) > shown, what="frames after the refusal")
+            assert p.stream.controls.motion_seed is None and p.stream.controls.seed == SEED
         elif effect == "held":  # walk 0: the latent stays where it is, the frames with it
             on_screen = len(p.shown)
             p.run_until(lambda: len(p.shown) >= on_screen + 3, what="frames after the hold")

@@ -56,7 +56,7 @@ class OscCommand:
 
 # What each control's address takes (OSC type tags); a control added to the bounds table needs a line here
 ARGS = {"seed": "i", "speed": "f", "paused": "i", "truncation": "f", "class_index": "i", "walk_speed": "f",
-        "direction": "i f"}
+        "direction": "i f", "time": "f", "motion_seed": "i"}
 
 
 def osc_addresses() -> dict[str, str]:

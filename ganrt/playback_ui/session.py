@@ -184,6 +184,8 @@ class PlaybackSession:
             log.warning("OSC /ganrt/state: no --osc-feedback HOST:PORT to send it to")
             return
         for name, value in vars(self.stream.controls).items():
+            if value is None:  # a motion seed not set: OSC has no nil every client reads
+                continue
             self.feedback.send_message(f"/ganrt/state/{name}", list(value) if isinstance(value, tuple) else value)
 
 

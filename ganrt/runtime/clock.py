@@ -12,8 +12,9 @@ from .controls import Controls
 
 
 class PlaybackClock:
-    def __init__(self, fps: float, controls: Controls):
+    def __init__(self, fps: float, controls: Controls, scales_time: bool = True):
         self.fps, self.controls = fps, controls
+        self.scales_time = scales_time  # False: a timed model's speed moves its t instead (it may be < 0)
         self.position = 0.0  # ring position due now (frames, fractional)
         self.last: float | None = None  # perf_counter of the last reading
         self.resting = False
@@ -21,7 +22,7 @@ class PlaybackClock:
     def advance(self, now: float) -> float:
         """The position due at `now` (perf_counter seconds); it moves only while playing."""
         if self.last is not None and not (self.controls.paused or self.resting):
-            self.position += (now - self.last) * self.fps * self.controls.speed
+            self.position += (now - self.last) * self.fps * (self.controls.speed if self.scales_time else 1.0)
         self.last = now
         return self.position
 

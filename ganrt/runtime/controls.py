@@ -22,7 +22,10 @@ MAX_WALK_SPEED = 8.0  # the latent walk's rate, x its default (0 holds the laten
 MAX_DIRECTIONS = 8  # latent directions a live input can move along
 MAX_POSITION = 8.0  # along a direction, in latent standard deviations
 # Speed ranges by contract kind: (slowest, fastest) in content-time multiples.
-SPEED_RANGE = {"step": (MIN_SPEED, MAX_SPEED), "clip": (MIN_SPEED, MAX_SPEED), "image": (MIN_SPEED, MAX_SPEED)}
+SPEED_RANGE = {"step": (MIN_SPEED, MAX_SPEED), "clip": (MIN_SPEED, MAX_SPEED), "image": (MIN_SPEED, MAX_SPEED),
+               # a generator that takes time plays at any speed either way: a time scale (0 freezes t)
+               "timed": (-MAX_SPEED, MAX_SPEED)}
+MAX_TIME = 1e7  # frames: a jump beyond (4 days at 30 fps) is refused
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Controls:
     class_index: int = 0  # for class-conditional models
     walk_speed: float = 1.0  # the latent walk's rate (clip/image models), apart from the playback speed
     positions: tuple[float, ...] = (0.0,) * MAX_DIRECTIONS  # along each latent direction
+    motion_seed: int | None = None  # timed models: the motion's own seed (None: the content seed's)
 
 
 def classes_of(contract: StreamContract) -> int:
@@ -123,8 +127,27 @@ def _direction(contract: StreamContract, value: object) -> tuple[int, float]:
     return int(index), float(position)
 
 
+def _timed_only(contract: StreamContract, what: str, value: object) -> None:
+    if contract.kind != "timed":
+        raise UsageError(f"{what} {shown(value)}: only generators that take time (StyleGAN-V) have it; leave it out")
+
+
+def _time(contract: StreamContract, value: object) -> float:
+    _timed_only(contract, "time", value)
+    if not _finite(value) or not 0.0 <= value <= MAX_TIME:
+        raise UsageError(f"time {shown(value)}: expected a frame time from 0 to {MAX_TIME:g}")
+    return float(value)
+
+
+def _motion_seed(contract: StreamContract, value: object) -> int:
+    _timed_only(contract, "motion seed", value)
+    if not _integer(value) or not 0 <= value <= MAX_SEED:
+        raise UsageError(f"motion seed {shown(value)}: expected an integer from 0 to {MAX_SEED}")
+    return int(value)
+
+
 CHECKS = {"seed": _seed, "speed": _speed, "paused": _paused, "truncation": _truncation, "class_index": _class,
-          "walk_speed": _walk_speed, "direction": _direction}
+          "walk_speed": _walk_speed, "direction": _direction, "time": _time, "motion_seed": _motion_seed}
 
 
 def shown(value: object) -> str:

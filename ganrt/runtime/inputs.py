@@ -209,6 +209,10 @@ class KeyframeLoop:
 def make_inputs(contract: StreamContract, buffers: dict[str, np.ndarray], seed: int, walk_frames: int):
     if contract.kind == "step":
         return StepInputs(contract, buffers, seed)
+    if contract.kind == "timed":
+        from .timed_inputs import TimedInputs  # it builds on this module's Conditions and LatentOffset
+
+        return TimedInputs(contract, buffers, seed)
     return WalkInputs(contract, buffers, seed, walk_frames)
 
 
@@ -220,6 +224,7 @@ class AskedInputs:
     def __init__(self):
         self.conditions: dict = {}
         self.rate = 1.0
+        self.motion_seed: int | None = None  # timed models: the motion's own seed (None: the content seed's)
         self.directions: np.ndarray | None = None
         self.positions: dict[int, float] = {}
         self.keyframes: KeyframeLoop | None = None
@@ -247,6 +252,11 @@ class AskedInputs:
         self.rate = rate
         if self.inputs is not None:
             self.inputs.rate = rate
+
+    def set_motion_seed(self, motion_seed: int) -> None:
+        self.motion_seed = motion_seed
+        if self.inputs is not None and hasattr(self.inputs, "set_motion_seed"):
+            self.inputs.set_motion_seed(motion_seed)
 
     def set_directions(self, directions: np.ndarray) -> None:
         """(K, dim) directions (checked by the caller); every position goes back to 0."""

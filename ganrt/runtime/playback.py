@@ -176,7 +176,8 @@ class PlaybackStream:
         while one moves, the ring follows the hand (ganrt.runtime.live)."""
         setter = {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
                   "truncation": self.set_truncation, "class_index": self.set_class,
-                  "walk_speed": self.set_walk_speed, "direction": self.set_direction}[name]
+                  "walk_speed": self.set_walk_speed, "direction": self.set_direction, "time": self.set_time,
+                  "motion_seed": self.set_motion_seed}[name]
         self.source = source
         try:
             setter(value)
@@ -199,8 +200,14 @@ class PlaybackStream:
         self.changed("seed", self.controls.seed)
 
     def set_speed(self, speed: float) -> None:
+        """The playback speed; on a timed model the rate its t moves (negative: backwards), so the
+        frame on screen is made again from where it is, at the new rate."""
         self.controls.speed = check_control(self.contract, "speed", speed)
-        self.changed("speed", self.controls.speed)
+        if self.contract.kind == "timed":
+            self.frames.asked.set_rate(self.controls.speed * self.controls.walk_speed)
+            self.remake("speed", self.controls.speed)
+        else:
+            self.changed("speed", self.controls.speed)
 
     def set_paused(self, paused: bool) -> None:
         self.controls.paused = check_control(self.contract, "paused", paused)
@@ -236,7 +243,8 @@ class PlaybackStream:
     def set_walk_speed(self, rate: float) -> None:
         """The latent walk's rate (0 holds the latent where it is), apart from the playback speed."""
         self.controls.walk_speed = check_control(self.contract, "walk_speed", rate)
-        self.frames.asked.set_rate(self.controls.walk_speed)
+        timed = self.contract.kind == "timed"  # its t moves at speed x walk speed (walk 0 freezes t)
+        self.frames.asked.set_rate(self.controls.walk_speed * (self.controls.speed if timed else 1.0))
         self.remake("walk_speed", self.controls.walk_speed)
 
     def set_direction(self, move) -> None:
@@ -247,6 +255,19 @@ class PlaybackStream:
         self.controls.positions = tuple(positions)
         self.frames.asked.move(index, position)
         self.remake("direction", (index, position))
+
+    def set_time(self, t: float) -> None:
+        """A timed model: jump to frame time `t` (the frame on screen is made again there)."""
+        t = check_control(self.contract, "time", t)
+        self.asked_at = time.perf_counter()
+        self.frames.remake(position=t)
+        self.changed("time", t)
+
+    def set_motion_seed(self, motion_seed: int) -> None:
+        """A timed model: the motion's own seed, the face (content seed) kept."""
+        self.controls.motion_seed = check_control(self.contract, "motion_seed", motion_seed)
+        self.frames.asked.set_motion_seed(self.controls.motion_seed)
+        self.remake("motion_seed", self.controls.motion_seed)
 
     @property
     def latent_dim(self) -> int:

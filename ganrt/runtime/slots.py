@@ -18,6 +18,7 @@ from ..contract import concrete_shape
 from ..errors import BackendError
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.base import Backend
+from .buffers import DTYPES
 from .staging import HostInputs, PinnedInputs
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class StreamBuffers:
         on_host = b.device == "cpu"
         self.device_inputs = {n: self.allocate(n) for n in input_names}
         self.host_inputs = self.device_inputs if on_host else \
-            {n: np.zeros(concrete_shape(b.spec(n), b.batch), np.float32) for n in input_names}
+            {n: np.zeros(concrete_shape(b.spec(n), b.batch), DTYPES[b.spec(n).dtype]) for n in input_names}
         self.state_next = self.allocate("state_next") if contract.kind == "step" else None
         self.slot_frames = [self.allocate("frames") for _ in range(self.slots)]
         if not on_host:  # GPU-side ring: the consumer waits on these, on the GPU or the host

@@ -57,7 +57,8 @@ class FrameStream(RingConsumer):
         self.thread: threading.Thread | None = None
         self.stopping = False
         self.error: BaseException | None = None
-        self.clock = PlaybackClock(self.contract.fps, controls or Controls(seed=seed))
+        self.clock = PlaybackClock(self.contract.fps, controls or Controls(seed=seed),
+                                   scales_time=self.contract.kind != "timed")
         self.last_index = -1
         self.last_frame: Frame | None = None  # the frame last handed out (what a remake makes again)
         self.look_ahead: int | None = None  # chunks made ahead of the one on screen at most (None: the ring)
@@ -181,10 +182,11 @@ class FrameStream(RingConsumer):
             self.ring.pending = Restart(seed)
             self.cond.notify_all()
 
-    def remake(self) -> None:
+    def remake(self, position: float | None = None) -> None:
         """Make the frame on screen again, and everything after it (a new truncation, class, walk
         speed or latent position): the ring's frames made with the old values are discarded. A step
-        model's recurrent state cannot go back: its change lands in the next chunk made."""
+        model's recurrent state cannot go back: its change lands in the next chunk made. `position`:
+        where the walk (a timed model's t) restarts instead of the frame on screen's (a jump in time)."""
         if self.contract.kind == "step" or self.thread is None:  # not started: the first chunk has them
             return
         with self.cond:
@@ -192,10 +194,11 @@ class FrameStream(RingConsumer):
             if pending is not None and pending.first_index == 0 and pending.position == 0.0:
                 return  # a seed change is waiting: it restarts everything anyway
             if frame is None:  # nothing shown yet: start over at the beginning
-                self.ring.pending = Restart(self.seed)
+                self.ring.pending = Restart(self.seed, 0, 0.0 if position is None else position)
             else:
-                position, rate = self.slot_walk[frame.slot]
-                self.ring.pending = Restart(self.seed, frame.index, float(position + frame.t * rate))
+                start, rate = self.slot_walk[frame.slot]
+                here = float(start + frame.t * rate)
+                self.ring.pending = Restart(self.seed, frame.index, here if position is None else position)
             self.cond.notify_all()
 
     def set_look_ahead(self, chunks: int | None) -> None:

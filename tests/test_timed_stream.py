@@ -69,6 +69,13 @@ def test_the_stream_slides_its_window_and_every_frame_equals_the_graph_at_its_ti
 def test_backwards_stops_at_zero_and_a_jump_and_the_motion_seed_land_as_asked(timed_onnx):
     with open_playback(PlaybackOptions(model=timed_onnx, backend="ort-cpu", seed=3)) as stream:
         frames_of(stream, 8)
+        stream.set_time(200000.0)  # past where float32 time stays exact to a level: the HUD says so
+        frames_of(stream, 1)
+        from ganrt.playback_ui.hud import OnScreen, hud_lines
+
+        frame = stream.frames.last_frame
+        last = hud_lines(stream, OnScreen(frame.seed, frame.index, frame.slot), "test", False)[-1]
+        assert last.startswith("t 200000 (") and "float32 time drifts" in last
         stream.set_time(1000.0)  # far past the training length; the frame on screen is made again there
         index, pixels = frames_of(stream, 1)[0]
         assert np.array_equal(pixels, direct(timed_onnx, 3, 3, 1000.0 + np.arange(FRAMES))[0])

@@ -28,10 +28,23 @@ class OnScreen:
 def hud_lines(stream: PlaybackStream, shown: OnScreen, delivery: str, recording: bool) -> list[str]:
     """`delivery`: how frames reach the screen ("upload host", "png to 2 viewers")."""
     c, latency = stream.counters, stream.last_control_latency_s
-    return [f"{stream.describe()} | {delivery}",
-            f"{hud_summary(stream, shown, recording)}",
-            f"{ahead_words(stream, shown)} | dropped {c.dropped} | late {c.late} | "
-            f"flushed {c.flushed}" + (f" | last change {1e3 * latency:.0f} ms" if latency is not None else "")]
+    lines = [f"{stream.describe()} | {delivery}",
+             f"{hud_summary(stream, shown, recording)}",
+             f"{ahead_words(stream, shown)} | dropped {c.dropped} | late {c.late} | "
+             f"flushed {c.flushed}" + (f" | last change {1e3 * latency:.0f} ms" if latency is not None else "")]
+    return lines + ([time_words(stream)] if stream.contract.kind == "timed" else [])
+
+
+PRECISE_UNTIL = 1e5  # frames: a float32 t keeps frames within a level of float64 up to about here
+
+
+def time_words(stream: PlaybackStream) -> str:
+    """A timed model's time on screen, and a warning past where float32 time stays exact to a level."""
+    frame = stream.frames.last_frame  # the frame handed out last: the one on screen, or about to be
+    start, rate = stream.frames.slot_walk[frame.slot] if frame is not None else (0.0, 1.0)
+    t = max(0.0, start + (frame.t if frame is not None else 0) * rate)
+    warning = f" | past {PRECISE_UNTIL:.0e} frames: float32 time drifts (docs/stylegan.md)" if t > PRECISE_UNTIL else ""
+    return f"t {t:.0f} ({t / stream.contract.fps:.1f} s) at {stream.controls.speed:g}x{warning}"
 
 
 def hud_summary(stream: PlaybackStream, shown: OnScreen, recording: bool) -> str:

@@ -206,16 +206,6 @@ class KeyframeLoop:
             slerp_into(z[b], self.keys[k, b], self.keys[after, b], fraction, scratch)
 
 
-def make_inputs(contract: StreamContract, buffers: dict[str, np.ndarray], seed: int, walk_frames: int):
-    if contract.kind == "step":
-        return StepInputs(contract, buffers, seed)
-    if contract.kind == "timed":
-        from .timed_inputs import TimedInputs  # it builds on this module's Conditions and LatentOffset
-
-        return TimedInputs(contract, buffers, seed)
-    return WalkInputs(contract, buffers, seed, walk_frames)
-
-
 class AskedInputs:
     """What the user asked of a stream's inputs (truncation, class, walk rate, latent directions and
     positions), set from any thread: applied to the inputs at once where they exist, else when the

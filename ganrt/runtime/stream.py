@@ -31,7 +31,8 @@ from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.base import Backend
 from .clock import PlaybackClock
 from .controls import Controls
-from .inputs import AskedInputs, make_inputs
+from .inputs import AskedInputs
+from .timed_inputs import make_inputs
 from .ring import Restart, Ring, RingConsumer, StreamCounters
 from .slots import Frame, StreamBuffers
 

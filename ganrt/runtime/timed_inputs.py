@@ -8,6 +8,7 @@ reaches them) and the motion can change (motion seed) while the face stays (cont
 is kept in float64 here; the graph takes float32 t and its anchor: anchor = floor(float32(min t) /
 float32(d)), exactly as the graph computes which rows a frame reads (d = motion_z_distance). A
 chunk's frames advance t by `rate` each (the speed: negative plays backwards; t stops at 0).
+`make_inputs` picks each kind's inputs, here, where every kind's class is known.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..contract import StreamContract
-from .inputs import Conditions, LatentOffset
+from .inputs import Conditions, LatentOffset, StepInputs, WalkInputs
 
 MAX_TIME = 1e7  # frames (~4 days at 30 fps): float32 t is exact to 2^24; the drift past 1e5 is documented
 
@@ -71,3 +72,12 @@ class TimedInputs:
                 np.random.default_rng([first + i, anchor + r]).standard_normal(out=self.motion[i, r],
                                                                                 dtype=np.float32)
         self.rows_at = anchor
+
+
+def make_inputs(contract: StreamContract, buffers: dict[str, np.ndarray], seed: int, walk_frames: int):
+    """The inputs of a stream of this contract's kind, written into `buffers` (made once)."""
+    if contract.kind == "step":
+        return StepInputs(contract, buffers, seed)
+    if contract.kind == "timed":
+        return TimedInputs(contract, buffers, seed)
+    return WalkInputs(contract, buffers, seed, walk_frames)

@@ -62,7 +62,7 @@ def one_line(exc: BaseException) -> str:
     said (library_message)."""
     if isinstance(exc, OSError) and exc.strerror:  # the final path, not the temp file's
         return f"{type(exc).__name__}: {exc.filename2 or exc.filename}: {exc.strerror}"
-    text = library_message(exc)
+    text = library_message(exc, limit=1000)  # a manifest's line: long paths and the library's reason both fit
     return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
 
 

@@ -180,3 +180,5 @@ def read_toml(path: Path) -> dict:
         raise UsageError(f"{path}: cannot read it ({exc.strerror})") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: not TOML ({str(exc).splitlines()[0][:80]})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively: a small file can nest past the stack
+        raise UsageError(f"{path}: nested too deeply; expected a small TOML file of tables and values") from None

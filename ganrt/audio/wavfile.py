@@ -40,7 +40,7 @@ def read_wav(path: str | Path) -> Track:
             channels, width, rate, count = wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
             check_header(path, channels, width, rate, count)
             raw = wav.readframes(count)
-    except (wave.Error, EOFError) as exc:
+    except (wave.Error, EOFError, RuntimeError) as exc:  # RuntimeError: a chunk past the file's end (fuzzed)
         raise UsageError(f"--audio {path}: not a WAV file ganrt reads ({exc}); expected integer PCM, "
                          f"8 to 32 bit") from None
     except OSError as exc:

@@ -24,7 +24,11 @@ def load_directions(path: str | Path, latent_dim: int) -> np.ndarray:
                            (2, 0): np.lib.format.read_array_header_2_0}.get(version)
             if read_header is None:
                 raise UsageError(f"{path}: .npy format {version}; expected {expected} (format 1.0 or 2.0)")
-            shape, _, dtype = read_header(f)  # the header alone (numpy caps its size): nothing allocated yet
+            try:  # the header alone (numpy caps its size): nothing allocated yet
+                shape, _, dtype = read_header(f)
+            except Exception as exc:  # numpy parses it as a Python literal: SyntaxError, TokenError, ... (fuzzed)
+                raise UsageError(f"{path}: its .npy header does not parse ({type(exc).__name__}); expected "
+                                 f"{expected}") from None
             if dtype.kind != "f" or len(shape) != 2 or not 1 <= shape[0] <= MAX_DIRECTIONS or shape[1] != latent_dim \
                     or latent_dim > MAX_DIM:
                 raise UsageError(f"{path}: {dtype} {tuple(shape)}; expected {expected}")

@@ -37,7 +37,9 @@ def load_directions(path: str | Path, latent_dim: int) -> np.ndarray:
         raise
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path}: not readable as {expected} ({' '.join(str(exc).split())[:120]})") from None
-    norms = np.linalg.norm(directions, axis=1, keepdims=True)
-    if not np.isfinite(directions).all() or (norms == 0).any():
-        raise UsageError(f"{path}: holds NaN, infinities or a zero row; expected {expected}")
-    return directions / norms
+    with np.errstate(over="ignore"):  # a row of huge values has an infinite length: refused below
+        norms = np.linalg.norm(directions.astype(np.float64), axis=1, keepdims=True)
+    if not np.isfinite(directions).all() or not np.isfinite(norms).all() or (norms == 0).any():
+        raise UsageError(f"{path}: holds NaN, infinities, a zero row or values too large to scale; expected "
+                         f"{expected}")
+    return (directions / norms).astype(np.float32)

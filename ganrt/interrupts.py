@@ -6,6 +6,8 @@ and no temp file outlives the process: SIGTERM (`kill`, `timeout`, Slurm, Kubern
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import os
 import select
 import signal
@@ -90,3 +92,25 @@ def silence_stdio() -> None:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             os.dup2(devnull, stream.fileno())
     os.close(devnull)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+@functools.cache
+def libc_prctl() -> Callable | None:
+    """libc's prctl on Linux, else None. Look it up in the parent before a fork: a child between
+    fork and exec should only call it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def die_with_parent(signum: int) -> bool:
+    """Have the kernel send `signum` to this process when the THREAD that started it ends (Linux's
+    PR_SET_PDEATHSIG); False where it cannot."""
+    prctl = libc_prctl()
+    return prctl is not None and prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0

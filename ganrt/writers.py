@@ -41,37 +41,21 @@ class FolderWriter:
 
 
 class Mp4Writer:
-    """H.264 through imageio-ffmpeg's frame pipe; ffmpeg encodes while frames arrive."""
+    """H.264 through ganrt's own ffmpeg process (encoder.py); ffmpeg encodes while frames arrive."""
 
     def __init__(self, path: str, size: tuple[int, int], fps: float):
-        import imageio_ffmpeg
+        from .encoder import FfmpegEncoder
 
-        # size: (width, height); yuv420p wants both even, macro_block_size=16 pads to 16
-        self.pipe = imageio_ffmpeg.write_frames(path, size, fps=fps, codec="libx264", quality=8,
-                                                pix_fmt_out="yuv420p", macro_block_size=16)
-        self.pipe.send(None)  # start ffmpeg
+        self.encoder = FfmpegEncoder(path, size, fps)  # size: (width, height)
 
     def append(self, image: np.ndarray) -> None:
-        self.pipe.send(np.ascontiguousarray(image))
+        self.encoder.write(image)
 
     def close(self, progress: bool) -> None:
-        self.pipe.close()  # ffmpeg finishes the frames it holds and writes the index
+        self.encoder.close()  # ffmpeg finishes the frames it holds and writes the index
 
     def abort(self) -> None:
-        # imageio-ffmpeg kills ffmpeg at once on an interrupt, instead of letting it finish, but does
-        # not wait for it: an ffmpeg that had not opened its output yet could create the temp file
-        # after the caller removed it. So wait for the process (the generator's own Popen) to end.
-        frame = self.pipe.gi_frame
-        process = frame.f_locals.get("p") if frame is not None else None
-        try:
-            self.pipe.throw(KeyboardInterrupt)
-        except (KeyboardInterrupt, StopIteration):
-            pass
-        if process is not None:
-            try:
-                process.wait(timeout=2)
-            except Exception:  # still alive after its kill: nothing more to do from here
-                pass
+        self.encoder.kill()  # waits for it: no temp file can come back after the caller removes it
 
 
 class GifWriter:

@@ -9,34 +9,30 @@ its parent changes)."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-from collections import deque
 from multiprocessing.connection import wait
 from typing import Callable
 
-from ..errors import GanrtError, one_line
+from ..errors import one_line
+from ..interrupts import die_with_parent
+from .ledger import JobLedger, remove_temp_files
 from .manifest import Entry
 from .seeds import Job
 from .worker import RenderWorker, WorkerConfig
 
 log = logging.getLogger(__name__)
 POLL_S = 0.5  # how often a waiting worker checks that its coordinator is still there
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def exit_with_parent(parent: int) -> None:
     """SIGTERM this process when its coordinator dies, however it dies; exit now if it already has."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl: the between-jobs check below still holds
-            log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
+    if not die_with_parent(signal.SIGTERM):  # the between-jobs check below still holds
+        log.debug("PR_SET_PDEATHSIG unavailable: a lost coordinator is noticed between jobs")
     if os.getppid() != parent:  # it died before the prctl took effect
         sys.exit(143)
 
@@ -76,15 +72,6 @@ def worker_main(config: WorkerConfig, conn, parent: int) -> None:
         worker.close()
 
 
-def failed_entries(job: Job, config: WorkerConfig, reason: str) -> list[Entry]:
-    from .outputs import OutputTemplate
-
-    remove_temp_files(config, [job])  # a worker that died mid-job could not remove its own
-    template = OutputTemplate(config.template)
-    return [Entry(seed, template.relative_path(seed), "failed", settings=config.settings(), error=reason)
-            for seed in job.seeds]
-
-
 @contextlib.contextmanager
 def sigint_ignored():
     """SIGINT ignored while a worker starts: a spawned Python keeps an ignored SIGINT ignored, so the
@@ -103,96 +90,78 @@ def sigint_ignored():
 
 class LocalPool:
     """One duplex pipe per worker (jobs out, results back): a worker killed mid-write breaks only its
-    own pipe, and the coordinator waits on every pipe and every worker's exit at once."""
+    own pipe, and the coordinator waits on every pipe and every worker's exit at once. A worker holds
+    one job at a time (the ledger's rules do the rest)."""
 
     def __init__(self, config: WorkerConfig, workers: int):
         ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads and sessions
-        self.config = config
         pipes = [ctx.Pipe() for _ in range(workers)]
         self.conns = [mine for mine, _ in pipes]  # the coordinator's ends
         self.theirs = [theirs for _, theirs in pipes]  # closed here once the worker holds its copy
         self.procs = [ctx.Process(target=worker_main, args=(config, theirs, os.getpid()),
                                   name=f"ganrt-render-{i}", daemon=True) for i, (_, theirs) in enumerate(pipes)]
-        self.holding: dict[int, Job] = {}  # worker index -> the job it renders
         self.alive = set(range(workers))
         self.hung_up: set[int] = set()  # workers whose pipe reached its end (exiting)
-        self.orphaned: list[Job] = []  # jobs of killed workers: their ffmpeg may still create a temp file
-        self.last_error = ""
-        self.ready = 0  # workers that opened their backend
 
-    def run(self, jobs: list[Job], on_entries: Callable[[list[Entry]], None]) -> None:
-        pending = deque(jobs)
+    def run(self, ledger: JobLedger) -> None:
         for p, theirs in zip(self.procs, self.theirs):
             with sigint_ignored():  # inherited: no traceback from a worker still importing
                 p.start()
             theirs.close()  # else a dead worker's pipe never reads as ended
         for i in range(len(self.procs)):
-            self.hand_out(i, pending)
-        while self.holding:
+            self.hand_out(i, ledger)
+        while ledger.busy():
             listening = {self.conns[i]: i for i in self.alive - self.hung_up}
-            exits = [self.procs[i].sentinel for i in self.holding]
+            exits = [self.procs[i].sentinel for i in ledger.busy_workers()]
             for ready in wait([*listening, *exits], timeout=POLL_S):
                 if ready in listening:
-                    self.receive(listening[ready], pending, on_entries)
-            self.bury_dead(pending, on_entries)
-            self.reassign(pending)
-        if pending and not self.ready:
-            raise GanrtError(f"no render worker could start: {self.last_error}")
-        for job in pending:  # every worker died: what is left fails with the last reason
-            on_entries(failed_entries(job, self.config, f"no worker left: {self.last_error}"))
+                    self.receive(listening[ready], ledger)
+            self.bury_dead(ledger)
+            for i in self.alive:
+                if not ledger.holding(i):
+                    self.hand_out(i, ledger)
+        ledger.finish()
 
-    def receive(self, i: int, pending: deque, on_entries: Callable[[list[Entry]], None]) -> None:
+    def receive(self, i: int, ledger: JobLedger) -> None:
         try:
             kind, job, payload = self.conns[i].recv()
-        except (EOFError, OSError):  # it exited (or was killed): bury_dead fails its job once it is gone
+        except (EOFError, OSError):  # it exited (or was killed): bury_dead settles its job once it is gone
             self.hung_up.add(i)
             return
         if kind == "ready":
-            self.ready += 1
-            log.log(logging.INFO if self.ready == 1 else logging.DEBUG, "worker %d: %s", i, payload)
+            ledger.worker_started(i, payload)
         elif kind == "error":  # could not open its backend: its job goes back for another worker
-            self.last_error = payload
             self.alive.discard(i)
-            pending.appendleft(self.holding.pop(i))
             log.warning("worker %d could not start: %s", i, payload)
+            ledger.worker_lost(i, payload, rendering=False)
         else:
-            del self.holding[i]
-            self.hand_out(i, pending)  # first: the worker need not wait for the manifest's fsync
-            on_entries(payload)
+            ledger.done(i, job)
+            self.hand_out(i, ledger)  # first: the worker need not wait for the manifest's fsync
+            ledger.record(payload)
 
-    def hand_out(self, i: int, pending: deque) -> None:
-        if pending and i in self.alive and i not in self.hung_up:
-            job = pending.popleft()
-            try:
-                self.conns[i].send(job)
-            except OSError:  # it died: the job waits for another worker
-                pending.appendleft(job)
-                self.hung_up.add(i)
-                return
-            self.holding[i] = job
+    def hand_out(self, i: int, ledger: JobLedger) -> None:
+        if i not in self.alive or i in self.hung_up or (job := ledger.hand_out(i)) is None:
+            return
+        try:
+            self.conns[i].send(job)
+        except OSError:  # it died: the job waits for another worker
+            ledger.not_taken(i, job)
+            self.hung_up.add(i)
 
-    def reassign(self, pending: deque) -> None:
-        for i in self.alive - set(self.holding):
-            self.hand_out(i, pending)
-
-    def bury_dead(self, pending: deque, on_entries: Callable[[list[Entry]], None]) -> None:
+    def bury_dead(self, ledger: JobLedger) -> None:
         """A worker killed mid-job (OOM, kill -9): its seeds are failed entries, the others go on.
         What it sent before dying is read first (its last job may have landed)."""
         for i in sorted(self.alive):
             if self.procs[i].is_alive():
                 continue
             while i not in self.hung_up and i in self.alive and self.conns[i].poll():
-                self.receive(i, pending, on_entries)
-            self.alive.discard(i)
-            if i in self.holding:
-                job = self.holding.pop(i)
-                reason = f"worker process {self.procs[i].pid} died (exit code {self.procs[i].exitcode})"
-                self.last_error = reason
-                log.warning("%s while rendering seeds %s", reason, ",".join(map(str, job.seeds)))
-                self.orphaned.append(job)
-                on_entries(failed_entries(job, self.config, reason))
+                self.receive(i, ledger)
+            if i in self.alive:
+                self.alive.discard(i)
+                p = self.procs[i]
+                ledger.worker_lost(i, f"worker process {p.pid} died (exit code {p.exitcode})", rendering=True)
 
-    def close(self, interrupted: bool) -> None:
+    def close(self, interrupted: bool, ledger: JobLedger) -> None:
         started = [(i, p) for i, p in enumerate(self.procs) if p.pid is not None]  # start itself may fail
         for i, p in started:
             if p.is_alive() and not interrupted:
@@ -209,25 +178,15 @@ class LocalPool:
                 p.join()
         for conn in self.conns:
             conn.close()
-        remove_temp_files(self.config, [*self.holding.values(), *self.orphaned])  # wherever a worker was stopped
-
-
-def remove_temp_files(config: WorkerConfig, jobs) -> None:
-    """The temp files of jobs that never finished: a stopped worker cannot always remove its own
-    (a signal between creating a temp file and noting it; kill -9)."""
-    from .outputs import OutputTemplate
-
-    template = OutputTemplate(config.template)
-    for job in jobs:
-        for seed in job.seeds:
-            template.remove_temp_files(seed)
+        ledger.remove_temp_files()  # wherever a worker was stopped
 
 
 def run_local(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Callable[[list[Entry]], None]) -> None:
+    ledger = JobLedger(config, jobs, on_entries)
     pool = LocalPool(config, workers)
     interrupted = True
     try:
-        pool.run(jobs, on_entries)
+        pool.run(ledger)
         interrupted = False
     finally:
-        pool.close(interrupted)
+        pool.close(interrupted, ledger)

@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..errors import GanrtError, one_line
 from ..runtime.backends.select import CUDA_BACKENDS
-from .local import failed_entries, remove_temp_files
+from .ledger import JobLedger
 from .manifest import Entry
 from .seeds import Job
 from .worker import RenderWorker, WorkerConfig
@@ -60,127 +60,97 @@ def unused_gpus_warning(config: WorkerConfig, gpus_per_worker: float | None, clu
 class RayPool:
     """Actors by index; each has a probe (its describe(), answered once its backend is open) and
     its jobs in the order submitted: an actor runs one call at a time, in that order, so when it
-    dies the first job it holds is the one it was rendering and the rest never started."""
+    dies the first job it holds is the one it was rendering and the rest never started (the
+    ledger's rules do the rest)."""
 
     def __init__(self, ray, config: WorkerConfig, workers: int, gpus: float, cpus: int):
-        from collections import deque
-
-        self.ray, self.config = ray, config
+        self.ray = ray
         actor = ray.remote(RenderWorker).options(num_cpus=cpus, num_gpus=gpus, max_restarts=0)
         self.actors = {i: actor.remote(config) for i in range(workers)}  # the live ones
         self.probes = {self.actors[i].describe.remote(): i for i in range(workers)}
-        self.queued: dict[int, deque] = {i: deque() for i in range(workers)}  # refs in submission order
         self.flying: dict = {}  # ObjectRef -> (actor index, job)
-        self.started: set[int] = set()  # actors whose backend opened
-        self.orphaned: list[Job] = []  # jobs of killed actors: their ffmpeg may still write a temp file
         self.last_kill = 0.0
-        self.last_error = ""
 
-    @property
-    def ready(self) -> int:
-        return len(self.started)
-
-    def run(self, jobs: list[Job], on_entries: Callable[[list[Entry]], None]) -> None:
-        pending = list(reversed(jobs))  # pop() takes the first job
-        self.fill(pending)
+    def run(self, ledger: JobLedger) -> None:
+        self.fill(ledger)
         while self.flying:
             done, _ = self.ray.wait([*self.flying, *self.probes], num_returns=1, timeout=1.0)
             for ref in done:
                 if ref in self.probes:
-                    self.probed(ref, pending)
+                    self.probed(ref, ledger)
                 elif ref in self.flying:  # not already settled with its dead actor
-                    self.collect(ref, pending, on_entries)
-            self.fill(pending)
-        if pending and not self.ready:
-            raise GanrtError(f"no render worker could start: {self.last_error}")
-        for job in reversed(pending):
-            on_entries(failed_entries(job, self.config, f"no worker left: {self.last_error}"))
+                    self.collect(ref, ledger)
+            self.fill(ledger)
+        ledger.finish()
 
-    def fill(self, pending: list[Job]) -> None:
+    def fill(self, ledger: JobLedger) -> None:
         """Every live actor holds IN_FLIGHT jobs while there are jobs."""
         for i, actor in self.actors.items():
-            while pending and len(self.queued[i]) < IN_FLIGHT:
-                job = pending.pop()
-                ref = actor.run.remote(job)
-                self.flying[ref] = (i, job)
-                self.queued[i].append(ref)
+            while ledger.holding(i) < IN_FLIGHT and (job := ledger.hand_out(i)) is not None:
+                self.flying[actor.run.remote(job)] = (i, job)
 
-    def probed(self, ref, pending: list[Job]) -> None:
+    def probed(self, ref, ledger: JobLedger) -> None:
         from ray.exceptions import RayError
 
         i = self.probes.pop(ref)
         try:
-            reason = self.ray.get(ref)
+            description = self.ray.get(ref)
         except RayError as exc:  # its backend did not open: its jobs never started
-            self.lost(i, exc, pending, on_entries=None)
+            self.lost(i, exc, ledger, rendering=False)
             return
-        self.started.add(i)
-        log.log(logging.INFO if self.ready == 1 else logging.DEBUG, "actor %d: %s", i, reason)
+        ledger.worker_started(i, description)
 
-    def collect(self, ref, pending: list[Job], on_entries) -> None:
+    def collect(self, ref, ledger: JobLedger) -> None:
         from ray.exceptions import RayActorError, RayError
 
-        i, job = self.flying[ref]
+        i, job = self.flying.pop(ref)
         try:
             entries = self.ray.get(ref)
         except RayActorError as exc:  # the actor is gone, with every job it held
-            self.lost(i, exc, pending, on_entries)
+            self.lost(i, exc, ledger, rendering=self.has_started(i, ledger))
             return
         except RayError as exc:  # this call failed (object lost, task error); the actor goes on
-            reason = one_line(getattr(exc, "__cause__", None) or exc)  # Ray wraps the worker's own
-            log.warning("seeds %s failed on Ray: %s", ",".join(map(str, job.seeds)), reason)
-            entries = failed_entries(job, self.config, f"Ray: {reason}")
-        self.settle(ref)
-        on_entries(entries)
+            ledger.job_failed(i, job, f"Ray: {one_line(getattr(exc, '__cause__', None) or exc)}")
+            return
+        ledger.done(i, job)
+        ledger.record(entries)
 
-    def settle(self, ref) -> None:
-        i, _ = self.flying.pop(ref)
-        self.queued[i].remove(ref)
-
-    def lost(self, i: int, exc: BaseException, pending: list[Job], on_entries) -> None:
-        """Actor i died or never started: the job it was rendering (if it had started) fails, as a
-        killed local worker's does; the jobs queued behind it go back for the other actors."""
-        self.last_error = one_line(getattr(exc, "__cause__", None) or exc)  # Ray wraps the worker's own
-        log.warning("render actor %d is gone: %s", i, self.last_error)
-        started = self.has_started(i)
-        refs = list(self.queued[i])
-        for n, ref in enumerate(refs):
-            _, job = self.flying[ref]
-            self.settle(ref)
-            if n == 0 and started and on_entries is not None:
-                self.orphaned.append(job)
-                on_entries(failed_entries(job, self.config, f"Ray actor died: {self.last_error}"))
-            else:
-                pending.append(job)
+    def lost(self, i: int, exc: BaseException, ledger: JobLedger, rendering: bool) -> None:
+        """Actor i died (rendering its first job, if it had started) or never started."""
+        reason = one_line(getattr(exc, "__cause__", None) or exc)  # Ray wraps the worker's own
+        log.warning("render actor %d is gone: %s", i, reason)
+        for ref in [ref for ref, (j, _) in self.flying.items() if j == i]:
+            del self.flying[ref]
+        ledger.worker_lost(i, f"Ray actor died: {reason}" if rendering else reason, rendering)
         if i in self.actors:
             self.ray.kill(self.actors.pop(i))
         self.last_kill = time.monotonic()
 
-    def has_started(self, i: int) -> bool:
+    def has_started(self, i: int, ledger: JobLedger) -> bool:
         """Its probe answered (perhaps not yet collected: ray.wait returns in no set order)."""
         from ray.exceptions import RayError
 
         for ref in [r for r, j in self.probes.items() if j == i]:
             del self.probes[ref]
             try:
-                self.ray.get(ref, timeout=0)
-                self.started.add(i)
+                ledger.worker_started(i, self.ray.get(ref, timeout=0))
             except RayError:  # init failed, or no answer yet: it died in its constructor
                 pass
-        return i in self.started
+        return i in ledger.started
 
-    def close(self) -> None:
+    def close(self, ledger: JobLedger) -> None:
         """Kill the actors; once their queued calls have failed (they are gone: ray.kill does not
         wait), remove the temp files of the jobs they were rendering, and again those of jobs whose
-        actor was killed mid-run: its orphaned ffmpeg, seeing its input end, may have (re)created one."""
+        actor was killed mid-run (its ffmpeg dies with it on Linux; elsewhere, seeing its input
+        end, it may have finished or even first created one)."""
         for actor in self.actors.values():
             self.ray.kill(actor)
             self.last_kill = time.monotonic()
         if self.flying:
             self.ray.wait(list(self.flying), num_returns=len(self.flying), timeout=KILL_WAIT_S)
-        if self.orphaned or self.flying:  # a starting ffmpeg opens its file by name: let it have
+        if ledger.unfinished():  # a starting ffmpeg opens its file by name: let it have
             time.sleep(max(0.0, self.last_kill + ORPHAN_GRACE_S - time.monotonic()))
-        remove_temp_files(self.config, [*(job for _, job in self.flying.values()), *self.orphaned])
+        ledger.remove_temp_files()
 
 
 def check_reachable(address: str | None) -> None:
@@ -216,10 +186,11 @@ def run_ray(config: WorkerConfig, jobs: list[Job], workers: int, on_entries: Cal
     cpus = max(1, config.threads or 1)
     if warning := unused_gpus_warning(config, gpus_per_worker, ray.cluster_resources().get("GPU", 0)):
         log.warning(warning)
+    ledger = JobLedger(config, jobs, on_entries)
     pool = RayPool(ray, config, workers, gpus_for(config, gpus_per_worker), cpus)
     try:
-        pool.run(jobs, on_entries)
+        pool.run(ledger)
     finally:
-        pool.close()
+        pool.close(ledger)
         if started_here:
             ray.shutdown()

@@ -81,6 +81,19 @@ def test_motion_seed_freeze_and_rewind_act_on_a_timed_stream(timed_onnx):
         assert np.array_equal(play(stream, 1), expected_on_screen(stream, timed_onnx, 3))
 
 
+def test_a_front_end_wakes_at_the_content_rate_at_any_time_scale(timed_onnx):
+    """A timed model's speed moves its t, not the clock: slow or frozen, frames are due every 1/fps."""
+    from ganrt.playback_ui.session import WAKES_PER_FRAME, PlaybackSession
+
+    session = PlaybackSession(open_playback(PlaybackOptions(model=timed_onnx, backend="ort-cpu", speed=0.125)))
+    try:
+        for speed in (0.125, 0.0, -8.0):
+            session.stream.set_speed(speed)
+            assert session.next_wake() == pytest.approx(1 / session.stream.contract.fps / WAKES_PER_FRAME)
+    finally:
+        session.close()
+
+
 def test_the_timed_actions_are_no_ops_on_other_models():
     with open_playback(PlaybackOptions(backend="ort-cpu", seed=2)) as stream:
         act = stream_actions(stream)

@@ -56,7 +56,9 @@ def video_plan(contract, seconds: float, fps: float | None, grid: int, scale: in
         raise UsageError(f"--seconds {seconds}: expected a positive duration")
     fps = fps or contract.fps
     plan = tiled_plan(contract.resolution, grid, fps, max(1, round(seconds * fps)), scale)
-    plan.speed = speed
+    # a timed model's speed moves its t (its frames come at the content rate, each further on; backwards
+    # too): the frames are taken one by one, as the live stream shows them
+    plan.speed = 1.0 if contract.kind == "timed" else speed
     return plan
 
 

@@ -125,6 +125,11 @@ EFFECTS = {
     # a generator that takes time (StyleGAN-V) only (tests/test_timed_stream.py plays one): refused here
     "/ganrt/time": ([100.0], "refused", None),
     "/ganrt/motion_seed": ([5], "refused", None),
+    "/ganrt/freeze": ([1], "refused", None),
+    # StyleGAN-V's actions are no-ops elsewhere, as T/G/C are without psi or classes (test_timed_play.py)
+    "/ganrt/next_motion_seed": ([], "refused", None),
+    "/ganrt/previous_motion_seed": ([], "refused", None),
+    "/ganrt/rewind": ([], "refused", None),
 }
 
 
@@ -153,7 +158,8 @@ def test_an_osc_address_has_its_visible_effect(address, sg_models, tmp_path):
         elif effect == "refused":  # logged, nothing changed, the stream plays on
             shown = len(p.shown)
             p.run_until(lambda: len(p.shown) > shown, what="frames after the refusal")
-            assert p.stream.controls.motion_seed is None and p.stream.controls.seed == SEED
+            controls = p.stream.controls
+            assert (controls.motion_seed, controls.frozen, controls.seed) == (None, False, SEED)
         elif effect == "held":  # walk 0: the latent stays where it is, the frames with it
             on_screen = len(p.shown)
             p.run_until(lambda: len(p.shown) >= on_screen + 3, what="frames after the hold")

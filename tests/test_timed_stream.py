@@ -17,7 +17,7 @@ from ganrt.playback_ui.options import PlaybackOptions
 torch = pytest.importorskip("torch", reason="writing the StyleGAN-V fixture needs torch: pip install 'ganrt[export]'")
 from stylegan_v_pickles import make_stylegan_v, write_stylegan_v_snapshot  # noqa: E402
 
-FRAMES = 4  # per call: the window (d = 16 in the fixture's config) slides every 4 calls at speed 1
+FRAMES = 4  # per call: the window (d = 4 in the fixture's config) slides every call at speed 1
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,8 @@ def frames_of(stream, count: int) -> list[tuple[int, np.ndarray]]:
 
 def test_the_stream_slides_its_window_and_every_frame_equals_the_graph_at_its_time(timed_onnx):
     with open_playback(PlaybackOptions(model=timed_onnx, backend="ort-cpu", seed=3)) as stream:
-        shown = frames_of(stream, FRAMES * 24)  # 96 frames: the window slides 6 times (d = 16)
-        assert stream.frames.inputs.rows_at >= 5
+        shown = frames_of(stream, FRAMES * 24)  # 96 frames: the window slides 24 times (d = 4)
+        assert stream.frames.inputs.rows_at >= 23
     for index, pixels in shown[::7]:
         chunk_start = index - index % FRAMES
         times = np.arange(chunk_start, chunk_start + FRAMES, dtype=np.float64)

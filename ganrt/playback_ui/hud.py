@@ -39,12 +39,12 @@ PRECISE_UNTIL = 1e5  # frames: a float32 t keeps frames within a level of float6
 
 
 def time_words(stream: PlaybackStream) -> str:
-    """A timed model's time on screen, and a warning past where float32 time stays exact to a level."""
-    frame = stream.frames.last_frame  # the frame handed out last: the one on screen, or about to be
-    start, rate = stream.frames.slot_walk[frame.slot] if frame is not None else (0.0, 1.0)
-    t = max(0.0, start + (frame.t if frame is not None else 0) * rate)
+    """A timed model's time on screen, its motion seed, and a warning past where float32 time stays
+    exact to a level."""
+    t = stream.time_on_screen()
+    moving = "frozen" if stream.controls.frozen else f"at {stream.controls.speed:g}x"
     warning = f" | past {PRECISE_UNTIL:.0e} frames: float32 time drifts (docs/stylegan.md)" if t > PRECISE_UNTIL else ""
-    return f"t {t:.0f} ({t / stream.contract.fps:.1f} s) at {stream.controls.speed:g}x{warning}"
+    return f"t {t:.0f} ({t / stream.contract.fps:.1f} s) {moving} | motion seed {stream.motion_seed}{warning}"
 
 
 def hud_summary(stream: PlaybackStream, shown: OnScreen, recording: bool) -> str:

@@ -35,7 +35,7 @@ from typing import Callable
 from ..errors import UsageError
 from ..fileio import atomic_output, read_toml
 from ..runtime.controls import CHECKS, MAX_POSITION, MAX_SEED, MAX_WALK_SPEED
-from .actions import CAPTURE_ACTIONS, STREAM_ACTIONS
+from .actions import CAPTURE_ACTIONS, STREAM_ACTIONS, TOGGLES
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,10 @@ def binding_of(path: Path, where: str, entry: dict) -> Binding:
     if action is not None and action not in (*STREAM_ACTIONS, *CAPTURE_ACTIONS):
         raise UsageError(f"{path}: [{where}] action = {str(action)[:40]}: expected one of "
                          f"{', '.join((*STREAM_ACTIONS, *CAPTURE_ACTIONS))}")
-    if control is not None and (control not in CHECKS or control == "paused"):
+    if control is not None and (control not in CHECKS or control in TOGGLES.values()):
         raise UsageError(f"{path}: [{where}] control = {str(control)[:40]}: expected one of "
-                         f"{', '.join(c for c in CHECKS if c != 'paused')} (pause is an action)")
+                         f"{', '.join(c for c in CHECKS if c not in TOGGLES.values())} (pause and freeze are "
+                         f"actions)")
     low, high = KNOB_RANGE.get(control, (0.0, 1.0))
     numbers = {k: number(path, where, k, entry[k]) for k in ("index", "low", "high", "value") if k in entry}
     if not 0 <= numbers.get("index", 0) < 8 or numbers.get("index", 0) != int(numbers.get("index", 0)):

@@ -4,9 +4,11 @@ control added there is an address here without an edit.
 
     /ganrt/<action>              every stream and capture action by name: next_seed, previous_seed,
                                  pause (toggle), faster, slower, more_truncation, less_truncation,
-                                 next_class, screenshot, record; /ganrt/next and /ganrt/previous too
+                                 next_class, next_motion_seed, previous_motion_seed, freeze (toggle),
+                                 rewind, screenshot, record; /ganrt/next and /ganrt/previous too
     /ganrt/seed i  /ganrt/speed f  /ganrt/psi f  /ganrt/class i  /ganrt/walk f
-    /ganrt/pause i               1 pauses, 0 plays
+    /ganrt/time f  /ganrt/motion_seed i
+    /ganrt/pause i               1 pauses, 0 plays (/ganrt/freeze i: 1 freezes t, 0 lets it move)
     /ganrt/direction i f         position f along latent direction i (0-7)
     /ganrt/state                 every control's value, sent to --osc-feedback as /ganrt/state/<name>
 
@@ -31,7 +33,7 @@ from typing import Callable
 
 from ..errors import UsageError
 from ..runtime.controls import CHECKS
-from .actions import CAPTURE_ACTIONS, STREAM_ACTIONS
+from .actions import CAPTURE_ACTIONS, STREAM_ACTIONS, TOGGLES
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +58,15 @@ class OscCommand:
 
 # What each control's address takes (OSC type tags); a control added to the bounds table needs a line here
 ARGS = {"seed": "i", "speed": "f", "paused": "i", "truncation": "f", "class_index": "i", "walk_speed": "f",
-        "direction": "i f", "time": "f", "motion_seed": "i"}
+        "direction": "i f", "time": "f", "motion_seed": "i", "frozen": "i"}
 
 
 def osc_addresses() -> dict[str, str]:
     """Every address under /ganrt/ -> what it takes (the documented address space)."""
-    osc_name = {control: osc for osc, control in VALUE_NAMES.items()} | {"paused": "pause"}
+    osc_name = {control: osc for osc, control in (*VALUE_NAMES.items(), *TOGGLES.items())}
     addresses = {f"{PREFIX}{a}": "" for a in (*STREAM_ACTIONS, *CAPTURE_ACTIONS, *ACTION_ALIASES)}
     addresses |= {f"{PREFIX}{osc_name.get(name, name)}": ARGS[name] for name in CHECKS}
-    addresses[f"{PREFIX}pause"] = "[i]"  # 1 pauses, 0 plays; without an argument it toggles
+    addresses |= {f"{PREFIX}{action}": "[i]" for action in TOGGLES}  # 1 on, 0 off; without an argument it toggles
     addresses[f"{PREFIX}state"] = ""
     return addresses
 
@@ -77,17 +79,17 @@ def command_of(address: str, args: list) -> OscCommand:
     name = address[len(PREFIX):]
     if name == "state" and not args:
         return OscCommand("state", name)
-    if name == "pause" and args:  # /ganrt/pause 1 pauses, 0 plays; without an argument it toggles
+    if name in TOGGLES and args:  # /ganrt/pause 1 pauses, 0 plays; without an argument it toggles
         if len(args) != 1 or args[0] not in (0, 1) or isinstance(args[0], float):
-            raise UsageError(f"OSC {address} {args[:2]}: expected 1 (pause) or 0 (play)")
-        return OscCommand("set", "paused", bool(args[0]))
+            raise UsageError(f"OSC {address} {args[:2]}: expected 1 ({name}) or 0 (off)")
+        return OscCommand("set", TOGGLES[name], bool(args[0]))
     action = ACTION_ALIASES.get(name, name)
     if action in STREAM_ACTIONS or action in CAPTURE_ACTIONS:
         if args:
             raise UsageError(f"OSC {address}: takes no argument")
         return OscCommand("action", action)
     control = VALUE_NAMES.get(name, name)
-    if control not in CHECKS or control == "paused":
+    if control not in CHECKS or control in TOGGLES.values():
         raise UsageError(f"OSC {address[:60]!r}: no such address; see the address list in docs/live.md")
     if control == "direction":
         return OscCommand("set", control, tuple(args))

@@ -209,8 +209,10 @@ class PlaybackSession:
 
     def next_wake(self) -> float:
         """Seconds the front end may sleep before the next content frame is due."""
-        controls = self.stream.controls
-        return 1.0 / (self.stream.contract.fps * abs(controls.speed) or 1.0) / WAKES_PER_FRAME
+        contract = self.stream.contract
+        # a timed model's speed moves its t, not the clock: its frames are due at the content rate at any speed
+        speed = 1.0 if contract.kind == "timed" else abs(self.stream.controls.speed)
+        return 1.0 / (contract.fps * speed or 1.0) / WAKES_PER_FRAME
 
     def measure(self, now: float | None = None) -> bool:
         """Refresh the frames-shown-per-second figure every HUD_PERIOD_S; True when it did (the

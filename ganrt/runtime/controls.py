@@ -42,6 +42,7 @@ class Controls:
     walk_speed: float = 1.0  # the latent walk's rate (clip/image models), apart from the playback speed
     positions: tuple[float, ...] = (0.0,) * MAX_DIRECTIONS  # along each latent direction
     motion_seed: int | None = None  # timed models: the motion's own seed (None: the content seed's)
+    frozen: bool = False  # timed models: t stands still (frames keep coming: seeds, psi... still change them)
 
 
 def classes_of(contract: StreamContract) -> int:
@@ -146,8 +147,16 @@ def _motion_seed(contract: StreamContract, value: object) -> int:
     return int(value)
 
 
+def _frozen(contract: StreamContract, value: object) -> bool:
+    _timed_only(contract, "frozen", value)
+    if not isinstance(value, bool):
+        raise UsageError(f"frozen {shown(value)}: expected true (t stands still) or false")
+    return value
+
+
 CHECKS = {"seed": _seed, "speed": _speed, "paused": _paused, "truncation": _truncation, "class_index": _class,
-          "walk_speed": _walk_speed, "direction": _direction, "time": _time, "motion_seed": _motion_seed}
+          "walk_speed": _walk_speed, "direction": _direction, "time": _time, "motion_seed": _motion_seed,
+          "frozen": _frozen}
 
 
 def shown(value: object) -> str:

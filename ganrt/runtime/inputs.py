@@ -223,6 +223,8 @@ class AskedInputs:
     def apply_to(self, inputs) -> None:
         self.inputs = inputs
         inputs.rate = self.rate
+        if self.motion_seed is not None and hasattr(inputs, "set_motion_seed"):  # asked before the stream started
+            inputs.set_motion_seed(self.motion_seed)
         if self.keyframes is not None:
             inputs.keyframes = self.keyframes
         if getattr(inputs, "conditions", None) is not None:

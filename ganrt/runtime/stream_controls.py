@@ -25,7 +25,7 @@ class StreamControls:
         setter = {"seed": self.set_seed, "speed": self.set_speed, "paused": self.set_paused,
                   "truncation": self.set_truncation, "class_index": self.set_class,
                   "walk_speed": self.set_walk_speed, "direction": self.set_direction, "time": self.set_time,
-                  "motion_seed": self.set_motion_seed}[name]
+                  "motion_seed": self.set_motion_seed, "frozen": self.set_frozen}[name]
         self.source = source
         try:
             setter(value)
@@ -52,7 +52,7 @@ class StreamControls:
         frame on screen is made again from where it is, at the new rate."""
         self.controls.speed = check_control(self.contract, "speed", speed)
         if self.contract.kind == "timed":
-            self.frames.asked.set_rate(self.controls.speed * self.controls.walk_speed)
+            self.frames.asked.set_rate(self.time_rate)
             self.remake("speed", self.controls.speed)
         else:
             self.changed("speed", self.controls.speed)
@@ -91,9 +91,14 @@ class StreamControls:
     def set_walk_speed(self, rate: float) -> None:
         """The latent walk's rate (0 holds the latent where it is), apart from the playback speed."""
         self.controls.walk_speed = check_control(self.contract, "walk_speed", rate)
-        timed = self.contract.kind == "timed"  # its t moves at speed x walk speed (walk 0 freezes t)
-        self.frames.asked.set_rate(self.controls.walk_speed * (self.controls.speed if timed else 1.0))
+        self.frames.asked.set_rate(self.time_rate if self.contract.kind == "timed" else self.controls.walk_speed)
         self.remake("walk_speed", self.controls.walk_speed)
+
+    @property
+    def time_rate(self) -> float:
+        """A timed model's frames of t per frame shown: speed x walk speed (walk 0 holds t), 0 while frozen."""
+        controls = self.controls
+        return 0.0 if controls.frozen else controls.speed * controls.walk_speed
 
     def set_direction(self, move) -> None:
         """(index, position): every stream's latent moved `position` along direction `index`."""
@@ -116,6 +121,28 @@ class StreamControls:
         self.controls.motion_seed = check_control(self.contract, "motion_seed", motion_seed)
         self.frames.asked.set_motion_seed(self.controls.motion_seed)
         self.remake("motion_seed", self.controls.motion_seed)
+
+    @property
+    def motion_seed(self) -> int:
+        """The motion seed playing (asked for, or the content seed's own): what next/previous step from."""
+        asked = self.controls.motion_seed
+        return self.controls.seed if asked is None else asked
+
+    def set_frozen(self, frozen: bool) -> None:
+        """A timed model: t stands still (True) where the frame on screen is, or moves on from there.
+        Frames keep coming, so a new motion seed, psi, class, direction or content seed shows at that t
+        (a content seed keeps a frozen t: ganrt.runtime.timed_inputs)."""
+        self.controls.frozen = check_control(self.contract, "frozen", frozen)
+        self.frames.asked.set_rate(self.time_rate)
+        self.remake("frozen", self.controls.frozen)
+
+    def time_on_screen(self) -> float:
+        """A timed model's t (frames) of the frame handed out last: on screen, or about to be."""
+        frame = self.frames.last_frame
+        if frame is None:
+            return 0.0
+        start, rate = self.frames.slot_walk[frame.slot]
+        return max(0.0, float(start + frame.t * rate))
 
     @property
     def latent_dim(self) -> int:

@@ -32,14 +32,17 @@ class TimedInputs:
         self.base = np.empty_like(self.z)  # (B, Dz): the seed's z, before the latent offset
         self.offset = LatentOffset(self.z.shape[1])
         self.rate, self.motion_seed = 1.0, None  # None: the content seed's own motion
+        self.seed, self.position = seed, 0.0
         self.reset(seed)
 
     def reset(self, seed: int, position: float = 0.0) -> tuple[str, ...]:
-        """Start over from content seed `seed` at time `position` (frames)."""
+        """Start over from content seed `seed` at time `position` (frames). While t stands still
+        (frozen, or speed or walk 0) a new content seed keeps it: the new face at the same moment."""
+        if not (self.rate == 0.0 and seed != self.seed):
+            self.position = min(MAX_TIME, max(0.0, float(position)))  # a remake going backwards may ask below 0
         self.seed = seed
         for i in range(self.z.shape[0]):
             np.random.default_rng(seed + i).standard_normal(out=self.base[i], dtype=np.float32)
-        self.position = min(MAX_TIME, max(0.0, float(position)))  # a remake going backwards may ask below 0
         self.rows_at = -1  # the window's anchor as drawn (-1: draw it)
         self.conditions.changed = True
         return ("z", "motion_z", "anchor", "t", *self.conditions.write())

@@ -125,6 +125,7 @@ class Hub:
     def refresh_state(self) -> None:
         """The HUD lines and control values every page shows, rebuilt twice a second and on changes."""
         stream, controls = self.stream, self.stream.controls
+        timed = stream.contract.kind == "timed"
         with self.state_lock:  # built and numbered in one go: a newer state is never overwritten by an older one
             viewers = len(self.viewers)
             delivery = f"{self.pump.encoder.format} to {viewers} viewer{'s' * (viewers != 1)}"
@@ -133,7 +134,10 @@ class Hub:
                           "recording": self.captures.recording, "error": self.pump.error,
                           # StyleGAN: what the page's slider and class selector show (null: not this model's)
                           "truncation": controls.truncation if stream.takes_truncation else None,
-                          "class_index": controls.class_index if stream.classes else None}
+                          "class_index": controls.class_index if stream.classes else None,
+                          # StyleGAN-V: the motion seed playing and whether t is frozen (null: not this model's)
+                          "motion_seed": stream.motion_seed if timed else None,
+                          "frozen": controls.frozen if timed else None}
             self.state_version += 1
         self.viewers.notify()
 
@@ -147,7 +151,8 @@ class Hub:
         return text_message("hello", version=VERSION, header_bytes=HEADER.size, mime=MIME[self.pump.encoder.format],
                             width=width, height=height, streams=self.stream.batch, keys=KEY_ACTIONS,
                             actions=list(PAGE_ACTIONS), server_ms=time.time() * 1e3,
-                            truncation=self.stream.takes_truncation, classes=self.stream.classes)
+                            truncation=self.stream.takes_truncation, classes=self.stream.classes,
+                            timed=self.stream.contract.kind == "timed")
 
     # --- what viewers ask -------------------------------------------------------------------
     def act(self, action: str) -> dict | None:

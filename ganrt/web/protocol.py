@@ -12,14 +12,17 @@ capture (a file to download), error.
 
 Page -> server, text, at most MAX_MESSAGE_BYTES: one JSON object of
     {"ack": SEQ}                       a frame was drawn (flow control)
-    {"action": NAME}                   pause, next_seed, previous_seed, faster, slower, screenshot, record
+    {"action": NAME}                   pause, next_seed, previous_seed, faster, slower, screenshot,
+                                       record, ... (PAGE_ACTIONS: every stream and capture action)
     {"set": NAME, "value": V}          seed, speed or paused, checked against their ranges; on
                                        StyleGAN models truncation (psi, a finite number in [0, 1]:
                                        refused outside, not clamped) and class_index (an integer in
-                                       [0, classes)), refused on a model without them: the one
-                                       bounds table (ganrt.runtime.controls), as for the CLI
-The hello says which of the last two the model has (truncation: true/false, classes: its c_dim, 0
-when unconditional); every state carries their current values (null where the model has none).
+                                       [0, classes)); on StyleGAN-V time, motion_seed and frozen;
+                                       refused on a model without them: the one bounds table
+                                       (ganrt.runtime.controls), as for the CLI
+The hello says which of these the model has (truncation: true/false, classes: its c_dim, 0 when
+unconditional, timed: true for a generator that takes time); every state carries their current
+values (truncation, class_index, motion_seed, frozen; null where the model has none).
 Anything else is answered with an error message; the connection stays open.
 """
 

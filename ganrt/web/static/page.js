@@ -14,6 +14,7 @@ const seedInput = document.getElementById("seed");
 const truncationInput = document.getElementById("truncation");  // StyleGAN's psi slider
 const truncationValue = document.getElementById("truncation-value");
 const classInput = document.getElementById("class-index");  // class-conditional models
+const timeInput = document.getElementById("time");  // StyleGAN-V: jump to a frame time
 const SEND_EVERY_MS = 100;  // a dragged slider sends at most 10 values a second (the server takes 20 messages)
 let truncationSentAt = 0, truncationTimer = null, truncationTouchedAt = -Infinity, classEditing = false;
 let ws = null, hello = null, state = null, clockOffset = 0, smooth = false, stopped = false;
@@ -44,6 +45,7 @@ function onText(message) {
     // the slider and the class selector only where the model has psi / classes
     document.getElementById("truncation-control").hidden = !message.truncation;
     document.getElementById("class-control").hidden = !message.classes;
+    document.getElementById("timed-control").hidden = !message.timed;  // motion seed, freeze, jump in time
     classInput.max = Math.max(0, message.classes - 1);
   } else if (message.type === "state") {
     state = message;
@@ -129,7 +131,7 @@ document.addEventListener("keydown", (event) => {
   const action = hello.keys[keyLabel(event)];
   if (action) {
     event.preventDefault();
-    if (action.endsWith("_seed")) page.keyAt = now();
+    if (action === "next_seed" || action === "previous_seed") page.keyAt = now();
     act(action);
   }
 });
@@ -154,6 +156,11 @@ truncationInput.addEventListener("input", () => {
   const wait = truncationSentAt + SEND_EVERY_MS - now();
   if (wait <= 0) sendTruncation();
   else if (!truncationTimer) truncationTimer = setTimeout(sendTruncation, wait);
+});
+timeInput.addEventListener("change", () => {  // Enter or leaving the field: the server checks the range
+  const t = Number(timeInput.value);
+  if (timeInput.value !== "" && Number.isFinite(t)) send({ set: "time", value: t });
+  timeInput.value = "";
 });
 classInput.addEventListener("input", () => { classEditing = true; });
 classInput.addEventListener("blur", () => { classEditing = false; });
@@ -187,6 +194,10 @@ function showState() {
     truncationValue.textContent = state.truncation.toFixed(2);
   }
   if (state.class_index !== null && !classEditing) classInput.value = state.class_index;
+  if (state.motion_seed !== null) {
+    document.getElementById("motion-seed").textContent = state.motion_seed;
+    document.getElementById("freeze").classList.toggle("on", state.frozen);
+  }
 }
 
 // What this page measures, over the last second: frames drawn per second and produced -> drawn latency.

@@ -63,6 +63,9 @@ def add_playback_args(p: argparse.ArgumentParser, seed: bool = True, video: bool
                    help="auto | tensorrt | ort-cuda | openvino | ort-cpu | torch | torch-cuda (default: auto)")
     if seed:
         p.add_argument("--seed", type=COUNT, default=0)
+        p.add_argument("--motion-seed", type=COUNT, metavar="M",
+                       help="StyleGAN-V models: the motion's own seed, to keep a motion while the face (--seed) "
+                            "changes (default: the content seed's)")
     p.add_argument("--grid", type=integer(1, 64), default=1, help="B streams side by side (seeds S..S+B-1)")
     p.add_argument("--truncation", type=number(0.0, inclusive=True), metavar="PSI",
                    help="StyleGAN models: truncation psi from 0 to 1 (default 1.0: none)")

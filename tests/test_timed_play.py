@@ -309,6 +309,32 @@ def test_render_gives_the_live_streams_frames(timed_onnx, tmp_path, speed):
     np.testing.assert_array_equal(written, stream_frames(timed_onnx, 3, 30, speed))
 
 
+def test_render_keeps_a_motion_asked_for_while_the_face_changes(timed_onnx, tmp_path):
+    """--motion-seed M: the motion of M (the stream's set_motion_seed), the face of --seed."""
+    out = tmp_path / "frames"
+    assert main(["render", timed_onnx, "--backend", "ort-cpu", "--seed", "3", "--motion-seed", "8", "--seconds",
+                 "0.5", "--scale", "1", "-o", f"{out}/"]) == 0
+    written = np.stack([iio.imread(p) for p in sorted(out.glob("*.png"))])
+    with open_playback(PlaybackOptions(timed_onnx, backend="ort-cpu", seed=3)) as stream:
+        stream.set_motion_seed(8)
+        expected = np.stack([pixels[..., :3] for _, pixels in frames_of(stream, len(written))])
+    np.testing.assert_array_equal(written, expected)
+    assert np.abs(written.astype(int) - stream_frames(timed_onnx, 3, len(written))).mean() > 1  # not its own motion
+
+
+@pytest.mark.parametrize("model, flags, says", [
+    ("demo", ["--motion-seed", "2"], "motion seed 2: only generators that take time (StyleGAN-V) have it"),
+    ("timed", ["--keyframes", "1,2"], "--keyframes/--loop: a generator that takes time (StyleGAN-V) plays its own"),
+])
+def test_motion_seed_and_keyframes_where_they_do_not_apply_are_one_line(timed_onnx, tmp_path, capsys, model, flags,
+                                                                     says):
+    args = [timed_onnx] if model == "timed" else []
+    assert main(["render", *args, "--backend", "ort-cpu", "--seconds", "0.2", *flags,
+                 "-o", str(tmp_path / "x.gif")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and "\n" not in err and not (tmp_path / "x.gif").exists()
+
+
 def test_render_many_gives_the_files_render_gives(timed_onnx, tmp_path):
     """Each seed's GIF is `render --seed S`'s (the same motion seed default: S's own), frame for frame;
     a GIF's 256-colour quantization aside, the live stream's frames."""

@@ -27,6 +27,7 @@ class PlaybackOptions:
     threads: int = 0  # CPU threads of the backend (0: its default, every core)
     grid: int = 1  # B streams side by side (seeds S..S+B-1)
     seed: int = 0
+    motion_seed: int | None = None  # timed models (StyleGAN-V): the motion's own seed (None: the content seed's)
     truncation: float | None = None  # StyleGAN psi (None: 1.0, no truncation)
     class_index: int | None = None  # class-conditional models: the label played (None: 0)
     speed: float = 1.0  # content time x speed
@@ -69,10 +70,14 @@ class PlaybackOptions:
         if (self.keyframes or self.loop) and contract.kind == "step":
             raise UsageError("--keyframes/--loop: a recurrent (step) model cannot loop exactly (its state never "
                              "comes back to where it started); loop a clip or image model (a StyleGAN)")
+        if (self.keyframes or self.loop) and contract.kind == "timed":
+            raise UsageError("--keyframes/--loop: a generator that takes time (StyleGAN-V) plays its own motion "
+                             "along t; leave them out, and steer it with --seed, --motion-seed and --speed")
+
     def control_values(self) -> dict[str, object]:
-        """The controls this asks for (seed and speed always; truncation and class when given)."""
+        """The controls this asks for (seed and speed always; truncation, class and motion seed when given)."""
         asked = {"seed": self.seed, "speed": self.speed, "truncation": self.truncation,
-                 "class_index": self.class_index}
+                 "class_index": self.class_index, "motion_seed": self.motion_seed}
         return {k: v for k, v in asked.items() if v is not None}
 
     @classmethod

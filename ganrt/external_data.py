@@ -16,6 +16,7 @@ from pathlib import Path, PurePath
 from typing import Any, Iterator
 
 from .errors import ContractError
+from .fields import elided
 
 EXTERNAL = 1  # onnx.TensorProto.EXTERNAL
 PACKED_4BIT = {21, 22, 23}  # INT4, UINT4, FLOAT4E2M1: two elements per byte
@@ -51,7 +52,7 @@ def check_external_data(model: Any, onnx_path: str | Path) -> None:
 
 def check_tensor(tensor: Any, folder: Path, onnx_path: str | Path) -> None:
     info = {entry.key: entry.value for entry in tensor.external_data}
-    where = f"{onnx_path}: tensor '{tensor.name[:80]}' keeps its data in {info.get('location', '')[:80]!r}"
+    where = f"{onnx_path}: tensor '{tensor.name[:80]}' keeps its data in {elided(info.get('location', ''))!r}"
     data_file = _data_file(info.get("location", ""), folder, where)
     size = data_file.stat().st_size
     offset = _number(info.get("offset", "0"), where, "offset")

@@ -105,6 +105,14 @@ def shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def elided(text: str, limit: int = 120) -> str:
+    """A long text as its head and its tail (a path keeps its file name), at most `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) // 3
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head):]}"
+
+
 def json_depth_and_size(value: Any) -> tuple[int, int]:
     """(nesting depth, number of values) of parsed JSON, walked without recursion."""
     depth, count, pending = 0, 0, [(value, 1)]

@@ -21,6 +21,7 @@ from ganrt.playback_ui.session import PlaybackSession
 RATE, SECONDS = 22050, 4.0
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone, after the parallel part
 def test_a_wav_through_the_live_path_moves_the_stream(sg_models, tmp_path):
     samples, hits = drum_track(SECONDS, RATE, seed=5)
     session = PlaybackSession(open_playback(PlaybackOptions(model=sg_models["psi"], backend="ort-cpu")),

@@ -177,6 +177,7 @@ def live(pid: int) -> bool:
         return False
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone, after the parallel part
 def test_local_workers_exit_when_the_coordinator_is_killed(tmp_path):
     """kill -9 of the coordinator (OOM killer, Slurm): its workers do not render on, nor wait forever."""
     proc = checks.start_and_wait_for_lines(tmp_path, "0-19", "3", LOCAL)

@@ -195,6 +195,7 @@ def test_an_osc_address_has_its_visible_effect(address, sg_models, tmp_path):
         feedback.close()
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone, after the parallel part
 def test_hostile_packets_are_refused_without_harm(player):
     raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     target = ("127.0.0.1", player.port)

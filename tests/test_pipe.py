@@ -59,6 +59,7 @@ def test_the_pipe_feeds_a_real_ffmpeg(tmp_path):
         position += 1
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone, after the parallel part
 def test_a_slow_reader_drops_frames_never_stalls(sg_models, tmp_path):
     session = PlaybackSession(open_playback(PlaybackOptions(model=sg_models["psi"], backend="ort-cpu", speed=8.0)),
                               tmp_path).start()

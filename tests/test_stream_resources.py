@@ -57,6 +57,7 @@ SLOW_UPLOAD_S = 0.6
 MIN_POLLS = 5  # of the ~60 a 0.6 s upload leaves room for, on a loaded 2-core machine
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone, after the parallel part
 def test_poll_is_not_stalled_by_a_seed_change_upload(backend):
     with FrameStream(backend, seed=0, own_backend=False) as s:
         s.take()

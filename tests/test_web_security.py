@@ -184,6 +184,7 @@ def test_tls_serves_https_with_a_secure_cookie(tmp_path):
     assert b"<canvas" in body and "Secure" in cookie and "HttpOnly" in cookie
 
 
+@pytest.mark.serial  # timing-sensitive: runs alone, after the parallel part
 def test_cli_prints_the_url_and_stops_on_ctrl_c_with_a_stalled_client(tmp_path):
     why = web_missing()
     if why:

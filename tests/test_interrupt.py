@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.serial  # each asserts how soon after a stop the process exits: run alone
+
 EXIT_WITHIN_S = 2.0
 PIPE = "pipe"  # the reader hangs up, as `head` does once it has its lines
 EXIT_CODE = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129, PIPE: 128 + signal.SIGPIPE}

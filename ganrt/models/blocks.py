@@ -1,8 +1,9 @@
 """Building blocks shared by the reference generators.
 
 Every op here exports to plain ONNX that TensorRT handles well: Gemm, ConvTranspose
-k4/s2/p1, BatchNorm (folded into the convolution at export), ReLU, sigmoid, tanh.
-No InstanceNorm/LayerNorm, no fused recurrent kernels, no data-dependent control flow.
+k4/s2/p1, BatchNorm (folded into the convolution at export), ReLU, sigmoid, tanh, and the
+motion's recurrence over T as ONNX's one GRU op. No InstanceNorm/LayerNorm, no data-dependent
+control flow.
 """
 
 from __future__ import annotations
@@ -103,10 +104,13 @@ class PaletteHead(nn.Module):
 
 
 class MotionGRUCell(nn.Module):
-    """A GRU cell written out as Linear + sigmoid/tanh.
+    """A GRU cell: Linear + sigmoid/tanh, with torch's GRU equations and gate order (r, z, n; the
+    candidate's hidden bias inside the reset product), so its weights are a one-layer nn.GRU's.
 
-    nn.GRUCell dispatches to fused kernels that exporters reject or mis-translate;
-    this form exports as Gemm + elementwise ops that every backend fuses.
+    `forward` is one step, written out; `sequence` runs T steps as torch's own GRU on these weights,
+    which the dynamo exporter writes as ONNX's GRU op (linear_before_reset=1): one node whose T is
+    dynamic, that ONNX Runtime, OpenVINO and TensorRT's parser all take (tests/test_dynamic_frames.py
+    holds it to the step-by-step cell). The exporter is on the CPU: cuDNN's fused kernels never meet it.
     """
 
     def __init__(self, input_dim: int, hidden_dim: int):
@@ -121,3 +125,10 @@ class MotionGRUCell(nn.Module):
         update = torch.sigmoid(xz + hz)
         candidate = torch.tanh(xn + reset * hn)
         return (1 - update) * candidate + update * h  # (B, H), stays in (-1, 1)
+
+    def sequence(self, x: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, Din), h (B, H) -> every step's state (B, T, H) and the last (B, H)."""
+        weights = [self.gates_x.weight, self.gates_h.weight, self.gates_x.bias, self.gates_h.bias]
+        # torch.gru(input, hx (layers, B, H), params, has_biases, layers, dropout, train, bidirectional, batch_first)
+        states, last = torch.gru(x, h.unsqueeze(0), weights, True, 1, 0.0, self.training, False, True)
+        return states, last[0]

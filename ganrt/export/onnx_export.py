@@ -93,20 +93,34 @@ def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
     return resolve_frames(info, opts.frames)
 
 
+def traced_batch_dynamic(opts: ExportOptions) -> bool:
+    """Whether the batch is traced dynamic: where the contract's is, and with a dynamic T always. torch.export
+    keeps torch.gru's T symbolic only beside a symbolic batch (with a static one it unrolls the recurrence
+    and fixes T), so a fixed batch with a dynamic T is traced dynamic and pinned afterwards (pin_batch)."""
+    return opts.dynamic_batch or bool(opts.dynamic_frames)
+
+
 def dynamic_dims(contract: StreamContract, opts: ExportOptions) -> tuple | None:
     """torch.onnx.export's dynamic_shapes: the batch (axis 0 of every input) and T (axis 1 of a step
-    graph's noise) where they stay dynamic, named as the contract names them."""
-    if not (opts.dynamic_batch or opts.dynamic_frames):
+    graph's noise) where they are traced dynamic, named as the contract names them."""
+    if not traced_batch_dynamic(opts):
         return None
-    batch = {0: DYNAMIC_BATCH} if opts.dynamic_batch else {}
-    per_input = [{**batch, 1: DYNAMIC_FRAMES} if opts.dynamic_frames and name == "noise" else batch or None
+    per_input = [{0: DYNAMIC_BATCH, 1: DYNAMIC_FRAMES} if opts.dynamic_frames and name == "noise" else {0: DYNAMIC_BATCH}
                  for name in contract.input_names]
     return (tuple(per_input),)  # ExportGraph.forward(*inputs) takes every input as one varargs parameter
 
 
+def pin_batch(model: onnx.ModelProto, batch: int) -> None:
+    """The graph's inputs and outputs take exactly `batch` (a batch traced dynamic for a fixed-batch contract)."""
+    for value in list(model.graph.input) + list(model.graph.output):
+        dim = value.type.tensor_type.shape.dim[0]
+        if dim.dim_param == DYNAMIC_BATCH:
+            dim.dim_value = batch  # replaces the name (one field of a oneof)
+
+
 def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOptions) -> onnx.ModelProto:
     """torch.onnx.export (dynamo); a batch (and T) of at least 2 as example so a dynamic one stays dynamic."""
-    example_batch = 2 if opts.dynamic_batch else opts.batch
+    example_batch = 2 if traced_batch_dynamic(opts) else opts.batch
     example_frames = max(contract.frames, 2) if opts.dynamic_frames else contract.frames
     example = next(seeded_batches(contract, 1, example_batch, frames=example_frames))
     args = tuple(torch.from_numpy(example[name]) for name in contract.input_names)
@@ -128,6 +142,8 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
                           f"{' '.join(str(exc).split())[:300]}{hint}") from exc
     model = program.model_proto
     name_inputs(model, contract.input_names)
+    if not opts.dynamic_batch and traced_batch_dynamic(opts):
+        pin_batch(model, opts.batch)
     return model
 
 

@@ -29,7 +29,8 @@ GPU_HERE, NO_GPU_WHY = device_available()
 
 @pytest.fixture(scope="module")
 def exported(tiny_checkpoints, tmp_path_factory):
-    """{(model, precision, dynamic): ONNX path}, exported once per module (checks on)."""
+    """{(model, precision, dynamic): ONNX path}, exported once per module (checks on). dynamic: batch and
+    (a step model's) T dynamic; else batch 2 and T fixed, the shapes TensorRT's parse is checked against."""
     folder = tmp_path_factory.mktemp("engine-onnx")
     cache = {}
 
@@ -37,7 +38,8 @@ def exported(tiny_checkpoints, tmp_path_factory):
         key = (model, precision, dynamic)
         if key not in cache:
             out = folder / f"{model}-{precision}-{'dyn' if dynamic else 'b2'}.onnx"
-            opts = ExportOptions(precision=precision, dynamic_batch=dynamic, batch=2)
+            opts = ExportOptions(precision=precision, dynamic_batch=dynamic, batch=2,
+                                 dynamic_frames=None if dynamic else False)
             cache[key] = export_checkpoint(tiny_checkpoints[model], out, opts).path
         return cache[key]
 
@@ -58,6 +60,7 @@ def test_every_reference_model_builds(exported, tmp_path, model, precision, dyna
     assert sidecar.onnx_sha256 == file_sha256(onnx_path)
     assert sidecar.contract == read_contract(str(onnx_path))
     assert sidecar.batches == ([1, 2, 4] if dynamic else [2, 2, 2])
+    assert sidecar.contract.dynamic_frames == (dynamic and model == "mocogan")  # a T profile 1..8 built
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.engine", "m.engine.json"]  # no temp file left
 
 

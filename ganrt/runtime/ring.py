@@ -63,6 +63,10 @@ class RingConsumer:
         ring = self.ring
         return self.slot_first[chunk % self.slots] if chunk < ring.produced else ring.made
 
+    def chunk_end(self, chunk: int) -> int:
+        """Ring position just after `chunk`'s last frame (a chunk in the ring; 0 for chunk -1, none yet)."""
+        return self.chunk_start(chunk) + self.slot_count[chunk % self.slots] if chunk >= 0 else 0
+
     def take(self, timeout: float | None = 10.0) -> Frame:
         """The next frame in order (render, tests). Blocks until it is produced."""
         ring = self.ring

@@ -145,8 +145,7 @@ class FrameStream(RingConsumer):
         """
         ring = self.ring
         ring.base = ring.produced = ring.held + 1
-        ring.made = ring.base_position = self.chunk_start(ring.held) + self.slot_count[ring.held % self.slots] \
-            if ring.held >= 0 else 0
+        ring.made = ring.base_position = self.chunk_end(ring.held)
         self.restart, ring.pending = ring.pending, None
         self.seed, ring.index_base = self.restart.seed, self.restart.first_index
         self.clock.jump(ring.base_position)

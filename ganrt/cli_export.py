@@ -23,7 +23,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise GanrtError(f"export needs PyTorch and onnxscript ({exc}); pip install 'ganrt[export]'") from None
     opts = ExportOptions(frames=args.frames, batch=args.batch, dynamic_batch=args.dynamic_batch,
-                         output=args.output, precision=args.precision, opset=args.opset,
+                         dynamic_frames=args.dynamic_frames, output=args.output, precision=args.precision, opset=args.opset,
                          check=not args.no_check, force=args.force)
     if args.factory:
         if not (args.kind and args.dims and args.resolution):
@@ -55,7 +55,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if report.fp16_psnr_db is not None:
         checks.append(f"FP16 PSNR {report.fp16_psnr_db:.1f} dB against FP32")
     layout = "" if report.layout == "btchw" else ", frames (B, 3, T, H, W) from the model, reordered in the graph"
-    print(f"wrote {report.path} ({report.size_bytes / 1e6:.2f} MB, {c.kind}, T={c.frames}, {c.precision}, "
+    frames = f"T=1-{c.frames} (dynamic)" if c.dynamic_frames else f"T={c.frames}"
+    print(f"wrote {report.path} ({report.size_bytes / 1e6:.2f} MB, {c.kind}, {frames}, {c.precision}, "
           f"{c.output}{layout}) in {report.seconds:.1f} s" + (f"; {'; '.join(checks)}" if checks else "; checks skipped"))
     return 0
 
@@ -69,6 +70,12 @@ def add_export(sub) -> None:
     batch = p.add_mutually_exclusive_group()
     batch.add_argument("--batch", type=integer(1, 1024), default=1, help="fixed batch size B")
     batch.add_argument("--dynamic-batch", action="store_true", help="batch dimension left dynamic")
+    frames = p.add_mutually_exclusive_group()
+    frames.add_argument("--dynamic-frames", dest="dynamic_frames", action="store_true", default=None,
+                        help="step models: T left dynamic, 1 to --frames per call (the default for ganrt's own "
+                             "step models; live play then makes 1 frame per call)")
+    frames.add_argument("--fixed-frames", dest="dynamic_frames", action="store_false",
+                        help="T fixed at --frames in the graph (the default for your own --factory generator)")
     p.add_argument("--precision", choices=["fp32", "fp16"], default="fp32")
     p.add_argument("--output", choices=["rgba8", "float"], default="rgba8",
                    help="rgba8: display-ready uint8 frames; float: [-1,1] NCHW for checks")

@@ -21,8 +21,12 @@ from .fields import Field, check_fields, field_problem, load_json_object, shown
 
 OUTPUTS = ("rgba8", "float")
 METADATA_KEY = "ganrt.contract"
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2  # the newest this ganrt reads; 2: a dynamic T (`dynamic_frames`), unknown to version 1
+FIXED_FRAMES_VERSION = 1  # what a contract with a fixed T is written as: every ganrt since the first reads it
 DYNAMIC_BATCH = "batch"  # the name of a dynamic batch dimension, in `batch` and in shapes
+# The name of a dynamic T in shapes (a step graph's noise and frames): `frames` is then the export's T, the
+# frames per call a stream makes by default, and any T from 1 up to it may be run (an engine's profile ends there).
+DYNAMIC_FRAMES = "frames"
 
 # Each kind's graph tensors in graph order, (name, dtype, shape): shape entries name the contract's
 # fields, "B" the batch, "T" frames per call, any other name a `dims` entry. The frames output comes
@@ -78,7 +82,7 @@ def _dims_problem(dims: dict) -> str:
     return f"expected sizes from 0 to {MAX_DIM} by short names ({shown(bad[0])} is not)" if bad else ""
 
 
-SHAPE_ENTRY = Field((int, str), low=1, high=MAX_DIM, choices=(DYNAMIC_BATCH,))
+SHAPE_ENTRY = Field((int, str), low=1, high=MAX_DIM, choices=(DYNAMIC_BATCH, DYNAMIC_FRAMES))
 TENSOR_FIELDS = {"name": Field((str,), max_len=64, pattern=NAME), "dtype": Field((str,), choices=DTYPES),
                  "shape": Field((list,), max_len=8, item=SHAPE_ENTRY)}
 CONTRACT_FIELDS = {
@@ -96,6 +100,7 @@ CONTRACT_FIELDS = {
     "dims": Field((dict,), optional=True, check=_dims_problem),
     "source_sha256": Field((str,), optional=True, max_len=64, pattern=r"([0-9a-f]{64})?"),
     "version": Field((int,), optional=True, low=1, high=CONTRACT_VERSION),
+    "dynamic_frames": Field((bool,), optional=True),
 }
 CONTRACT_HINT = "re-export the model with `ganrt export`"
 
@@ -140,10 +145,14 @@ class StreamContract:
     outputs: list[TensorSpec]
     dims: dict[str, int] = field(default_factory=dict)  # content/state/noise/z sizes
     source_sha256: str = ""
-    version: int = CONTRACT_VERSION
+    version: int = FIXED_FRAMES_VERSION
+    dynamic_frames: bool = False  # step: any T from 1 to `frames` per call (shapes name it DYNAMIC_FRAMES)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        fields = asdict(self)
+        if not self.dynamic_frames:  # as version 1 wrote it: a ganrt that predates dynamic T reads it
+            del fields["dynamic_frames"]
+        return json.dumps(fields, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, where: str = "model") -> "StreamContract":
@@ -181,6 +190,13 @@ class StreamContract:
     def dynamic_batch(self) -> bool:
         return isinstance(self.batch, str)
 
+    def check_frames(self, frames: int, where: str = "model") -> int:
+        """`frames` per call, as this graph takes them: its own T, or with a dynamic T any from 1 to it."""
+        if frames == self.frames or (self.dynamic_frames and 1 <= frames <= self.frames):
+            return frames
+        allowed = f"1 to {self.frames}" if self.dynamic_frames else f"exactly {self.frames} (its T is fixed)"
+        raise UsageError(f"{where}: runs {allowed} frames per call, not {frames}")
+
     def frame_shape(self) -> tuple[int, ...]:
         """Shape of one frame as the graph emits it (without B and T)."""
         r = self.resolution
@@ -195,8 +211,11 @@ def check_consistent(contract: StreamContract, where: str, hint: str = CONTRACT_
     if lacking:
         raise ContractError(f"{where}: the contract's dims lack {', '.join(lacking)}, which a {contract.kind} "
                             f"graph takes; {hint}")
+    if contract.dynamic_frames and (contract.kind != "step" or contract.version < 2):
+        raise ContractError(f"{where}: the contract's dynamic_frames needs a step graph and contract version 2 "
+                            f"(it has a {contract.kind} graph, version {contract.version}); {hint}")
     inputs, outputs = tensor_specs(contract.kind, contract.batch, contract.frames, contract.dims,
-                                   contract.resolution, contract.output)
+                                   contract.resolution, contract.output, contract.dynamic_frames)
     for role, stated, derived in (("inputs", contract.inputs, inputs), ("outputs", contract.outputs, outputs)):
         if stated != derived:
             raise ContractError(f"{where}: the contract's {role} {_specs_text(stated)} are not those of a "
@@ -209,7 +228,7 @@ def check_tensor_bytes(contract: StreamContract, where: str, hint: str) -> None:
     """No tensor larger than MAX_TENSOR_BYTES per call: resolution^2 x frames x batch, bounded."""
     batch = 1 if contract.dynamic_batch else contract.batch
     for spec in contract.inputs + contract.outputs:
-        nbytes = math.prod(concrete_shape(spec, batch)) * ITEMSIZE[spec.dtype]
+        nbytes = math.prod(concrete_shape(spec, batch, contract.frames)) * ITEMSIZE[spec.dtype]
         if nbytes > MAX_TENSOR_BYTES:
             raise ContractError(f"{where}: the contract's tensor '{spec.name}' {spec.shape} holds {nbytes} bytes "
                                 f"per call at batch {batch} (at most {MAX_TENSOR_BYTES}); {hint}")
@@ -220,9 +239,13 @@ def _specs_text(specs: list[TensorSpec]) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def concrete_shape(spec: TensorSpec, batch: int) -> tuple[int, ...]:
-    """The spec's shape with a dynamic batch dimension filled in."""
-    return tuple(batch if isinstance(d, str) else int(d) for d in spec.shape)
+def concrete_shape(spec: TensorSpec, batch: int, frames: int | None = None) -> tuple[int, ...]:
+    """The spec's shape with its dynamic dimensions filled in: the batch, and T (a dynamic T needs `frames`)."""
+    sizes = {DYNAMIC_BATCH: batch, DYNAMIC_FRAMES: frames}
+    shape = tuple(sizes[d] if isinstance(d, str) else int(d) for d in spec.shape)
+    if None in shape:
+        raise UsageError(f"tensor '{spec.name}' {spec.shape}: its T is dynamic; say how many frames per call")
+    return shape
 
 
 def resolve_batch(contract: StreamContract, batch: int | None, where: str = "model") -> int:
@@ -235,12 +258,12 @@ def resolve_batch(contract: StreamContract, batch: int | None, where: str = "mod
     return batch or 1
 
 
-def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int],
-                 resolution: int, output: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
+def tensor_specs(kind: str, batch: int | str, frames: int, dims: dict[str, int], resolution: int, output: str,
+                 dynamic_frames: bool = False) -> tuple[list[TensorSpec], list[TensorSpec]]:
     """Input and output specs of a graph of this kind, in graph order (KIND_TENSORS)."""
     if kind not in KINDS:
         raise ContractError(f"unknown stream kind '{kind}', expected one of {KINDS}")
-    sizes = {**dims, "B": batch, "T": frames, "R": resolution}
+    sizes = {**dims, "B": batch, "T": DYNAMIC_FRAMES if dynamic_frames else frames, "R": resolution}
     own_inputs, own_outputs = KIND_TENSORS[kind]
     extra = [t for t in OPTIONAL_INPUTS.get(kind, []) if dims.get(t[0])]
     frame_dtype, frame_shape = FRAME_OUTPUTS[output]
@@ -292,7 +315,8 @@ def contract_of(model, where: str) -> StreamContract:
     for value, spec in zip(list(model.graph.input) + list(model.graph.output), contract.inputs + contract.outputs):
         dtype, shape = graph_tensor(value)
         if dtype != spec.dtype or len(shape) != len(spec.shape) or any(
-                isinstance(want, int) and got != want for got, want in zip(shape, spec.shape)):
+                got != want if isinstance(want, int) else want == DYNAMIC_FRAMES and isinstance(got, int) and got > 0
+                for got, want in zip(shape, spec.shape)):
             raise ContractError(f"{where}: tensor '{spec.name}' is {dtype}{shape} in the graph but "
                                 f"{spec.dtype}{spec.shape} in its contract; re-export the model")
     return contract

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract import StreamContract, tensor_specs
+from .contract import CONTRACT_VERSION, FIXED_FRAMES_VERSION, StreamContract, tensor_specs
 from .errors import UsageError
 
 
@@ -27,13 +27,14 @@ class GeneratorInfo:
     fixed_frames: int | None = None  # T the architecture always makes (clip/image kinds)
     config: dict[str, Any] = field(default_factory=dict)
     fp32_vectors: bool = False  # FP16 export: keep every node below rank 4 in FP32 (StyleGAN's styles)
+    dynamic_frames: bool = False  # a step generator that exports with T dynamic (its recurrence is one op)
 
 
 def info_of(model) -> GeneratorInfo:
     """GeneratorInfo of a registered reference model (a models.VideoGenerator)."""
     return GeneratorInfo(kind=model.kind, dims=model.dims(), resolution=model.resolution, name=model.name,
                          fps=float(model.config.fps), fixed_frames=model.fixed_frames(),
-                         config=model.config_dict())
+                         config=model.config_dict(), dynamic_frames=model.dynamic_frames)
 
 
 def resolve_frames(info: GeneratorInfo, frames: int | None) -> int:
@@ -49,10 +50,12 @@ def resolve_frames(info: GeneratorInfo, frames: int | None) -> int:
 
 
 def make_contract(info: GeneratorInfo, frames: int, batch: int | str = "batch", output: str = "rgba8",
-                  precision: str = "fp32", source_sha256: str = "") -> StreamContract:
-    """The contract of this generator's graph; batch "batch" leaves it dynamic."""
-    inputs, outputs = tensor_specs(info.kind, batch, frames, info.dims, info.resolution, output)
+                  precision: str = "fp32", source_sha256: str = "", dynamic_frames: bool = False) -> StreamContract:
+    """The contract of this generator's graph; batch "batch" leaves it dynamic, and dynamic_frames its T
+    (from 1 to `frames`; a contract of version 2, which a ganrt that predates dynamic T refuses in one line)."""
+    inputs, outputs = tensor_specs(info.kind, batch, frames, info.dims, info.resolution, output, dynamic_frames)
     return StreamContract(kind=info.kind, model=info.name, config=info.config, resolution=info.resolution,
                           frames=frames, batch=batch, output=output, precision=precision,
                           fps=info.fps, inputs=inputs, outputs=outputs, dims=dict(info.dims),
-                          source_sha256=source_sha256)
+                          source_sha256=source_sha256, dynamic_frames=dynamic_frames,
+                          version=CONTRACT_VERSION if dynamic_frames else FIXED_FRAMES_VERSION)

@@ -79,6 +79,13 @@ TARGET_TEXT = {"loop": "the stream's frame difference at lags 8-64 over the data
                "motion": "mean abs(f(t+1) - f(t)) over the data's, each window of 100 frames up to 10,000"}
 
 
+def frames_words(contract) -> str:
+    """T as the README says it: dynamic (the live ring's 1-frame calls) or fixed."""
+    if contract.dynamic_frames:
+        return f"T dynamic: 1 to {contract.frames} frames per call, {contract.frames} unless a live input follows the hand"
+    return f"T={contract.frames}"
+
+
 def quality_record() -> dict:
     """The demo-quality record, refused unless it measured the demo.onnx that ships."""
     path = RESULTS / "demo-quality.json"
@@ -107,13 +114,13 @@ def main() -> None:
 
 `demo.pt` is a `{payload['model']}` ({cfg['resolution']}x{cfg['resolution']}, decoder width {cfg['width']},
 content {payload['config']['content_dim']}-d, GRU state {payload['config']['motion_dim']}-d) trained by
-`ganrt train` on synthetic bouncing shapes; `demo.onnx` is its export (T={contract.frames}, dynamic batch,
+`ganrt train` on synthetic bouncing shapes; `demo.onnx` is its export ({frames_words(contract)}, dynamic batch,
 {contract.precision}, {contract.output}), which plays without PyTorch. {palette}Rebuild both with
 `scripts/make_demo.sh`, which runs:
 
 ```bash
 {commands}
-ganrt export ganrt/demo/demo.pt -o ganrt/demo/demo.onnx --dynamic-batch --force
+ganrt export ganrt/demo/demo.pt -o ganrt/demo/demo.onnx --dynamic-batch --dynamic-frames --force
 ```
 
 - Training, in {len(stages)} stage{'s' if len(stages) > 1 else ''} on one core of the 2-core CPU machine (the

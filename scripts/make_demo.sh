@@ -23,7 +23,7 @@ ganrt train $COMMON --resume build/demo-stage1.pt --steps 2500 --seed 2 --lag-pa
 ganrt train $COMMON --resume build/demo-stage2.pt --steps 500 --seed 3 --lag-pairs 2.0 --palette --out build/demo-stage3.pt
 ganrt train $COMMON --resume build/demo-stage3.pt --steps 500 --seed 6 $LATE --out build/demo-stage4.pt
 ganrt train $COMMON --resume build/demo-stage4.pt --steps 1750 --seed 7 $LATE --lr 5e-5 --out ganrt/demo/demo.pt
-ganrt export ganrt/demo/demo.pt -o ganrt/demo/demo.onnx --dynamic-batch --force
+ganrt export ganrt/demo/demo.pt -o ganrt/demo/demo.onnx --dynamic-batch --dynamic-frames --force
 python scripts/demo_quality.py            # benchmarks/results/demo-quality.{json,md}, of the demo.onnx just written
 python scripts/demo_grid.py ganrt/demo/demo.onnx -o docs/demo_grid.png
 python scripts/demo_report.py             # ganrt/demo/README.md

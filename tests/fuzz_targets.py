@@ -336,11 +336,12 @@ def contract_invariants(contract: StreamContract) -> None:
     assert contract.batch == "batch" or (type(contract.batch) is int and 1 <= contract.batch <= 1024)
     assert type(contract.fps) in (int, float) and math.isfinite(contract.fps) and 0 < contract.fps <= 1000
     assert isinstance(contract.config, dict) and len(json.dumps(contract.config)) <= 1 << 16
+    assert contract.dynamic_frames in (False, True) and (not contract.dynamic_frames or contract.kind == "step")
     derived = tensor_specs(contract.kind, contract.batch, contract.frames, contract.dims, contract.resolution,
-                           contract.output)
+                           contract.output, contract.dynamic_frames)
     assert (contract.inputs, contract.outputs) == derived
     for spec in contract.inputs + contract.outputs:
-        shape = concrete_shape(spec, 1)
+        shape = concrete_shape(spec, 1, contract.frames)
         assert all(type(d) is int and d >= 1 for d in shape), spec
         assert math.prod(shape) * {"uint8": 1, "float16": 2}.get(spec.dtype, 4) <= 1 << 36, spec
 

@@ -208,7 +208,7 @@ def test_a_contract_that_disagrees_with_its_graph_is_refused(tmp_path):
         raw["dims"]["noise"] = 11
         raw["inputs"][2]["shape"][2] = 11
 
-    with pytest.raises(ContractError, match=r"tensor 'noise' is float32\['batch', 8, 10\] in the graph"):
+    with pytest.raises(ContractError, match=r"tensor 'noise' is float32\['batch', 'frames', 10\] in the graph"):
         read_contract(demo_with_contract(tmp_path, edit))
 
 

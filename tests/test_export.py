@@ -7,7 +7,7 @@ import onnx
 import pytest
 
 from ganrt.cli import main
-from ganrt.contract import METADATA_KEY, read_contract
+from ganrt.contract import METADATA_KEY, concrete_shape, read_contract
 from ganrt.errors import ContractError
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.export.checks import cpu_session
@@ -31,7 +31,7 @@ def test_export_every_model(name, output, precision, tiny_checkpoints, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
     frames = cpu_session(str(out)).run(None, draw_inputs(contract.kind, contract.dims, 1, contract.frames,
                                                          np.random.default_rng(0)))[0]
-    assert list(frames.shape) == contract.output_spec("frames").shape
+    assert frames.shape == concrete_shape(contract.output_spec("frames"), 1, contract.frames)
     assert frames.dtype == (np.uint8 if output == "rgba8" else np.float32)
     if output == "rgba8":
         assert (frames[..., 3] == 255).all()
@@ -45,7 +45,9 @@ def test_contract_is_plain_json_in_metadata(tiny_checkpoints, tmp_path):
     assert contract["kind"] == "step" and contract["fps"] == 15.0
     assert [t["name"] for t in contract["inputs"]] == ["content", "state", "noise"]
     assert [t["name"] for t in contract["outputs"]] == ["frames", "state_next"]
-    assert contract["outputs"][0] == {"name": "frames", "dtype": "uint8", "shape": [1, 8, 32, 32, 4]}
+    # a step model's T is dynamic (contract version 2), T=8 its frames per call by default
+    assert contract["outputs"][0] == {"name": "frames", "dtype": "uint8", "shape": [1, "frames", 32, 32, 4]}
+    assert (contract["frames"], contract["dynamic_frames"], contract["version"]) == (8, True, 2)
 
 
 def test_fp16_keeps_recurrent_path_fp32(tiny_checkpoints, tmp_path):
@@ -56,7 +58,7 @@ def test_fp16_keeps_recurrent_path_fp32(tiny_checkpoints, tmp_path):
     by_op = {}
     for node in model.graph.node:
         by_op.setdefault(node.op_type, set()).add(types.get(node.output[0]))
-    assert by_op["Sigmoid"] == {onnx.TensorProto.FLOAT}  # GRU gates
+    assert by_op["GRU"] == {onnx.TensorProto.FLOAT}  # the motion's recurrence, one op over T
     assert by_op["ConvTranspose"] == {onnx.TensorProto.FLOAT16}  # decoder
     assert [i.type.tensor_type.elem_type for i in model.graph.input] == [onnx.TensorProto.FLOAT] * 3
     assert types["state_next"] == onnx.TensorProto.FLOAT

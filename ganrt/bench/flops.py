@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract import read_contract
+from ..contract import DYNAMIC_BATCH, DYNAMIC_FRAMES, read_contract
 from ..external_data import check_onnx_file
 
 log = logging.getLogger(__name__)
@@ -22,10 +22,11 @@ def graph_flops_per_frame(onnx_path: str, frames_per_call: int) -> float:
 
     check_onnx_file(onnx_path)  # external data inside the model's folder, before onnx reads it
     model = onnx.load(onnx_path)
-    for value in list(model.graph.input) + list(model.graph.output):  # pin a dynamic batch to 1
-        for dim in value.type.tensor_type.shape.dim[:1]:
-            if dim.dim_param:
-                dim.dim_value = 1
+    pinned = {DYNAMIC_BATCH: 1, DYNAMIC_FRAMES: frames_per_call}  # a dynamic batch to 1, a dynamic T to the call's
+    for value in list(model.graph.input) + list(model.graph.output):
+        for dim in value.type.tensor_type.shape.dim:
+            if dim.dim_param in pinned:
+                dim.dim_value = pinned[dim.dim_param]
     model = onnx.shape_inference.infer_shapes(model)
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
               for v in list(model.graph.value_info) + list(model.graph.input) + list(model.graph.output)}

@@ -48,11 +48,11 @@ def run_session(session, feeds: dict[str, np.ndarray], model: str) -> list[np.nd
                           f"{CHECK_FIX}") from exc
 
 
-def seeded_batches(contract: StreamContract, count: int, batch: int, seed: int = 0):
-    """`count` seeded input dicts of batch `batch` for this contract."""
+def seeded_batches(contract: StreamContract, count: int, batch: int, seed: int = 0, frames: int | None = None):
+    """`count` seeded input dicts of batch `batch` for this contract (T: `frames`, default the contract's)."""
     rng = np.random.default_rng(seed)
     for _ in range(count):
-        yield draw_inputs(contract.kind, contract.dims, batch, contract.frames, rng)
+        yield draw_inputs(contract.kind, contract.dims, batch, frames or contract.frames, rng)
 
 
 def max_abs_difference(a: np.ndarray, b: np.ndarray) -> float:

@@ -2,7 +2,9 @@
 
 One code path for both flavours (ganrt.trt.flavour): the ONNX parser, a strongly typed network
 (the ONNX's own types decide precision: the portable way on TensorRT 10.12+, 11.x and RTX),
-an optimization profile for a dynamic batch, `build_serialized_network`. What differs is
+an optimization profile for a dynamic batch and a dynamic T (frames per call: min 1, opt and max
+the export's T, the most the runtime's ring asks for; a larger T needs a re-export with a larger
+--frames), `build_serialized_network`. What differs is
 named: RTX builds on a CPU for compute-capability targets; full TensorRT builds on, and for,
 the GPU present, with a timing cache. Before building, the parsed network is checked against
 the stream contract, so TensorRT's own parser vouches for every exported graph. Imports
@@ -63,16 +65,24 @@ def check_network(network, contract: StreamContract, where: str) -> None:
             raise ContractError(f"{where}: TensorRT parsed {role} {[p[0] for p in parsed]}, the contract says "
                                 f"{[s.name for s in specs]}; re-export the model with `ganrt export`")
         for (name, dtype, shape), spec in zip(parsed, specs):
-            if dtype != spec.dtype or len(shape) != len(spec.shape) or shape[1:] != spec.shape[1:]:
+            stated = [-1 if isinstance(d, str) else d for d in spec.shape]  # a dynamic dim parses as -1
+            if dtype != spec.dtype or len(shape) != len(spec.shape) or shape[1:] != stated[1:]:
                 raise ContractError(f"{where}: TensorRT parsed '{name}' as {dtype}{shape}, the contract says "
                                     f"{spec.dtype}{spec.shape}; re-export the model with `ganrt export`")
 
 
-def add_batch_profile(builder, config, contract: StreamContract, batches: tuple[int, int, int]) -> None:
-    """Dynamic batch: one optimization profile covering min/opt/max batch."""
+def frames_profile(contract: StreamContract) -> tuple[int, int, int]:
+    """min/opt/max T: 1 to the export's T for a dynamic T (the live ring's 1-frame calls, the full ring's
+    T-frame ones), the export's T three times for a fixed one."""
+    t = contract.frames
+    return (1, t, t) if contract.dynamic_frames else (t, t, t)
+
+
+def add_profile(builder, config, contract: StreamContract, batches: tuple[int, int, int]) -> None:
+    """Dynamic batch or T: one optimization profile covering min/opt/max of each."""
     profile = builder.create_optimization_profile()
     for spec in contract.inputs:
-        profile.set_shape(spec.name, *(concrete_shape(spec, b) for b in batches))
+        profile.set_shape(spec.name, *(concrete_shape(spec, b, t) for b, t in zip(batches, frames_profile(contract))))
     config.add_optimization_profile(profile)
 
 
@@ -82,8 +92,8 @@ def configure(flavour: Flavour, builder, config, contract: StreamContract, targe
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_gb * (1 << 30)))
     config.builder_optimization_level = opt_level
     apply_targets(flavour, config, targets)
-    if contract.dynamic_batch:
-        add_batch_profile(builder, config, contract, batches)
+    if contract.dynamic_batch or contract.dynamic_frames:
+        add_profile(builder, config, contract, batches)
 
 
 def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: str = "auto",
@@ -95,6 +105,7 @@ def build_engine(onnx_path: str | Path, out: str | Path | None = None, builder: 
     check_engine_output(out, force)
     contract = read_contract(str(onnx_path))
     fixed_batch = None if contract.dynamic_batch else int(contract.batch)
+    batches = batches if fixed_batch is None else (fixed_batch,) * 3
     flavour = choose_builder(builder)
     target_list = parse_targets(targets, flavour)
     gpu = gpu_to_build_on(flavour, target_list)

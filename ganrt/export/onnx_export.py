@@ -21,7 +21,8 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract, read_contract, set_contract
+from ..contract import (DYNAMIC_BATCH, DYNAMIC_FRAMES, KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract,
+                        read_contract, set_contract)
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from ..fileio import check_output
@@ -40,6 +41,7 @@ class ExportOptions:
     frames: int | None = None  # T per call; None: the model's own (clip/image) or 8 (step)
     batch: int = 1
     dynamic_batch: bool = False
+    dynamic_frames: bool | None = None  # step: T from 1 to `frames`; None: the generator's own (GeneratorInfo)
     output: str = "rgba8"
     precision: str = "fp32"
     opset: int | None = None
@@ -60,9 +62,18 @@ class ExportReport:
 
 
 def contract_options(opts: ExportOptions) -> dict:
-    """The export options that the contract records."""
+    """The export options that the contract records (dynamic_frames resolved by check_options)."""
     return {"batch": "batch" if opts.dynamic_batch else opts.batch, "output": opts.output,
-            "precision": opts.precision, "source_sha256": opts.source_sha256}
+            "precision": opts.precision, "source_sha256": opts.source_sha256,
+            "dynamic_frames": bool(opts.dynamic_frames)}
+
+
+def resolve_dynamic_frames(info: GeneratorInfo, asked: bool | None) -> bool:
+    """Whether T stays dynamic: as asked, else the generator's own way; only a step graph can."""
+    if asked and info.kind != "step":
+        raise UsageError(f"--dynamic-frames: a {info.kind} generator makes its own T per call; only a step "
+                         f"(recurrent) generator takes T from its noise")
+    return info.dynamic_frames if asked is None else asked
 
 
 def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
@@ -78,18 +89,45 @@ def check_options(info: GeneratorInfo, out: Path, opts: ExportOptions) -> int:
     check_output(out)
     if out.exists() and not opts.force:
         raise UsageError(f"{out}: already exists; pass --force to replace it")
+    opts.dynamic_frames = resolve_dynamic_frames(info, opts.dynamic_frames)
     return resolve_frames(info, opts.frames)
 
 
+def traced_batch_dynamic(opts: ExportOptions) -> bool:
+    """Whether the batch is traced dynamic: where the contract's is, and with a dynamic T always. torch.export
+    keeps torch.gru's T symbolic only beside a symbolic batch (with a static one it unrolls the recurrence
+    and fixes T), so a fixed batch with a dynamic T is traced dynamic and pinned afterwards (pin_batch)."""
+    return opts.dynamic_batch or bool(opts.dynamic_frames)
+
+
+def dynamic_dims(contract: StreamContract, opts: ExportOptions) -> tuple | None:
+    """torch.onnx.export's dynamic_shapes: the batch (axis 0 of every input) and T (axis 1 of a step
+    graph's noise) where they are traced dynamic, named as the contract names them."""
+    if not traced_batch_dynamic(opts):
+        return None
+    per_input = [{0: DYNAMIC_BATCH, 1: DYNAMIC_FRAMES} if opts.dynamic_frames and name == "noise" else {0: DYNAMIC_BATCH}
+                 for name in contract.input_names]
+    return (tuple(per_input),)  # ExportGraph.forward(*inputs) takes every input as one varargs parameter
+
+
+def pin_batch(model: onnx.ModelProto, batch: int) -> None:
+    """The graph's inputs and outputs take exactly `batch` (a batch traced dynamic for a fixed-batch contract)."""
+    for value in list(model.graph.input) + list(model.graph.output):
+        dim = value.type.tensor_type.shape.dim[0]
+        if dim.dim_param == DYNAMIC_BATCH:
+            dim.dim_value = batch  # replaces the name (one field of a oneof)
+
+
 def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOptions) -> onnx.ModelProto:
-    """torch.onnx.export (dynamo); a batch of 2 as example so a dynamic batch stays dynamic."""
-    example_batch = 2 if opts.dynamic_batch else opts.batch
-    example = next(seeded_batches(contract, 1, example_batch))
+    """torch.onnx.export (dynamo); a batch (and T) of at least 2 as example so a dynamic one stays dynamic."""
+    example_batch = 2 if traced_batch_dynamic(opts) else opts.batch
+    example_frames = max(contract.frames, 2) if opts.dynamic_frames else contract.frames
+    example = next(seeded_batches(contract, 1, example_batch, frames=example_frames))
     args = tuple(torch.from_numpy(example[name]) for name in contract.input_names)
-    # ExportGraph.forward(*inputs) takes every input as one varargs parameter.
-    dynamic = (({0: "batch"},) * len(args),) if opts.dynamic_batch else None
+    dynamic = dynamic_dims(contract, opts)
     kwargs = {"opset_version": opts.opset} if opts.opset else {}
-    log.info("tracing %s (%s, T=%d, %s) to ONNX", contract.model, contract.kind, contract.frames,
+    log.info("tracing %s (%s, T=%s, %s) to ONNX", contract.model, contract.kind,
+             f"1-{contract.frames}" if contract.dynamic_frames else contract.frames,
              "dynamic batch" if contract.dynamic_batch else f"batch {contract.batch}")
     try:
         with warnings.catch_warnings():  # the exporter's own deprecation chatter
@@ -98,10 +136,14 @@ def trace_to_onnx(graph: nn.Module, contract: StreamContract, opts: ExportOption
                                         dynamic_shapes=dynamic, external_data=False, dynamo=True,
                                         verbose=False, **kwargs)
     except Exception as exc:  # the exporter raises many types; say which op failed
+        hint = ("; a generator that loops over T in Python cannot keep T dynamic: export it with --fixed-frames"
+                if opts.dynamic_frames else "")
         raise ExportError(f"torch.onnx.export failed for {contract.model}: "
-                          f"{' '.join(str(exc).split())[:300]}") from exc
+                          f"{' '.join(str(exc).split())[:300]}{hint}") from exc
     model = program.model_proto
     name_inputs(model, contract.input_names)
+    if not opts.dynamic_batch and traced_batch_dynamic(opts):
+        pin_batch(model, opts.batch)
     return model
 
 
@@ -127,11 +169,19 @@ def run_torch(graph: nn.Module, contract: StreamContract, feeds: dict[str, np.nd
     return [r.numpy() for r in result]
 
 
+def parity_frames(contract: StreamContract) -> tuple[int, ...]:
+    """T values the parity check runs: the export's, and with a dynamic T also 1 and one between."""
+    t = contract.frames
+    return tuple(sorted({t, 1, max(1, t // 2)})) if contract.dynamic_frames else (t,)
+
+
 def check_parity(graph: nn.Module, path: str, contract: StreamContract, batch: int) -> float:
-    """torch vs ORT CPU on seeded inputs; raises ExportError past tolerance."""
+    """torch vs ORT CPU on seeded inputs (at every T of parity_frames); raises ExportError past tolerance."""
     session = cpu_session(path, contract.model)
     worst = 0.0
-    for feeds in seeded_batches(contract, 3, batch, seed=1):
+    batches = [feeds for frames in parity_frames(contract)
+               for feeds in seeded_batches(contract, 3 if frames == contract.frames else 1, batch, 1, frames)]
+    for feeds in batches:
         expected = run_torch(graph, contract, feeds)
         got = run_session(session, feeds, contract.model)
         if not all_finite(got):

@@ -20,6 +20,7 @@ class VideoGenerator(nn.Module):
     kind: str = ""
     name: str = ""
     config: Any
+    dynamic_frames: bool = False  # step: forward takes any T as one graph (no Python loop over T)
 
     def dims(self) -> dict[str, int]:
         """Sizes of the contract's vector inputs (content/state/noise or z)."""

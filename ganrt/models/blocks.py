@@ -1,8 +1,9 @@
 """Building blocks shared by the reference generators.
 
 Every op here exports to plain ONNX that TensorRT handles well: Gemm, ConvTranspose
-k4/s2/p1, BatchNorm (folded into the convolution at export), ReLU, sigmoid, tanh.
-No InstanceNorm/LayerNorm, no fused recurrent kernels, no data-dependent control flow.
+k4/s2/p1, BatchNorm (folded into the convolution at export), ReLU, sigmoid, tanh, and the
+motion's recurrence over T as ONNX's one GRU op. No InstanceNorm/LayerNorm, no data-dependent
+control flow.
 """
 
 from __future__ import annotations
@@ -103,10 +104,14 @@ class PaletteHead(nn.Module):
 
 
 class MotionGRUCell(nn.Module):
-    """A GRU cell written out as Linear + sigmoid/tanh.
+    """A GRU cell: Linear + sigmoid/tanh, with torch's GRU equations and gate order (r, z, n; the
+    candidate's hidden bias inside the reset product), so its weights are a one-layer GRU's.
 
-    nn.GRUCell dispatches to fused kernels that exporters reject or mis-translate;
-    this form exports as Gemm + elementwise ops that every backend fuses.
+    `forward` is one step, written out. `sequence` runs T steps: torch's own GRU on these weights in
+    eager mode, and ONNX's GRU op (linear_before_reset=1) when exported, one node whose T is dynamic,
+    which ONNX Runtime, OpenVINO and TensorRT's parser all take (tests/test_dynamic_frames.py holds
+    both to the step-by-step cell). The op is written directly (torch.onnx.ops): torch.export keeps
+    torch.gru's T symbolic only in the first export of a process, and unrolls it in the next ones.
     """
 
     def __init__(self, input_dim: int, hidden_dim: int):
@@ -121,3 +126,30 @@ class MotionGRUCell(nn.Module):
         update = torch.sigmoid(xz + hz)
         candidate = torch.tanh(xn + reset * hn)
         return (1 - update) * candidate + update * h  # (B, H), stays in (-1, 1)
+
+    def sequence(self, x: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, Din), h (B, H) -> every step's state (B, T, H) and the last (B, H)."""
+        if torch.onnx.is_in_onnx_export():
+            return self.onnx_gru(x, h)
+        weights = [self.gates_x.weight, self.gates_h.weight, self.gates_x.bias, self.gates_h.bias]
+        # torch.gru(input, hx (layers, B, H), params, has_biases, layers, dropout, train, bidirectional, batch_first)
+        states, last = torch.gru(x, h.unsqueeze(0), weights, True, 1, 0.0, self.training, False, True)
+        return states, last[0]
+
+    def onnx_gru(self, x: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`sequence` as one ONNX GRU node (opset 14+: layout 0, time first)."""
+        hidden = self.gates_h.weight.shape[1]
+        weights = self.gates_x.weight[None], self.gates_h.weight[None]  # W (1, 3H, Din), R (1, 3H, H)
+        biases = torch.cat([self.gates_x.bias, self.gates_h.bias])[None]  # B (1, 6H): W's then R's
+        w, r, b = (onnx_gate_order(t, hidden) for t in (*weights, biases))
+        steps, batch = x.shape[1], x.shape[0]
+        states, last = torch.onnx.ops.symbolic_multi_out(
+            "GRU", (x.transpose(0, 1), w, r, b, None, h[None]), {"hidden_size": hidden, "linear_before_reset": 1},
+            dtypes=(x.dtype, x.dtype), shapes=((steps, 1, batch, hidden), (1, batch, hidden)))
+        return states[:, 0].transpose(0, 1), last[0]  # Y (T, 1, B, H) -> (B, T, H); Y_h (1, B, H) -> (B, H)
+
+
+def onnx_gate_order(blocks: torch.Tensor, hidden: int) -> torch.Tensor:
+    """Gate blocks of H along axis 1, torch's order (r, z, n) -> ONNX's (z, r, h), repeated for biases (6H)."""
+    parts = blocks.split(hidden, dim=1)
+    return torch.cat([p for i in range(0, len(parts), 3) for p in (parts[i + 1], parts[i], parts[i + 2])], dim=1)

@@ -31,6 +31,7 @@ class MoCoGANConfig:
 class MoCoGAN(VideoGenerator):
     kind = "step"
     name = "mocogan"
+    dynamic_frames = True  # the recurrence is one GRU op over T; the decoder runs once on (B*T, ...)
 
     def __init__(self, config: MoCoGANConfig):
         super().__init__()
@@ -47,11 +48,7 @@ class MoCoGAN(VideoGenerator):
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         # content (B, Dc), state (B, Ds), noise (B, T, Dn)
         batch, frames = noise.shape[0], noise.shape[1]
-        states = []
-        for t in range(frames):  # unrolled at export: T is fixed per graph
-            state = self.motion(noise[:, t], state)  # (B, Ds)
-            states.append(state)
-        motion = torch.stack(states, dim=1)  # (B, T, Ds)
+        motion, state = self.motion.sequence(noise, state)  # (B, T, Ds), (B, Ds): one op, T dynamic at export
         content_t = content.unsqueeze(1).expand(-1, frames, -1)  # (B, T, Dc)
         latent = torch.cat([content_t, motion], dim=2).reshape(batch * frames, -1)
         images = self.decoder(latent)  # (B*T, 3, H, W)

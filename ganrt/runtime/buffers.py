@@ -21,3 +21,15 @@ class DeviceBuffer:
     def nbytes(self) -> int:
         return int(np.prod(self.shape)) * np.dtype(self.dtype).itemsize
 
+
+
+def prefix_view(buffer, shape: tuple[int, ...]):
+    """The first prod(shape) elements of `buffer` (numpy or DeviceBuffer), shaped `shape`: a shorter T's
+    (B, T, ...) tensor inside a buffer made for the full T, contiguous whatever B (a (B, T) slice of a
+    (B, Tfull) buffer would not be when B > 1). The same buffer when the shape is its own."""
+    shape = tuple(shape)
+    if tuple(buffer.shape) == shape:
+        return buffer
+    if isinstance(buffer, DeviceBuffer):
+        return DeviceBuffer(buffer.ptr, shape, buffer.dtype)
+    return buffer.reshape(-1)[:int(np.prod(shape))].reshape(shape)

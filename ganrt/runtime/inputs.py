@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from ..contract import StreamContract
+from .buffers import prefix_view
 
 
 DIRECTIONS_SEED = 0x6A17  # the default directions are the same on every run: a mapping file can name them
@@ -62,6 +63,7 @@ class LatentOffset:
 class StepInputs:
     def __init__(self, contract: StreamContract, buffers: dict[str, np.ndarray], seed: int):
         self.content, self.state, self.noise = buffers["content"], buffers["state"], buffers["noise"]
+        self.noise_views = {self.noise.shape[1]: self.noise}  # by T: (B, T, Dn) views (buffers.prefix_view)
         self.base = np.empty_like(self.content)  # (B, Dc): the seed's content, before the offset
         self.offset = LatentOffset(self.content.shape[1])
         self.rate = 1.0  # a recurrent model has no walk; kept for a uniform interface
@@ -79,15 +81,26 @@ class StepInputs:
         self.offset.changed = True
         return ("content", "state", "noise")
 
-    def next_chunk(self) -> tuple[str, ...]:
-        """Fresh noise for every stream; returns the names of the inputs that changed."""
+    def next_chunk(self, frames: int | None = None) -> tuple[str, ...]:
+        """Fresh noise for every stream, for a call of `frames` (default: the buffer's T); returns the
+        names of the inputs that changed. Each stream's generator draws its rows in order, so frame k's
+        noise is the same whatever T the calls before it had."""
+        noise = self.noise_at(frames or self.noise.shape[1])
         for i, rng in enumerate(self.rngs):
-            rng.standard_normal(out=self.noise[i], dtype=np.float32)
+            rng.standard_normal(out=noise[i], dtype=np.float32)
         if not self.offset.changed:
             return ("noise",)
         self.offset.changed = False
         np.add(self.base, self.offset.vector, out=self.content)
         return ("noise", "content")
+
+
+    def noise_at(self, frames: int) -> np.ndarray:
+        """The noise buffer as a call of `frames` sees it: made once per T (the first call at a T)."""
+        view = self.noise_views.get(frames)
+        if view is None:
+            view = self.noise_views[frames] = prefix_view(self.noise, (self.noise.shape[0], frames, self.noise.shape[2]))
+        return view
 
 
 class Conditions:

@@ -26,6 +26,7 @@ import numpy as np
 from ..contract import concrete_shape
 from . import cuda  # cuda-python itself loads only when a CUDA backend calls it
 from .backends.select import BackendChoice, open_backend
+from .buffers import prefix_view
 from .controls import Controls, check_control
 from .live import LiveFollow
 from .ring import StreamCounters
@@ -48,10 +49,10 @@ class PlaybackStream(StreamControls):
         self.last_control_latency_s: float | None = None
         self.last_shown_at = 0.0  # perf_counter when the last frame went on screen
         self.seed_on_screen = seed
-        self.chunk_bytes = 0  # one stream's T frames in a CUDA slot (copy-out offsets)
         # CUDA backends: the consumer's own stream, and one chunk in page-locked host memory
         self.copy_stream: int | None = None
         self.pinned: np.ndarray | None = None
+        self.pinned_views: dict[int, np.ndarray] = {}  # by T: the (B, T, ...) chunk in `pinned` (prefix_view)
         self.pinned_chunk = -1  # ring index of the chunk `pinned` holds
         self.loop_frames: int | None = None  # with keyframes: content frames until the loop comes round
 
@@ -62,17 +63,18 @@ class PlaybackStream(StreamControls):
             return self
         self.frames.start()
         slot = self.frames.slot_frames[0]
-        self.chunk_bytes = slot.nbytes // self.backend.batch
         if self.backend.device == "cuda":
             self.copy_stream = cuda.create_stream()
             self.pinned = cuda.pinned_array(slot.shape, slot.dtype)  # (B, T, ...) like a slot
+            self.pinned_views = {t: prefix_view(self.pinned, (slot.shape[0], t, *slot.shape[2:]))
+                                 for t in self.frames.buffers.frame_counts}
         return self
 
     def close(self) -> None:
         self.frames.close()  # stops the producer; its events go with it
         if self.pinned is not None:
             cuda.free_pinned(self.pinned)
-            self.pinned = None
+            self.pinned, self.pinned_views = None, {}
         if self.copy_stream is not None:
             cuda.destroy_stream(self.copy_stream)
             self.copy_stream = None
@@ -131,7 +133,7 @@ class PlaybackStream(StreamControls):
 
     def host_frame_buffer(self) -> np.ndarray:
         """A host array for one frame of every stream: (B, H, W, 4) uint8 or (B, 3, H, W) float32."""
-        _, _, *frame_shape = concrete_shape(self.contract.output_spec("frames"), self.batch)  # (B, T, ...)
+        _, _, *frame_shape = concrete_shape(self.contract.output_spec("frames"), self.batch, 1)  # (B, T, ...)
         return np.zeros((self.batch, *frame_shape), np.uint8 if self.contract.output == "rgba8" else np.float32)
 
     def copy_to_host(self, frame: Frame, out: np.ndarray) -> np.ndarray:
@@ -141,14 +143,15 @@ class PlaybackStream(StreamControls):
         if isinstance(frame.pixels, np.ndarray):
             np.copyto(out, frame.pixels)
             return out
+        pinned = self.pinned_views[frame.pixels.shape[1]]  # (B, T, ...) as this frame's chunk is laid out
         if frame.chunk != self.pinned_chunk:
             ring = self.frames
             cuda.wait_event(self.copy_stream, ring.slot_events[frame.slot])
-            cuda.copy_device_to_host(self.pinned, frame.pixels, self.copy_stream)
+            cuda.copy_device_to_host(pinned, frame.pixels, self.copy_stream)
             cuda.record_event(ring.consumed_events[frame.slot], self.copy_stream)
             cuda.synchronize(self.copy_stream)
             self.pinned_chunk = frame.chunk
-        np.copyto(out, self.pinned[:, frame.t])
+        np.copyto(out, pinned[:, frame.t])
         return out
 
     def copy_to_canvas(self, frame: Frame, canvas_ptr: int, canvas_pitch: int, tiles: list[tuple[int, int]],
@@ -158,13 +161,14 @@ class PlaybackStream(StreamControls):
         stream b's tile at pixel tiles[b] = (x, y). A one-column layout is one copy for all streams."""
         ring, r = self.frames, self.contract.resolution
         frame_bytes, row_bytes = r * r * 4, r * 4  # rgba8: (H, W, 4) per frame
+        chunk_bytes = frame.pixels.nbytes // self.batch  # one stream's frames of this chunk (its own T)
         src = frame.pixels.ptr + frame.offset  # stream 0's frame t; stream b is chunk_bytes further
         cuda.wait_event(self.copy_stream, ring.slot_events[frame.slot])
         if one_column:  # each stream's frame is one "row" of frame_bytes: one 2-D copy for the canvas
-            cuda.copy_2d(canvas_ptr, frame_bytes, src, self.chunk_bytes, frame_bytes, self.batch, self.copy_stream)
+            cuda.copy_2d(canvas_ptr, frame_bytes, src, chunk_bytes, frame_bytes, self.batch, self.copy_stream)
         else:
             for b, (x, y) in enumerate(tiles):
-                cuda.copy_2d(canvas_ptr + y * canvas_pitch + x * 4, canvas_pitch, src + b * self.chunk_bytes,
+                cuda.copy_2d(canvas_ptr + y * canvas_pitch + x * 4, canvas_pitch, src + b * chunk_bytes,
                              row_bytes, row_bytes, r, self.copy_stream)
         cuda.record_event(ring.consumed_events[frame.slot], self.copy_stream)
 

@@ -1,6 +1,9 @@
 """The ring's bookkeeping and its consumer side, apart from the producer (ganrt.runtime.stream).
 
-Chunk n of the stream sits in slot n % slots. The consumer holds one chunk (the frame on screen is
+Chunk n of the stream sits in slot n % slots. Chunks may differ in length (a dynamic T: the live
+ring's 1-frame calls between full ones): each slot records its chunk's length and the ring position
+of its first frame (positions count frames since the stream started, as the playback clock does).
+The consumer holds one chunk (the frame on screen is
 in it: its slot is never overwritten) and takes frames from it in order; `take` hands out the next
 frame (render, bench, tests), `poll` the one due now by the playback clock (the front ends), counting
 the frames a slow display skipped (dropped) and those a restart discarded (flushed). Every method
@@ -41,7 +44,9 @@ class Restart:
 @dataclass
 class Ring:
     produced: int = 0  # chunks published since the stream started
+    made: int = 0  # ring position of the next chunk's first frame (frames published, as the clock counts)
     base: int = 0  # chunk index the current restart starts at
+    base_position: int = 0  # ring position of chunk `base`'s first frame
     index_base: int = 0  # content frame index of chunk `base`'s first frame
     next_chunk: int = 0  # consumer: chunk of the next frame
     next_t: int = 0
@@ -51,7 +56,16 @@ class Ring:
 
 class RingConsumer:
     """The consumer half of FrameStream (a mixin: the stream owns `ring`, `cond`, `clock`, `buffers`,
-    `counters`, `slot_seed` and `frames_per_chunk`)."""
+    `counters`, `slot_seed`, `slot_first` and `slot_count`)."""
+
+    def chunk_start(self, chunk: int) -> int:
+        """Ring position of `chunk`'s first frame: a chunk in the ring (held or after), or the next one made."""
+        ring = self.ring
+        return self.slot_first[chunk % self.slots] if chunk < ring.produced else ring.made
+
+    def chunk_end(self, chunk: int) -> int:
+        """Ring position just after `chunk`'s last frame (a chunk in the ring; 0 for chunk -1, none yet)."""
+        return self.chunk_start(chunk) + self.slot_count[chunk % self.slots] if chunk >= 0 else 0
 
     def take(self, timeout: float | None = 10.0) -> Frame:
         """The next frame in order (render, tests). Blocks until it is produced."""
@@ -76,7 +90,7 @@ class RingConsumer:
         ring = self.ring
         with self.cond:
             if ring.next_t > 0 and (ring.pending is not None or ring.next_chunk < ring.base):
-                self.counters.flushed += self.frames_per_chunk - ring.next_t
+                self.counters.flushed += self.slot_count[ring.next_chunk % self.slots] - ring.next_t
                 ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
         return self.take(timeout)
 
@@ -90,19 +104,20 @@ class RingConsumer:
         """First frame of a new chunk: hold it (freeing the previous slot) and take it."""
         ring = self.ring
         ring.held = ring.next_chunk
-        self.last_index = (ring.next_chunk - ring.base) * self.frames_per_chunk + ring.index_base - 1
+        self.last_index = self.chunk_start(ring.next_chunk) - ring.base_position + ring.index_base - 1
         self.cond.notify_all()  # the previous slot is free now
         return self.advance()
 
     def advance(self) -> Frame:
         """Take frame next_t of the held chunk; only the consumer thread calls this."""
         ring = self.ring
-        frame = self.buffers.frame_records[ring.next_chunk % self.slots][ring.next_t]
+        slot = ring.next_chunk % self.slots
+        frame = self.buffers.frame_records[self.slot_count[slot]][slot][ring.next_t]
         self.last_index += 1
-        frame.index, frame.seed, frame.chunk = self.last_index, self.slot_seed[frame.slot], ring.next_chunk
+        frame.index, frame.seed, frame.chunk = self.last_index, self.slot_seed[slot], ring.next_chunk
         self.last_frame = frame
         ring.next_t += 1
-        if ring.next_t == self.frames_per_chunk:
+        if ring.next_t == self.slot_count[slot]:
             ring.next_chunk, ring.next_t = ring.next_chunk + 1, 0
         return frame
 
@@ -115,16 +130,16 @@ class RingConsumer:
         now = time.perf_counter() if now is None else now
         with self.cond:
             self.raise_if_failed()
-            ring, per_chunk = self.ring, self.frames_per_chunk
-            due = int(self.clock.advance(now)) - ring.base * per_chunk
+            ring = self.ring
+            due = int(self.clock.advance(now)) - ring.base_position
             if ring.pending is not None:  # a restart is on its way: nothing made before it is shown now
                 return None
-            position = (ring.next_chunk - ring.base) * per_chunk + ring.next_t
+            position = self.chunk_start(ring.next_chunk) - ring.base_position + ring.next_t
             frame, old = None, False
             while position <= due:
                 if ring.next_t == 0 and not self.next_chunk_ready_locked():
                     self.counters.late += 1
-                    self.clock.jump(ring.base * per_chunk + position)
+                    self.clock.jump(ring.base_position + position)
                     break
                 if frame is not None:  # superseded before it reached the screen
                     if old:

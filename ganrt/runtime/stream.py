@@ -1,7 +1,10 @@
 """FrameStream: a producer thread runs the backend chunk after chunk into a ring of
 slots; the display side takes frames at the content frame rate.
 
-Each slot holds one chunk (B, T, ...) of frames, written by the backend in place.
+Each slot holds one chunk (B, T, ...) of frames, written by the backend in place. A graph with a
+dynamic T makes chunks of 1 frame while a live input follows the hand (`follow_live`: the ring is
+then at most LIVE_FRAMES frames ahead of the screen) and of its full T otherwise; a step model's
+state and noise carry across chunks of either length, so frame k is the same whatever T made it.
 The producer may fill chunk n only once the consumer is done with chunk n - slots,
 so a full ring makes the producer wait (backpressure) and latency stays bounded by
 slots x T frames. A restart (a seed change, or a truncation or class change that re-makes
@@ -32,6 +35,7 @@ from .backends.base import Backend
 from .clock import PlaybackClock
 from .controls import Controls
 from .inputs import AskedInputs
+from .live import LIVE_CALL_FRAMES
 from .timed_inputs import make_inputs
 from .ring import Restart, Ring, RingConsumer, StreamCounters
 from .slots import Frame, StreamBuffers
@@ -49,12 +53,15 @@ class FrameStream(RingConsumer):
             raise UsageError(f"slots={slots}: a ring needs at least 2 slots")
         self.backend, self.contract = backend, backend.contract
         self.seed, self.slots, self.own_backend = seed, slots, own_backend
-        self.frames_per_chunk = self.contract.frames
+        self.frames_per_chunk = self.contract.frames  # T of a call while no live input follows
+        # T of a call while one does: 1 where T is dynamic (LIVE_FRAMES ahead = 2 calls); else the graph's T
+        self.live_frames = LIVE_CALL_FRAMES if self.contract.dynamic_frames else self.frames_per_chunk
+        self.following = False  # a live input follows the hand: chunks of live_frames (producer reads it)
         self.walk_frames = max(1, round(walk_seconds * self.contract.fps))
         self.counters = StreamCounters()
         self.cond = threading.Condition()
         self.ring = Ring()
-        self.buffers = StreamBuffers(backend, slots, self.frames_per_chunk)
+        self.buffers = StreamBuffers(backend, slots, tuple(dict.fromkeys((self.frames_per_chunk, self.live_frames))))
         self.thread: threading.Thread | None = None
         self.stopping = False
         self.error: BaseException | None = None
@@ -76,6 +83,8 @@ class FrameStream(RingConsumer):
         self.buffers.allocate_all()
         self.slot_ready = np.zeros(self.slots)  # perf_counter time each slot's chunk was published
         self.slot_seed = [0] * self.slots  # the seed each slot's chunk was made with
+        self.slot_first = [0] * self.slots  # ring position of each slot's first frame
+        self.slot_count = [self.frames_per_chunk] * self.slots  # frames in each slot's chunk
         self.slot_walk = np.zeros((self.slots, 2))  # per slot: walk position of its first frame, walk rate
         self.inputs = make_inputs(self.contract, self.buffers.host_inputs, self.seed, self.walk_frames)
         self.asked.apply_to(self.inputs)
@@ -136,11 +145,12 @@ class FrameStream(RingConsumer):
         """
         ring = self.ring
         ring.base = ring.produced = ring.held + 1
+        ring.made = ring.base_position = self.chunk_end(ring.held)
         self.restart, ring.pending = ring.pending, None
         self.seed, ring.index_base = self.restart.seed, self.restart.first_index
-        self.clock.jump(ring.base * self.frames_per_chunk)
+        self.clock.jump(ring.base_position)
 
-    def next_inputs(self, slot: int) -> tuple[str, ...]:
+    def next_inputs(self, slot: int, frames: int) -> tuple[str, ...]:
         """Producer: this chunk's inputs (restarted first after a restart); the names that changed.
         Notes where the walk is at the chunk's first frame, and its rate, for a later remake."""
         names: tuple[str, ...] = ()
@@ -149,16 +159,18 @@ class FrameStream(RingConsumer):
             # the inputs restart outside the lock (poll never waits on it); uploading a name twice is harmless
             names = self.inputs.reset(restart.seed, restart.position)
         self.slot_walk[slot] = self.inputs.position, self.inputs.rate
-        return names + self.inputs.next_chunk()
+        # Only a step graph's T can be dynamic (contract.check_consistent): its noise is drawn for this call's T.
+        return names + (self.inputs.next_chunk(frames) if self.contract.dynamic_frames else self.inputs.next_chunk())
 
     def run_chunk(self) -> None:
         ring, buffers = self.ring, self.buffers
         slot = ring.produced % self.slots
+        frames = self.live_frames if self.following else self.frames_per_chunk  # this call's T
         started = time.perf_counter()
         if buffers.slot_events is not None:  # the consumer's asynchronous copy out of this slot comes first
             cuda.wait_event(buffers.backend_stream, buffers.consumed_events[slot])
-        buffers.stager.upload(self.next_inputs(slot), slot)
-        self.backend.run(buffers.bindings[slot])
+        buffers.stager.upload(self.next_inputs(slot, frames), slot)
+        self.backend.run(buffers.bindings[frames][slot])
         if buffers.state_next is not None:  # carry the state: ping-pong by copy
             self.backend.copy(buffers.device_inputs["state"], buffers.state_next)
         if buffers.slot_events is None:
@@ -168,9 +180,11 @@ class FrameStream(RingConsumer):
         with self.cond:
             self.counters.compute_seconds += time.perf_counter() - started
             self.counters.chunks += 1
-            self.counters.produced += self.frames_per_chunk
+            self.counters.produced += frames
             self.slot_ready[slot] = time.perf_counter()
             self.slot_seed[slot] = self.seed
+            self.slot_first[slot], self.slot_count[slot] = ring.made, frames
+            ring.made += frames
             ring.produced += 1
             self.cond.notify_all()
         if self.on_publish is not None:
@@ -207,6 +221,14 @@ class FrameStream(RingConsumer):
         None: the whole ring again."""
         with self.cond:
             self.look_ahead = chunks
+            self.cond.notify_all()
+
+    def follow_live(self, chunks: int | None) -> None:
+        """A live input follows the hand: at most `chunks` chunks ahead of the one on screen, each of
+        live_frames (LiveFollow picks `chunks`: LIVE_FRAMES frames); None: the whole ring of full chunks
+        again. Chunks made before the change play out first (a step model's state cannot go back)."""
+        with self.cond:
+            self.look_ahead, self.following = chunks, chunks is not None
             self.cond.notify_all()
 
     def rest(self, resting: bool) -> None:

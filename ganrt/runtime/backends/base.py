@@ -37,6 +37,7 @@ class Backend:
 
     def __init__(self, model_path: str, contract: StreamContract, batch: int):
         self.model_path, self.contract, self.batch = model_path, contract, batch
+        self.frames = contract.frames  # T its buffers are made for; a dynamic T binds any from 1 to it too
         self.active = False
         self.spare: dict[str, list[Any]] = {}  # buffers handed back by `release`, reused by `allocate`
         self.buffers_made = 0  # by new_buffer since activation: flat over streams opened one after another
@@ -91,7 +92,7 @@ class Backend:
 
     def new_buffer(self, name: str) -> Any:
         spec = self.spec(name)
-        return np.zeros(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
+        return np.zeros(concrete_shape(spec, self.batch, self.frames), DTYPES[spec.dtype])
 
     def spec(self, name: str):
         for t in self.contract.inputs + self.contract.outputs:
@@ -101,19 +102,22 @@ class Backend:
 
     def bind(self, buffers: Mapping[str, Any]) -> Any:
         """Check buffers once and prepare a binding for `run`; the same buffers bound again give the
-        same binding (no new ORT CUDA graph id, no new capture)."""
+        same binding (no new ORT CUDA graph id, no new capture). With a dynamic T the buffers say
+        the T of the calls this binding runs (any from 1 to the contract's; each T its own binding)."""
         if not self.active:
             raise BackendError(f"{self.name}: bind() before activate()")
         names = [t.name for t in self.contract.inputs + self.contract.outputs]
         missing = [n for n in names if n not in buffers]
         if missing:
             raise BackendError(f"{self.name}: no buffer for {', '.join(missing)}")
+        frames = self.bound_frames(buffers)
         for n in names:
-            self.check_buffer(n, buffers[n])
+            self.check_buffer(n, buffers[n], frames)
         state_in, state_out = buffers.get("state"), buffers.get("state_next")
         if state_in is not None and buffer_address(state_in) == buffer_address(state_out):
             raise BackendError(f"{self.name}: state and state_next share one buffer; ping-pong two buffers")
-        key = tuple((n, buffer_address(buffers[n])) for n in names)
+        # Shapes too: a shorter T's buffers are views that start where the full T's do (slots.py).
+        key = tuple((n, buffer_address(buffers[n]), tuple(buffers[n].shape)) for n in names)
         if key not in self.bindings:
             try:
                 self.bindings[key] = self.bind_impl({n: buffers[n] for n in names})
@@ -121,9 +125,19 @@ class Backend:
                 raise self.failure("bind buffers to", exc) from exc
         return self.bindings[key]
 
-    def check_buffer(self, name: str, buffer: Any) -> None:
+    def bound_frames(self, buffers: Mapping[str, Any]) -> int:
+        """T of the calls these buffers are for: the contract's, or with a dynamic T the noise's (B, T, Dn)."""
+        if not self.contract.dynamic_frames:
+            return self.frames
+        frames = int(buffers["noise"].shape[1]) if len(buffers["noise"].shape) == 3 else 0
+        if not 1 <= frames <= self.frames:
+            raise BackendError(f"{self.name}: buffer 'noise' is {tuple(buffers['noise'].shape)}, the model takes "
+                               f"1 to {self.frames} frames per call")
+        return frames
+
+    def check_buffer(self, name: str, buffer: Any, frames: int | None = None) -> None:
         spec = self.spec(name)
-        shape, dtype = concrete_shape(spec, self.batch), np.dtype(DTYPES[spec.dtype])
+        shape, dtype = concrete_shape(spec, self.batch, frames or self.frames), np.dtype(DTYPES[spec.dtype])
         if tuple(buffer.shape) != shape or np.dtype(buffer.dtype) != dtype:
             raise BackendError(f"{self.name}: buffer '{name}' is {buffer.dtype}{tuple(buffer.shape)}, "
                                f"the model wants {dtype}{shape}")
@@ -177,7 +191,7 @@ class Backend:
     def no_memory(self, name: str, exc: BaseException) -> BackendError:
         """A buffer this machine (or GPU) has no room for: how big it is, and what makes it smaller."""
         spec = self.spec(name)
-        shape = concrete_shape(spec, self.batch)
+        shape = concrete_shape(spec, self.batch, self.frames)
         gib = math.prod(shape) * np.dtype(DTYPES[spec.dtype]).itemsize / (1 << 30)
         where = " on the GPU" if self.device == "cuda" else ""
         return BackendError(f"{self.model_path}: {self.name} could not allocate '{name}' {spec.dtype}{list(shape)} "

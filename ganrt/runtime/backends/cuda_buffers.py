@@ -17,7 +17,7 @@ class CudaBuffersMixin:
 
         spec = self.spec(name)
         try:
-            buffer = cuda.device_buffer(concrete_shape(spec, self.batch), DTYPES[spec.dtype])
+            buffer = cuda.device_buffer(concrete_shape(spec, self.batch, self.frames), DTYPES[spec.dtype])
         except BackendError as exc:  # cudaMalloc's "CUDA error cudaErrorMemoryAllocation": say which buffer, how big
             raise self.no_memory(name, exc) from exc
         self.allocations.append(buffer)

@@ -52,6 +52,7 @@ class OpenVinoBackend(Backend):
             raise BackendError(f"--cpu-precision {cpu_precision}: expected one of {', '.join(CPU_PRECISIONS)}")
         self.threads, self.cpu_precision = threads, cpu_precision
         self.compiled = None
+        self.compiled_by_frames: dict[int, Any] = {}  # a dynamic T: one compiled model per T bound
         self.psnr_db: float | None = None  # of a lower precision against FP32, checked at activation
 
     @property
@@ -67,18 +68,29 @@ class OpenVinoBackend(Backend):
         return config
 
     def activate_impl(self) -> None:
-        ov = import_openvino()
         if self.cpu_precision == "bf16":
             ok, why = cpu_has_bf16()
             if not ok:
                 raise BackendError(f"--cpu-precision bf16: this CPU has no bf16 kernels in OpenVINO ({why}); "
                                    f"use fp32")
-        core = ov.Core()
         check_onnx_file(self.model_path)  # external data inside the model's folder, before OpenVINO opens it
+        self.compiled = self.compile(self.frames)
+
+    def compile(self, frames: int):
+        """The model compiled for this backend's batch and `frames` per call: a dynamic batch or T becomes
+        static, so OpenVINO plans its memory once (a dynamic T costs one compile per T bound)."""
+        ov = import_openvino()
+        core = ov.Core()
         model = core.read_model(self.model_path)
-        # A dynamic batch becomes this backend's batch: static shapes let OpenVINO plan memory once.
-        model.reshape({spec.name: list(concrete_shape(spec, self.batch)) for spec in self.contract.inputs})
-        self.compiled = core.compile_model(model, "CPU", self.compile_config())
+        model.reshape({spec.name: list(concrete_shape(spec, self.batch, frames)) for spec in self.contract.inputs})
+        return core.compile_model(model, "CPU", self.compile_config())
+
+    def compiled_for(self, frames: int):
+        if frames == self.frames:
+            return self.compiled
+        if frames not in self.compiled_by_frames:
+            self.compiled_by_frames[frames] = self.compile(frames)
+        return self.compiled_by_frames[frames]
 
     def library_errors(self) -> tuple[type[BaseException], ...]:
         return (RuntimeError,)  # OpenVINO's one type, with a multi-line report (library_message keeps the reason)
@@ -107,7 +119,7 @@ class OpenVinoBackend(Backend):
 
     def bind_impl(self, buffers: dict[str, Any]) -> Any:
         ov = import_openvino()
-        request = self.compiled.create_infer_request()
+        request = self.compiled_for(self.bound_frames(buffers)).create_infer_request()
         # Ports in graph order are the contract's order (contract_of checked it at read time).
         for index, spec in enumerate(self.contract.inputs):
             request.set_input_tensor(index, ov.Tensor(buffers[spec.name], shared_memory=True))
@@ -125,6 +137,7 @@ class OpenVinoBackend(Backend):
 
     def close_impl(self) -> None:
         self.compiled = None
+        self.compiled_by_frames.clear()
 
     def describe(self) -> str:
         checked = f" ({self.psnr_db:.0f} dB vs fp32)" if self.psnr_db is not None else ""

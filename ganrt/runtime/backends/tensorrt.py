@@ -53,6 +53,7 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
         self.runtime_cache = None
         self.allocations: list[DeviceBuffer] = []
         self.graphs: list[Any] = []
+        self.shaped_frames = 0  # the T the context's input shapes are set for (a dynamic T: per binding)
 
     def activate_impl(self) -> None:
         from .. import cuda
@@ -70,9 +71,17 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
             raise BackendError(f"{self.model_path}: {self.flavour.label} could not create an execution context: "
                                f"{self.logger.reason()}; free GPU memory, or lower --grid")
         self.stream = cuda.create_stream()
-        for spec in self.contract.inputs:  # fixes the dynamic batch, if any
-            if not self.context.set_input_shape(spec.name, concrete_shape(spec, self.batch)):
-                raise BackendError(f"{self.model_path}: batch {self.batch} is outside the engine's profile")
+        self.set_shapes(self.frames)
+
+    def set_shapes(self, frames: int) -> None:
+        """Fix the dynamic batch, and T, if any: the shapes the next enqueue runs at."""
+        if frames == self.shaped_frames:
+            return
+        for spec in self.contract.inputs:
+            if not self.context.set_input_shape(spec.name, concrete_shape(spec, self.batch, frames)):
+                raise BackendError(f"{self.model_path}: batch {self.batch} at {frames} frames per call is outside "
+                                   f"the engine's profile; {self.advice['load']}")
+        self.shaped_frames = frames
 
     def create_context(self):
         if not self.flavour.rtx:
@@ -105,7 +114,9 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
 
     def bind_impl(self, buffers: dict[str, DeviceBuffer]) -> Any:
         own_graph = self.cuda_graph and not self.flavour.rtx  # RTX captures by itself
-        return {"buffers": buffers, "graph": self.capture(buffers) if own_graph else None}
+        frames = self.bound_frames(buffers)
+        self.set_shapes(frames)  # a capture records the shapes set now
+        return {"buffers": buffers, "frames": frames, "graph": self.capture(buffers) if own_graph else None}
 
     def capture(self, buffers: dict[str, DeviceBuffer]) -> Any:
         """Enqueue once (TensorRT allocates lazily), then capture one enqueue as a graph."""
@@ -129,6 +140,7 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
 
             cuda.check(cuda.runtime().cudaGraphLaunch(binding["graph"], self.stream))
         else:
+            self.set_shapes(binding["frames"])  # a dynamic T: the context follows the binding's T
             self.set_addresses(binding["buffers"])
             self.execute()
 
@@ -155,6 +167,7 @@ class TensorRTBackend(CudaBuffersMixin, Backend):
         # The context first, then what it used: the runtime config, its cache, and last the engine
         # that made them (a chained `a = b = None` would drop the engine second).
         self.context = None
+        self.shaped_frames = 0
         self.runtime_config = None
         self.runtime_cache = None
         self.engine = None

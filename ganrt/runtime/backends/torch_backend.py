@@ -21,7 +21,8 @@ def checkpoint_contract(checkpoint: str, frames: int | None, output: str = "rgba
     from ...models.checkpoint import load_checkpoint
 
     info = info_of(load_checkpoint(checkpoint))
-    return make_contract(info, resolve_frames(info, frames), output=output, source_sha256=file_sha256(checkpoint))
+    return make_contract(info, resolve_frames(info, frames), output=output, source_sha256=file_sha256(checkpoint),
+                         dynamic_frames=info.dynamic_frames)
 
 
 class TorchBackend(Backend):
@@ -59,7 +60,7 @@ class TorchBackend(Backend):
 
         spec = self.spec(name)
         try:
-            tensor = torch.zeros(concrete_shape(spec, self.batch), dtype=getattr(torch, spec.dtype), device=self.device)
+            tensor = torch.zeros(concrete_shape(spec, self.batch, self.frames), dtype=getattr(torch, spec.dtype), device=self.device)
         except torch.OutOfMemoryError as exc:
             raise self.no_memory(name, exc) from exc
         self.tensors[tensor.data_ptr()] = tensor
@@ -68,7 +69,13 @@ class TorchBackend(Backend):
     def as_tensor(self, buffer: Any):
         import torch
 
-        return torch.from_numpy(buffer) if isinstance(buffer, np.ndarray) else self.tensors[buffer.ptr]
+        if isinstance(buffer, np.ndarray):
+            return torch.from_numpy(buffer)
+        tensor = self.tensors[buffer.ptr]
+        if tuple(tensor.shape) == tuple(buffer.shape):
+            return tensor
+        # A shorter T's view of the buffer (slots.py): its first elements, shaped as the view says.
+        return tensor.reshape(-1)[:int(np.prod(buffer.shape))].view(buffer.shape)
 
     def bind_impl(self, buffers: dict[str, Any]) -> Any:
         inputs = [self.as_tensor(buffers[n]) for n in self.contract.input_names]

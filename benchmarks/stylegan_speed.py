@@ -269,7 +269,8 @@ def main() -> None:
             if r["case"] not in args.cases.split(",")]
     with tempfile.TemporaryDirectory(prefix="stylegan-speed-") as tmp:
         for case in args.cases.split(","):  # the record is rewritten after each case: a cut run keeps its rows
-            rows.append(measure(case, args.repos, Path(tmp), args.threads, args.rounds, args.seconds, args.sgv_deps))
+            rows.append({**measure(case, args.repos, Path(tmp), args.threads, args.rounds, args.seconds, args.sgv_deps),
+                         "commit": machine["commit"]})
             record = {"machine": machine, "threads": args.threads, "rounds": args.rounds, "seconds": args.seconds,
                       "rows": rows}
             write_record(ROOT / "benchmarks" / "results", "stylegan-speed", record,

@@ -1,8 +1,8 @@
 """Live latency: an OSC control message sent over UDP on loopback -> the first frame drawn that
 reflects it, in the window (glfw under Xvfb, Mesa's GL) and in the page (headless Chromium).
 
-    demo        /ganrt/seed N+1  (a restart: the new seed's first frame; the demo's T = 8 is fixed, so
-                the live look-ahead is one chunk)
+    demo        /ganrt/seed N+1  (a restart: the new seed's first frame; the demo's T is dynamic, so
+                while a live input follows it makes 1 frame a call, 2 frames ahead)
     StyleGAN    /ganrt/psi 0.5 / 0.9 alternately (the frame on screen made again at the new psi;
                 T = 1: the look-ahead is 2 frames), a 64-px random-weight StyleGAN2 written by the
                 test fixture writer
@@ -147,7 +147,7 @@ def main() -> None:
     rows = []
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for label, model in (("demo (step, T=8)", None), ("StyleGAN2 64 px (image, T=1)",
+            for label, model in (("demo (step, dynamic T: 1 frame a call while live)", None), ("StyleGAN2 64 px (image, T=1)",
                                                                stylegan_fixture(Path(folder)))):
                 window, frame_ms, backend = window_latencies(model, args.changes)
                 rows.append({"model": label, "front_end": "window (Xvfb)", "backend": backend,

@@ -71,6 +71,10 @@ def test_motion_seed_freeze_and_rewind_act_on_a_timed_stream(timed_onnx):
         new_face = play(stream, 2)
         assert stream.time_on_screen() == held_at[1] and stream.frames.last_frame.seed == 9
         assert np.array_equal(new_face, expected_on_screen(stream, timed_onnx, 4))
+        stream.set_seed(10)  # N then P before the stream takes the first: back to seed 9, t still held
+        stream.set_seed(9)
+        play(stream, 2)
+        assert stream.time_on_screen() == held_at[1] and stream.frames.last_frame.seed == 9
         act["rewind"]()
         play(stream, 2)
         assert stream.time_on_screen() == 0.0  # still frozen: held at 0

@@ -191,10 +191,11 @@ class FrameStream(RingConsumer):
             self.on_publish()
 
     # --- controls ----------------------------------------------------------------
-    def set_seed(self, seed: int) -> None:
-        """Restart every stream from `seed`; frames already in the ring are discarded."""
+    def set_seed(self, seed: int, position: float = 0.0) -> None:
+        """Restart every stream from `seed` at walk position `position` (a timed model's t: kept
+        where it stands still); frames already in the ring are discarded."""
         with self.cond:
-            self.ring.pending = Restart(seed)
+            self.ring.pending = Restart(seed, 0, position)
             self.cond.notify_all()
 
     def remake(self, position: float | None = None) -> None:
@@ -206,8 +207,10 @@ class FrameStream(RingConsumer):
             return
         with self.cond:
             pending, frame = self.ring.pending, self.last_frame
-            if pending is not None and pending.first_index == 0 and pending.position == 0.0:
-                return  # a seed change is waiting: it restarts everything anyway
+            if pending is not None and pending.first_index == 0:  # a seed change is waiting: it restarts
+                if position is not None:  # everything anyway, at the time jumped to if one was
+                    self.ring.pending = Restart(pending.seed, 0, position)
+                return
             if frame is None:  # nothing shown yet: start over at the beginning
                 self.ring.pending = Restart(self.seed, 0, 0.0 if position is None else position)
             else:

@@ -44,7 +44,9 @@ class StreamControls:
         """Restart every stream from `seed` (stream i: seed + i); the ring's old frames are discarded."""
         self.controls.seed = check_control(self.contract, "seed", seed)
         self.asked_at = time.perf_counter()
-        self.frames.set_seed(self.controls.seed)
+        # A timed model whose t stands still (frozen, speed or walk 0) keeps it: the new face at that moment
+        still = self.contract.kind == "timed" and self.time_rate == 0.0
+        self.frames.set_seed(self.controls.seed, self.time_on_screen() if still else 0.0)
         self.changed("seed", self.controls.seed)
 
     def set_speed(self, speed: float) -> None:
@@ -131,7 +133,7 @@ class StreamControls:
     def set_frozen(self, frozen: bool) -> None:
         """A timed model: t stands still (True) where the frame on screen is, or moves on from there.
         Frames keep coming, so a new motion seed, psi, class, direction or content seed shows at that t
-        (a content seed keeps a frozen t: ganrt.runtime.timed_inputs)."""
+        (a content seed keeps a frozen t: set_seed)."""
         self.controls.frozen = check_control(self.contract, "frozen", frozen)
         self.frames.asked.set_rate(self.time_rate)
         self.remake("frozen", self.controls.frozen)

@@ -36,10 +36,9 @@ class TimedInputs:
         self.reset(seed)
 
     def reset(self, seed: int, position: float = 0.0) -> tuple[str, ...]:
-        """Start over from content seed `seed` at time `position` (frames). While t stands still
-        (frozen, or speed or walk 0) a new content seed keeps it: the new face at the same moment."""
-        if not (self.rate == 0.0 and seed != self.seed):
-            self.position = min(MAX_TIME, max(0.0, float(position)))  # a remake going backwards may ask below 0
+        """Start over from content seed `seed` at time `position` (frames; a seed change while t
+        stands still asks for the t on screen: PlaybackStream.set_seed)."""
+        self.position = min(MAX_TIME, max(0.0, float(position)))  # a remake going backwards may ask below 0
         self.seed = seed
         for i in range(self.z.shape[0]):
             np.random.default_rng(seed + i).standard_normal(out=self.base[i], dtype=np.float32)

@@ -17,7 +17,8 @@ from cpu_stream import large_model
 from ganrt.bench.flops import gemm_gflops, graph_flops_per_frame
 from ganrt.bench.machine import machine_info
 from ganrt.bench.results import write_record
-from ganrt.contract import concrete_shape, read_contract
+from ganrt.contract import concrete_shape
+from ganrt.contract_onnx import read_contract
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WORK = Path(__file__).resolve().parent / ".work"

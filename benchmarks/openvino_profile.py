@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ganrt.contract import read_contract  # noqa: E402
+from ganrt.contract_onnx import read_contract  # noqa: E402
 from ganrt.latents import draw_inputs  # noqa: E402
 
 

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from ganrt.bench.machine import machine_info
 from ganrt.bench.run import run_bench
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.latents import draw_inputs
 from ganrt.models.blocks import stage_channels
 from ganrt.models.checkpoint import read_checkpoint

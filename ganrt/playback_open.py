@@ -17,7 +17,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import StreamContract, read_contract
+from .contract import StreamContract
+from .contract_onnx import read_contract
 from .playable import playable_model
 from .playback_ui.options import PlaybackOptions
 from .runtime.backends.select import open_backend

@@ -8,7 +8,7 @@ ran) and the measurement of the shipped demo.onnx in benchmarks/results/demo-qua
 import json
 from pathlib import Path
 
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.fileio import file_sha256
 from ganrt.models.checkpoint import read_checkpoint
 from ganrt.runtime.backends.select import demo_model

@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 from hypothesis import given, strategies as st
 
-from ganrt.contract import StreamContract, concrete_shape, read_contract, tensor_specs
+from ganrt.contract import StreamContract, concrete_shape, tensor_specs
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import CheckpointError, ContractError
 from ganrt.netpickle import NetRecord, read_pickle
 from stylegan_pickles import EasyDict, TensorHeader, persistent_record, storage_of, write_pickle

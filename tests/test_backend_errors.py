@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from ganrt.contract import StreamContract, set_contract, tensor_specs
+from ganrt.contract import StreamContract, tensor_specs
+from ganrt.contract_onnx import set_contract
 from ganrt.errors import BackendError, library_message
 from ganrt.optional import installed
 from ganrt.trt.flavour import installed_flavour
@@ -41,7 +42,6 @@ def hostile_graph(fault: str, resolution: int = 8, frames: int = 1):
     plays; "reshape" asks for [3, 5] (15 elements from 4: fails when run); "unknown-op" sums with
     an op that does not exist (refused at load). The frames are sum(z) expanded, computed, never a
     constant the size of the frame."""
-    import onnx
     from onnx import TensorProto as P, helper as h
 
     frame_shape = [1, frames, resolution, resolution, 4]

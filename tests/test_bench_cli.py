@@ -10,7 +10,7 @@ import pytest
 
 from ganrt.bench.plan import plan_bench
 from ganrt.cli import main
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.gpu import device_available
 from ganrt.runtime.backends.select import demo_model
 from ganrt.trt.flavour import installed_flavour
@@ -129,7 +129,7 @@ def test_the_fp16_check_is_bounded_in_time_not_below_its_minimum(mine, caplog):
     its time bound the check starts no new call, but never before its minimum of inputs."""
     import logging
 
-    from ganrt.contract import read_contract
+    from ganrt.contract_onnx import read_contract
     from ganrt.export.checks import FP16_CHECK_INPUTS, FP16_CHECK_MIN_INPUTS, check_fp16
     from ganrt.export.fp16_twin import convert_to_fp16
 

@@ -9,7 +9,7 @@ import imageio.v3 as iio
 import pytest
 
 from ganrt.cli import main
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 
 WILD = Path(__file__).parent / "wild" / "generators.py"
 

@@ -5,14 +5,13 @@ and end to end, a hostile contract in a real ONNX ends `ganrt render` in that on
 from __future__ import annotations
 
 import json
-import math
 
 import onnx
 import pytest
 
 from ganrt.cli import main
-from ganrt.contract import (CONTRACT_FIELDS, MAX_CONTRACT_TEXT, METADATA_KEY, StreamContract, read_contract,
-                            set_contract)
+from ganrt.contract import MAX_CONTRACT_TEXT, METADATA_KEY, StreamContract
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import ContractError
 from ganrt.generator_info import GeneratorInfo, make_contract
 from ganrt.runtime.backends.select import demo_model

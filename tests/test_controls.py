@@ -23,7 +23,7 @@ BAD = [("class_index", ["--class", "5"], 5), ("truncation", ["--truncation", "1.
 
 
 def expected_sentence(model: str, name: str, value) -> str:
-    from ganrt.contract import read_contract
+    from ganrt.contract_onnx import read_contract
 
     with pytest.raises(UsageError) as caught:
         check_control(read_contract(model), name, value)

@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import pytest
 
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.export.checks import cpu_session
 from ganrt.latents import draw_inputs

@@ -11,7 +11,8 @@ import onnx
 import pytest
 import torch
 
-from ganrt.contract import METADATA_KEY, StreamContract, read_contract
+from ganrt.contract import METADATA_KEY, StreamContract
+from ganrt.contract_onnx import read_contract
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.errors import ContractError
 from ganrt.export.checks import cpu_session

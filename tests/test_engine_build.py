@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ganrt.cli import main
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import BackendError, ContractError, UsageError
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.export.engine import build_engine, check_network, parse_onnx

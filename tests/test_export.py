@@ -7,7 +7,8 @@ import onnx
 import pytest
 
 from ganrt.cli import main
-from ganrt.contract import METADATA_KEY, concrete_shape, read_contract
+from ganrt.contract import METADATA_KEY, concrete_shape
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import ContractError
 from ganrt.export import ExportOptions, export_checkpoint
 from ganrt.export.checks import cpu_session

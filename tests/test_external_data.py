@@ -10,7 +10,7 @@ from pathlib import Path
 import onnx
 import pytest
 
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import ContractError
 from ganrt.external_data import check_onnx_file, tensors_of
 from ganrt.runtime.backends.ort import OrtCpuBackend

@@ -46,6 +46,7 @@ def imported_ganrt_modules(folder: str, typing_too: bool = True) -> dict[str, se
     ("trt", ("ganrt.runtime", "ganrt.export", "ganrt.viewer", "ganrt.models")),
     ("gpu.py", ("ganrt.runtime", "ganrt.export", "ganrt.trt")),
     ("contract.py", ("ganrt.runtime", "ganrt.export", "ganrt.models")),
+    ("contract_onnx.py", ("ganrt.runtime", "ganrt.export", "ganrt.models")),
     ("playback_ui", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.export", "ganrt.models", "ganrt.playable",
                      "ganrt.playback_open", "ganrt.farm")),
     ("playable.py", ("ganrt.viewer", "ganrt.web", "ganrt.cli", "ganrt.render", "ganrt.farm")),

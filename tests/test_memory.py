@@ -29,7 +29,7 @@ def refused(argv, capsys) -> str:
 
 
 def test_what_a_stream_holds_is_counted_from_its_contract(big_model):
-    from ganrt.contract import read_contract
+    from ganrt.contract_onnx import read_contract
 
     contract = read_contract(big_model)
     host = stream_memory(contract, batch=1, slots=3, device="cpu")

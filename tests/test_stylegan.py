@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from ganrt.cli import main
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import CheckpointError
 from ganrt.export.checks import cpu_session
 from ganrt.netpickle.blob import load_storage_blob

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ganrt.cli import main
-from ganrt.contract import read_contract
+from ganrt.contract_onnx import read_contract
 from ganrt.trt.flavour import installed_flavour
 from ganrt.trt.sidecar import read_sidecar
 from stylegan_pickles import make_generator, write_snapshot

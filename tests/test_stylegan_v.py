@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from ganrt.cli import main
-from ganrt.contract import StreamContract, read_contract
+from ganrt.contract import StreamContract
+from ganrt.contract_onnx import read_contract
 from ganrt.errors import CheckpointError, ContractError
 from ganrt.export.checks import cpu_session
 from ganrt.export.stylegan import load_snapshot_generator

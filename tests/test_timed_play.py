@@ -245,7 +245,7 @@ def seam_frame(model: str, t: int, shift: int = 0) -> np.ndarray:
     """Frame t of seeds 3/3 from the graph, its window's rows drawn `shift` rows too late (a seam)."""
     import onnxruntime as ort
 
-    from ganrt.contract import read_contract
+    from ganrt.contract_onnx import read_contract
 
     dims = read_contract(model).dims
     anchor = t // dims["motion_z_distance"]

@@ -33,7 +33,7 @@ def direct(model: str, seed: int, motion_seed: int, times: np.ndarray) -> np.nda
     """The graph run at `times` (one call) with rows drawn here, independently of the runtime."""
     import onnxruntime as ort
 
-    from ganrt.contract import read_contract
+    from ganrt.contract_onnx import read_contract
 
     contract = read_contract(model)
     d, window, dim = (contract.dims[k] for k in ("motion_z_distance", "motion_window", "motion_z"))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract import DYNAMIC_BATCH, DYNAMIC_FRAMES, read_contract
+from ..contract import DYNAMIC_BATCH, DYNAMIC_FRAMES
+from ..contract_onnx import read_contract
 from ..external_data import check_onnx_file
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,8 @@ import logging
 import time
 from pathlib import Path
 
-from ..contract import StreamContract, concrete_shape, read_contract
+from ..contract import StreamContract, concrete_shape
+from ..contract_onnx import read_contract
 from ..errors import BackendError, ContractError, UsageError, library_message
 from ..fileio import atomic_output, check_output, file_sha256
 from ..trt.flavour import Flavour, apply_targets, choose_builder, needs_gpu, parse_targets

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import onnx
 
-from ..contract import contract_of, set_contract
+from ..contract_onnx import contract_of, set_contract
 from ..errors import ContractError, UsageError
 from ..external_data import check_onnx_file
 from ..fileio import atomic_output, file_sha256

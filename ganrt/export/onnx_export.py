@@ -21,8 +21,8 @@ import onnx
 import torch
 from torch import nn
 
-from ..contract import (DYNAMIC_BATCH, DYNAMIC_FRAMES, KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract,
-                        read_contract, set_contract)
+from ..contract import DYNAMIC_BATCH, DYNAMIC_FRAMES, KINDS, OUTPUT_NAMES, OUTPUTS, StreamContract
+from ..contract_onnx import read_contract, set_contract
 from ..generator_info import GeneratorInfo, make_contract, resolve_frames
 from ..errors import ContractError, ExportError, UsageError
 from ..fileio import check_output

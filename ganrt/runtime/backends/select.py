@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...contract import StreamContract, read_contract, resolve_batch
+from ...contract import StreamContract, resolve_batch
+from ...contract_onnx import read_contract
 from ...errors import BackendError, UsageError
 from .base import Backend
 

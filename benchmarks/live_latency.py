@@ -19,7 +19,6 @@ machine), found in the page's own per-frame log.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

@@ -172,6 +172,7 @@ def measure(case: str, repos: Path, work: Path, threads: int, rounds: int, secon
             eager.close()
         for contestant in contestants:
             contestant.close()
+    load_after = os.getloadavg()
     best_eager = [max(values) for values in zip(*(rows[name] for name in eagers))]  # per round
     ratios = {name: [a / b for a, b in zip(rows[name], best_eager)] for name in names}
     fps_median = {k: float(np.median(v)) for k, v in rows.items()}
@@ -182,7 +183,8 @@ def measure(case: str, repos: Path, work: Path, threads: int, rounds: int, secon
             "parity_vs_nvlabs_db": psnr_db(reference["img"], got, 2.0), "fps_rounds": rows,
             "fps_median": fps_median, "best_eager_rounds": best_eager,
             "ratio_rounds": ratios, "ratio_median": {k: float(np.median(v)) for k, v in ratios.items()},
-            "unstable": [k for k, v in {**rows, **ratios}.items() if spread(v) > UNSTABLE]}
+            "unstable": [k for k, v in {**rows, **ratios}.items() if spread(v) > UNSTABLE],
+            "refused": refused, "checked_psnr_db": checked, "load_before": load_before, "load_after": load_after}
 
 
 def markdown(rows: list[dict], machine: dict, threads: int, rounds: int, seconds: float) -> str:
